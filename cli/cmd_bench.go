@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"courtmesh/loadgen"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		cfg     loadgen.Config
+		urls    string
+		pids    string
+		jsonOut string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench --urls <edge,...>",
+		Short: "Load generator: idle sockets and court sessions against any server speaking the protocol",
+		Long: `bench mints tokens, opens --idle registered sockets on --idle-url, then runs
+--couples sessions (serve → accept → dismiss), creator on URLs[i%n] and
+partner on URLs[(i+1)%n], and reports for each action the time from the
+actor's emit to the partner's court:state, and the RSS of --pids per idle
+socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.URLs = splitList(urls)
+			if len(cfg.URLs) == 0 {
+				return usagef("--urls is required")
+			}
+			for _, p := range splitList(pids) {
+				pid, err := strconv.Atoi(p)
+				if err != nil {
+					return usagef("--pids: %q is not a pid", p)
+				}
+				cfg.PIDs = append(cfg.PIDs, pid)
+			}
+			secret, _, _ := jwtSecret(true)
+			cfg.Secret = []byte(secret)
+			cfg.Progress = cmd.ErrOrStderr()
+			res, err := loadgen.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			loadgen.WriteReport(cmd.OutOrStdout(), res)
+			line, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), string(line))
+			if jsonOut != "" {
+				return os.WriteFile(jsonOut, append(line, '\n'), 0o644)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&urls, "urls", "", "comma-separated edge URLs (http://host:port)")
+	f.StringVar(&cfg.IdleURL, "idle-url", "", "edge for the idle sockets (default: the first of --urls)")
+	f.IntVar(&cfg.Idle, "idle", 0, "idle registered sockets held during the run")
+	f.IntVar(&cfg.Couples, "couples", 0, "couples, each running one session")
+	f.IntVar(&cfg.Concurrency, "concurrency", 50, "couples and dials in flight")
+	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
+	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
+	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")
+	return cmd
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

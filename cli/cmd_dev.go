@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"courtmesh/mesh"
+	"courtmesh/mesh/meshtest"
+	"courtmesh/mesh/pki"
+	"courtmesh/regions"
+)
+
+type devFlags struct {
+	usAddr, asiaAddr, meshAddr string
+	wan                        bool
+	verbose                    bool
+}
+
+func newDevCmd() *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a whole mesh in one process: edges in us and asia, a home in us",
+		Long: `dev starts, in one process, an edge in us and one in asia and a home in us,
+connected over real QUIC with mutual TLS on loopback (certificates made in a
+temporary directory). With REDIS_URL unset the directory is an embedded
+in-memory stand-in; with it set, the real Redis.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd, f) },
+	}
+	cmd.Flags().StringVar(&f.usAddr, "us-addr", "127.0.0.1:8080", "client listen address of the us edge")
+	cmd.Flags().StringVar(&f.asiaAddr, "asia-addr", "127.0.0.1:8081", "client listen address of the asia edge")
+	cmd.Flags().StringVar(&f.meshAddr, "mesh-addr", "127.0.0.1:0", "QUIC listen address of the us home")
+	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
+	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
+	return cmd
+}
+
+func runDev(cmd *cobra.Command, f devFlags) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	level := slog.LevelInfo
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	logger := newLogger(level)
+	scale, err := timerScale()
+	if err != nil {
+		return usageError{err}
+	}
+	secret, devSecret, _ := jwtSecret(true)
+	dir, embedded, closeDir, err := openDirectory(true)
+	if err != nil {
+		return err
+	}
+	defer closeDir()
+
+	certDir, err := os.MkdirTemp("", "courtmesh-dev-pki-")
+	if err != nil {
+		return fmt.Errorf("make cert dir: %w", err)
+	}
+	defer os.RemoveAll(certDir)
+	ids, err := pki.DevCluster(certDir, "home-us-1", "edge-us-1", "edge-asia-1")
+	if err != nil {
+		return fmt.Errorf("make dev certificates: %w", err)
+	}
+
+	catalog := regions.Default()
+	listenFor := func(string) func(string, string) (net.PacketConn, error) { return nil }
+	if f.wan {
+		wan := meshtest.NewNetwork(catalog)
+		listenFor = wan.ListenPacket
+	}
+
+	reg := prometheus.NewRegistry()
+	homeRole, err := newHomeRole(homeRoleConfig{
+		NodeID: "home-us-1", Region: "us", MeshAddr: f.meshAddr, Identity: ids["home-us-1"],
+		Directory: dir, TimerScale: scale, ListenPacket: listenFor("us"),
+		Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": "home-us-1"}, reg),
+	})
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return homeRole.run(gctx) })
+	select {
+	case <-homeRole.node.Ready():
+	case <-gctx.Done():
+		return g.Wait()
+	}
+	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: homeRole.node.Addr().String()}}
+
+	var edges []*edgeRole
+	for _, e := range []struct{ id, region, addr string }{
+		{"edge-us-1", "us", f.usAddr},
+		{"edge-asia-1", "asia", f.asiaAddr},
+	} {
+		r, err := newEdgeRole(edgeRoleConfig{
+			NodeID: e.id, Region: e.region, ClientAddr: e.addr, Identity: ids[e.id], Homes: homes,
+			Secret: []byte(secret), Directory: dir, ListenPacket: listenFor(e.region),
+			Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": e.id}, reg),
+		})
+		if err != nil {
+			return err
+		}
+		edges = append(edges, r)
+		g.Go(func() error { return r.run(gctx) })
+	}
+	for i, e := range edges {
+		select {
+		case <-e.edge.Ready():
+		case <-gctx.Done():
+			return g.Wait()
+		}
+		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
+	}
+	printDevHelp(out, embedded, devSecret, f.wan, scale)
+	return g.Wait()
+}

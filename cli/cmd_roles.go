@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"courtmesh/mesh"
+	"courtmesh/mesh/pki"
+	"courtmesh/regions"
+)
+
+type roleFlags struct {
+	nodeID, region, tlsDir string
+	verbose                bool
+}
+
+func (f *roleFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.nodeID, "node-id", "", "node id; must match the node certificate (required)")
+	cmd.Flags().StringVar(&f.region, "region", "", "region of this node, from regions/regions.json (required)")
+	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from `courtctl cert create` (required)")
+	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
+}
+
+func (f *roleFlags) load() (*pki.Identity, *slog.Logger, error) {
+	if f.nodeID == "" || f.region == "" || f.tlsDir == "" {
+		return nil, nil, usagef("--node-id, --region and --tls-dir are required")
+	}
+	if _, ok := regions.Default().Lookup(f.region); !ok {
+		return nil, nil, usagef("unknown region %q", f.region)
+	}
+	id, err := pki.Load(f.tlsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	level := slog.LevelInfo
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	return id, newLogger(level), nil
+}
+
+func newEdgeCmd() *cobra.Command {
+	var (
+		f          roleFlags
+		addr       string
+		homes      []string
+		homePolicy string
+	)
+	cmd := &cobra.Command{
+		Use:   "edge",
+		Short: "Run an edge: Socket.IO clients in, QUIC to the homes out",
+		Long: `edge accepts the app's Socket.IO clients on --addr and forwards their actions
+to home nodes over the QUIC mesh. Environment: SUPABASE_JWT_SECRET (required),
+REDIS_URL (required), COURT_REDIS_PREFIX.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, logger, err := f.load()
+			if err != nil {
+				return err
+			}
+			var peers []mesh.Peer
+			for _, h := range homes {
+				p, err := parsePeer(h)
+				if err != nil {
+					return err
+				}
+				peers = append(peers, p)
+			}
+			if len(peers) == 0 {
+				return usagef("at least one --home is required")
+			}
+			secret, _, err := jwtSecret(false)
+			if err != nil {
+				return usageError{err}
+			}
+			dir, _, closeDir, err := openDirectory(false)
+			if err != nil {
+				return err
+			}
+			defer closeDir()
+			r, err := newEdgeRole(edgeRoleConfig{
+				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
+				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy,
+				Logger: logger, Registerer: prometheus.NewRegistry(),
+			})
+			if err != nil {
+				return err
+			}
+			return r.run(cmd.Context())
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "client (Socket.IO) listen address")
+	cmd.Flags().StringArrayVar(&homes, "home", nil, "home node to dial, as <region>:<node-id>@<host:port> (repeatable)")
+	cmd.Flags().StringVar(&homePolicy, "home-policy", "primary", "home region of new sessions: primary | creator (nearest home region to this edge)")
+	return cmd
+}
+
+func newHomeCmd() *cobra.Command {
+	var (
+		f        roleFlags
+		meshAddr string
+	)
+	cmd := &cobra.Command{
+		Use:   "home",
+		Short: "Run a home node: owns sessions, runs their state machine and timers",
+		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns the court
+sessions created through it. Environment: REDIS_URL (required),
+COURT_REDIS_PREFIX, COURT_TIMER_SCALE.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, logger, err := f.load()
+			if err != nil {
+				return err
+			}
+			scale, err := timerScale()
+			if err != nil {
+				return usageError{err}
+			}
+			dir, _, closeDir, err := openDirectory(false)
+			if err != nil {
+				return err
+			}
+			defer closeDir()
+			r, err := newHomeRole(homeRoleConfig{
+				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
+				Directory: dir, TimerScale: scale, Logger: logger, Registerer: prometheus.NewRegistry(),
+			})
+			if err != nil {
+				return err
+			}
+			return r.run(cmd.Context())
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
+	return cmd
+}
+
+// NewCourtdCmd returns the courtd command tree.
+func NewCourtdCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "courtd",
+		Short: "courtmesh node daemon",
+	}
+	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd())
+	return root
+}

@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+)
+
+// printDevHelp tells a developer what `courtd dev` is running and how to use it.
+func printDevHelp(w io.Writer, embedded, devSecret, wan bool, scale float64) {
+	if embedded {
+		fmt.Fprintln(w, "directory: embedded in-memory stand-in (REDIS_URL unset; single process only)")
+	} else {
+		fmt.Fprintln(w, "directory: redis at $REDIS_URL")
+	}
+	if devSecret {
+		fmt.Fprintf(w, "jwt: HS256 with the dev secret %q (SUPABASE_JWT_SECRET unset)\n", devJWTSecret)
+	} else {
+		fmt.Fprintln(w, "jwt: HS256 with $SUPABASE_JWT_SECRET")
+	}
+	if wan {
+		fmt.Fprintln(w, "wan: simulated; links between regions carry the RTT of regions/regions.json")
+	}
+	if scale != 1 {
+		fmt.Fprintf(w, "timers: scaled by COURT_TIMER_SCALE=%g\n", scale)
+	}
+	fmt.Fprintln(w, "token: go run ./cli/courtctl token --user <uuid>")
+	fmt.Fprintln(w, "client: io(<edge url>, {transports: ['websocket'], auth: {token}}) with socket.io-client 4.8")
+}

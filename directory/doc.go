@@ -1,0 +1,22 @@
+// Package directory owns where things are in the mesh: which session a user is
+// in, which home region and node own a session (and the owner epoch), and which
+// edges hold a user's sockets (presence). Redis (rueidis, with client-side
+// caching on the hot-path lookups) is the production store; Memory is the
+// embedded stand-in `courtd dev` uses when REDIS_URL is unset.
+//
+// Semantics shared by both implementations:
+//
+//   - A user is in a session when its claim names a session whose route
+//     still exists. A claim whose route is gone is stale: Lookup reports
+//     ErrNotFound for it and CreateSession may overwrite it.
+//   - CreateSession is one atomic step, so crossed serves (A serves B while B
+//     serves A) give exactly one success; the other gets ErrUserBusy.
+//   - A route of r.SessionID that no live claim points at is an orphan and is
+//     replaced by CreateSession.
+//   - Presence is a set of (edge, expiry) per user. AddPresence overwrites the
+//     expiry of that edge; Presence reports, sorted, the edges whose expiry is
+//     still ahead. Expiry times are wall-clock unix milliseconds taken from
+//     the writer's clock, so nodes are assumed to run NTP.
+//
+// The package directory/redistest connects tests to the real Redis.
+package directory

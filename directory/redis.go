@@ -1,0 +1,155 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Defaults of RedisConfig.
+const (
+	DefaultPrefix   = "court:"
+	DefaultCacheTTL = 30 * time.Second
+)
+
+// keyTTL is the hygiene TTL of user and route keys, refreshed on every write
+// to them: it only reclaims keys that a crashed writer left behind, so it is
+// far longer than any session.
+const keyTTL = 48 * time.Hour
+
+// Route hash fields.
+const (
+	fieldHomeRegion = "home_region"
+	fieldOwnerNode  = "owner_node"
+	fieldEpoch      = "epoch"
+)
+
+// RedisConfig configures Redis.
+type RedisConfig struct {
+	// Client is the Redis client; required. The caller owns it: Redis never
+	// closes it. Lookups stay local only when the client has client-side
+	// caching (the rueidis default on Redis ≥ 6); with DisableCache every
+	// lookup goes to the server.
+	Client rueidis.Client
+	// Prefix starts every key. Zero value means DefaultPrefix ("court:").
+	Prefix string
+	// CacheTTL bounds how long a client-side cached answer may be kept.
+	// Redis tracking invalidates a cached key as soon as it changes, so this
+	// bounds memory, not staleness. Zero value means DefaultCacheTTL (30 s).
+	CacheTTL time.Duration
+}
+
+// Redis is the production Directory on one Redis deployment. Keys, with P the
+// prefix:
+//
+//	P user:<userID>        string  sessionID the user is in (claim)
+//	P route:<sessionID>    hash    home_region, owner_node, epoch
+//	P presence:<userID>    hash    edgeNode → expiry in unix ms
+//
+// User and route keys carry a 48 h hygiene TTL refreshed on write. A presence
+// key carries a PEXPIRE of the longest ttl added to it, and readers drop the
+// fields whose expiry has passed (on Redis ≥ 7.4, HPEXPIRE would expire each
+// field by itself; we target 7.0). The CreateSession script reads route keys
+// it derives from claims, so the layout is for one Redis, not Redis Cluster.
+type Redis struct {
+	c        rueidis.Client
+	prefix   string
+	cacheTTL time.Duration
+}
+
+var _ Directory = (*Redis)(nil)
+
+// NewRedis returns a Redis directory on cfg.Client. It does no I/O.
+func NewRedis(cfg RedisConfig) (*Redis, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("directory: RedisConfig.Client is nil")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.CacheTTL < 0 {
+		return nil, fmt.Errorf("directory: negative CacheTTL %v", cfg.CacheTTL)
+	}
+	return &Redis{c: cfg.Client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
+}
+
+// Dial connects to the Redis at url, a REDIS_URL such as
+// redis://[user:password@]host:port/db (rediss:// for TLS). The caller closes
+// the client.
+func Dial(url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("dial redis: %w", err)
+	}
+	return c, nil
+}
+
+func (d *Redis) userKey(userID string) string     { return d.prefix + "user:" + userID }
+func (d *Redis) routeKey(sessionID string) string { return d.prefix + "route:" + sessionID }
+func (d *Redis) presenceKey(userID string) string { return d.prefix + "presence:" + userID }
+func (d *Redis) routePrefix() string              { return d.prefix + "route:" }
+
+// Lookup implements Directory: GET of the claim, then HGETALL of its route,
+// both from the client-side cache unless fresh.
+func (d *Redis) Lookup(ctx context.Context, userID string, fresh bool) (Route, error) {
+	key := d.userKey(userID)
+	var res rueidis.RedisResult
+	if fresh {
+		res = d.c.Do(ctx, d.c.B().Get().Key(key).Build())
+	} else {
+		res = d.c.DoCache(ctx, d.c.B().Get().Key(key).Cache(), d.cacheTTL)
+	}
+	sid, err := res.ToString()
+	if rueidis.IsRedisNil(err) {
+		return Route{}, ErrNotFound
+	}
+	if err != nil {
+		return Route{}, fmt.Errorf("directory: get claim of %s: %w", userID, err)
+	}
+	return d.RouteOf(ctx, sid, fresh)
+}
+
+// RouteOf implements Directory: HGETALL of the route, from the client-side
+// cache unless fresh.
+func (d *Redis) RouteOf(ctx context.Context, sessionID string, fresh bool) (Route, error) {
+	key := d.routeKey(sessionID)
+	var res rueidis.RedisResult
+	if fresh {
+		res = d.c.Do(ctx, d.c.B().Hgetall().Key(key).Build())
+	} else {
+		res = d.c.DoCache(ctx, d.c.B().Hgetall().Key(key).Cache(), d.cacheTTL)
+	}
+	fields, err := res.AsStrMap()
+	if err != nil {
+		return Route{}, fmt.Errorf("directory: get route of %s: %w", sessionID, err)
+	}
+	return parseRoute(sessionID, fields)
+}
+
+// parseRoute builds the Route of sessionID from its hash fields.
+func parseRoute(sessionID string, fields map[string]string) (Route, error) {
+	if len(fields) == 0 {
+		return Route{}, ErrNotFound
+	}
+	epoch, err := strconv.ParseUint(fields[fieldEpoch], 10, 64)
+	if err != nil {
+		return Route{}, fmt.Errorf("directory: parse epoch of %s: %w", sessionID, err)
+	}
+	return Route{
+		SessionID:  sessionID,
+		HomeRegion: fields[fieldHomeRegion],
+		OwnerNode:  fields[fieldOwnerNode],
+		Epoch:      epoch,
+	}, nil
+}

@@ -1,0 +1,197 @@
+package court
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// Session is the internal session record (court-protocol.md §3.1), stored as
+// a JSON document. Nullable values are pointers or json.RawMessage (nil
+// marshals as null); LLM outputs are kept as raw JSON. Values behind pointers
+// and raw messages are never changed in place, only replaced, so Clone may
+// share them.
+type Session struct {
+	ID        string  `json:"id"`
+	CoupleID  string  `json:"coupleId"`
+	CreatorID string  `json:"creatorId"`
+	PartnerID string  `json:"partnerId"`
+	Phase     Phase   `json:"phase"`
+	CaseID    *string `json:"caseId"`
+	JudgeType string  `json:"judgeType"`
+
+	CreatorLanguage string `json:"creatorLanguage"`
+	PartnerLanguage string `json:"partnerLanguage"`
+	CaseLanguage    string `json:"caseLanguage"`
+
+	// Creator is userA, Partner is userB.
+	Creator UserState `json:"creator"`
+	Partner UserState `json:"partner"`
+
+	Verdict         json.RawMessage  `json:"verdict"`
+	AddendumHistory []Addendum       `json:"addendumHistory"`
+	AddendumCount   int              `json:"addendumCount"`
+	VerdictHistory  []VerdictVersion `json:"verdictHistory"`
+
+	// SettlementRequested is the requester's user id.
+	SettlementRequested   *string `json:"settlementRequested"`
+	SettlementRequestedAt *int64  `json:"settlementRequestedAt"`
+
+	// Times are unix milliseconds.
+	CreatedAt      int64  `json:"createdAt"`
+	PhaseStartedAt int64  `json:"phaseStartedAt"`
+	ResolvedAt     *int64 `json:"resolvedAt"`
+
+	Analysis          json.RawMessage `json:"analysis"`
+	Resolutions       json.RawMessage `json:"resolutions"`
+	AssessedIntensity json.RawMessage `json:"assessedIntensity"`
+	HistoricalContext json.RawMessage `json:"historicalContext"`
+	PrimingContent    json.RawMessage `json:"primingContent"`
+	JointMenu         json.RawMessage `json:"jointMenu"`
+
+	// Resolution picks are resolution ids.
+	UserAResolutionPick     *string         `json:"userAResolutionPick"`
+	UserBResolutionPick     *string         `json:"userBResolutionPick"`
+	HybridResolution        json.RawMessage `json:"hybridResolution"`
+	HybridResolutionPending bool            `json:"hybridResolutionPending"`
+	FinalResolution         json.RawMessage `json:"finalResolution"`
+	MismatchOriginal        *Picks          `json:"mismatchOriginal"`
+	MismatchPicks           *Picks          `json:"mismatchPicks"`
+	MismatchLock            *string         `json:"mismatchLock"`
+	MismatchLockBy          *string         `json:"mismatchLockBy"`
+
+	// Version increments at every transition; creation is version 1.
+	Version uint64 `json:"version"`
+	// PhaseDeadline and SettlementDeadline are the timers, as unix
+	// milliseconds; 0 means none.
+	PhaseDeadline      int64 `json:"phaseDeadline"`
+	SettlementDeadline int64 `json:"settlementDeadline"`
+	// EndReason says why an ended session (Phase IDLE) ended.
+	EndReason EndReason `json:"endReason,omitempty"`
+}
+
+// UserState is one participant's part of a session.
+type UserState struct {
+	EvidenceSubmitted bool    `json:"evidenceSubmitted"`
+	Evidence          *string `json:"evidence"`
+	Feelings          *string `json:"feelings"`
+	// Needs is stored with the evidence and never sent to clients.
+	Needs           *string `json:"needs,omitempty"`
+	VerdictAccepted bool    `json:"verdictAccepted"`
+	PrimingReady    bool    `json:"primingReady"`
+	JointReady      bool    `json:"jointReady"`
+}
+
+// Addendum is one entry of Session.AddendumHistory.
+type Addendum struct {
+	UserID      string `json:"userId"`
+	FromUser    string `json:"fromUser"` // "userA" or "userB"
+	Text        string `json:"text"`
+	SubmittedAt int64  `json:"submittedAt"`
+}
+
+// VerdictVersion is one entry of Session.VerdictHistory.
+type VerdictVersion struct {
+	Version      int             `json:"version"`
+	Content      json.RawMessage `json:"content"`
+	AddendumBy   *string         `json:"addendumBy"`
+	AddendumText *string         `json:"addendumText"`
+	CreatedAt    string          `json:"createdAt"` // RFC 3339
+}
+
+// Picks is a pair of resolution ids, one per user; nil is no pick.
+type Picks struct {
+	UserA *string `json:"userA"`
+	UserB *string `json:"userB"`
+}
+
+// EndReason says why a session ended.
+type EndReason string
+
+// End reasons.
+const (
+	EndCancelled EndReason = "cancelled" // the creator cancelled while PENDING
+	EndDismissed EndReason = "dismissed" // a participant dismissed it
+	EndTimeout   EndReason = "timeout"   // a phase timer tossed it
+	EndRemoved   EndReason = "removed"   // a CLOSED session's hold ran out
+)
+
+// NewSession returns a PENDING session (version 1) served by creatorID to
+// partnerID, with its PENDING deadline set. An empty coupleID becomes
+// "<creatorID>-<partnerID>" and an empty judgeType DefaultJudgeType. It
+// returns the serve validation errors of ValidateServe.
+func NewSession(id, creatorID, partnerID, coupleID, judgeType string, now time.Time, d Durations) (*Session, error) {
+	if err := ValidateServe(creatorID, partnerID); err != nil {
+		return nil, err
+	}
+	if coupleID == "" {
+		coupleID = creatorID + "-" + partnerID
+	}
+	if judgeType == "" {
+		judgeType = DefaultJudgeType
+	}
+	s := &Session{
+		ID:              id,
+		CoupleID:        coupleID,
+		CreatorID:       creatorID,
+		PartnerID:       partnerID,
+		JudgeType:       judgeType,
+		CreatorLanguage: "en",
+		PartnerLanguage: "en",
+		CaseLanguage:    "en",
+		AddendumHistory: []Addendum{},
+		VerdictHistory:  []VerdictVersion{},
+		CreatedAt:       now.UnixMilli(),
+	}
+	s.enter(PhasePending, now, d)
+	return s, nil
+}
+
+// Clone returns a copy of s that shares no mutable state with it, so a
+// transition can run on the copy and be dropped if committing it fails.
+func (s *Session) Clone() *Session {
+	c := *s
+	c.AddendumHistory = slices.Clone(s.AddendumHistory)
+	c.VerdictHistory = slices.Clone(s.VerdictHistory)
+	if s.MismatchOriginal != nil {
+		p := *s.MismatchOriginal
+		c.MismatchOriginal = &p
+	}
+	if s.MismatchPicks != nil {
+		p := *s.MismatchPicks
+		c.MismatchPicks = &p
+	}
+	return &c
+}
+
+// Ended reports whether a transition ended the session.
+func (s *Session) Ended() bool { return s.Phase == PhaseIdle }
+
+// Participant reports whether userID is the creator or the partner.
+func (s *Session) Participant(userID string) bool {
+	return userID == s.CreatorID || userID == s.PartnerID
+}
+
+// Users returns the creator and the partner.
+func (s *Session) Users() [2]string { return [2]string{s.CreatorID, s.PartnerID} }
+
+// enter moves s to phase p at now: a new phase start, the phase's deadline
+// (none for a phase without a timer) and a new version.
+func (s *Session) enter(p Phase, now time.Time, d Durations) {
+	s.Phase = p
+	s.PhaseStartedAt = now.UnixMilli()
+	s.PhaseDeadline = 0
+	if t := d.ForPhase(p); t > 0 {
+		s.PhaseDeadline = now.Add(t).UnixMilli()
+	}
+	s.Version++
+}
+
+// end ends s for reason: phase IDLE, no timers, a new version.
+func (s *Session) end(reason EndReason) {
+	s.Phase = PhaseIdle
+	s.PhaseDeadline = 0
+	s.SettlementDeadline = 0
+	s.EndReason = reason
+	s.Version++
+}

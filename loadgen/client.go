@@ -1,0 +1,217 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrUnauthorized is a refused Socket.IO CONNECT.
+var ErrUnauthorized = errors.New("loadgen: connect refused")
+
+// State is the part of a court:state the load generator reads.
+type State struct {
+	Phase       string `json:"phase"`
+	MyViewPhase string `json:"myViewPhase"`
+	Session     *struct {
+		ID      string `json:"id"`
+		Version uint64 `json:"version"`
+	} `json:"session"`
+}
+
+// Client is one Socket.IO v5 client over Engine.IO v4 websocket, enough of
+// the protocol to act like socket.io-client: CONNECT with auth.token, pongs,
+// events with acks.
+type Client struct {
+	ws      *websocket.Conn
+	writeMu sync.Mutex
+	nextAck atomic.Uint64
+
+	mu      sync.Mutex
+	pending map[uint64]chan json.RawMessage
+
+	// States receives every court:state with the time it was read.
+	States chan Received
+	done   chan struct{}
+}
+
+// Received is one server event as the client saw it.
+type Received struct {
+	State State
+	At    time.Time
+}
+
+var dialer = websocket.Dialer{
+	HandshakeTimeout: 10 * time.Second,
+	ReadBufferSize:   1024,
+	WriteBufferSize:  1024,
+}
+
+// Dial connects to the edge at base (http://host:port) with token.
+func Dial(ctx context.Context, base, token string) (*Client, error) {
+	u := strings.Replace(base, "http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+	ws, _, err := dialer.DialContext(ctx, u, http.Header{})
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", base, err)
+	}
+	c := &Client{ws: ws, pending: make(map[uint64]chan json.RawMessage), States: make(chan Received, 64), done: make(chan struct{})}
+	if err := c.handshake(token); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+func (c *Client) handshake(token string) error {
+	_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer c.ws.SetReadDeadline(time.Time{})
+	_, open, err := c.ws.ReadMessage()
+	if err != nil || len(open) == 0 || open[0] != '0' {
+		return fmt.Errorf("read open packet: %w", errors.Join(err, errors.New("not an open packet")))
+	}
+	auth, _ := json.Marshal(map[string]string{"token": token})
+	if err := c.write("40" + string(auth)); err != nil {
+		return err
+	}
+	for {
+		_, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return fmt.Errorf("read connect: %w", err)
+		}
+		switch {
+		case strings.HasPrefix(string(msg), "40"):
+			return nil
+		case strings.HasPrefix(string(msg), "44"):
+			return fmt.Errorf("%w: %s", ErrUnauthorized, msg[2:])
+		case string(msg) == "2":
+			if err := c.write("3"); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *Client) write(s string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, []byte(s))
+}
+
+func (c *Client) readLoop() {
+	defer close(c.done)
+	for {
+		_, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		s := string(msg)
+		switch {
+		case s == "2":
+			_ = c.write("3")
+		case strings.HasPrefix(s, "42"):
+			c.onEvent(msg[2:], at)
+		case strings.HasPrefix(s, "43"):
+			c.onAck(s[2:])
+		}
+	}
+}
+
+func (c *Client) onEvent(body []byte, at time.Time) {
+	var args []json.RawMessage
+	if json.Unmarshal(body, &args) != nil || len(args) < 2 {
+		return
+	}
+	var name string
+	if json.Unmarshal(args[0], &name) != nil || name != "court:state" {
+		return
+	}
+	var st State
+	if json.Unmarshal(args[1], &st) != nil {
+		return
+	}
+	select {
+	case c.States <- Received{State: st, At: at}:
+	default: // a test that does not read states must not block the reader
+	}
+}
+
+func (c *Client) onAck(s string) {
+	i := strings.IndexByte(s, '[')
+	if i <= 0 {
+		return
+	}
+	id, err := strconv.ParseUint(s[:i], 10, 64)
+	if err != nil {
+		return
+	}
+	var args []json.RawMessage
+	if json.Unmarshal([]byte(s[i:]), &args) != nil || len(args) == 0 {
+		return
+	}
+	c.mu.Lock()
+	ch := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ch != nil {
+		ch <- args[0]
+	}
+}
+
+// Emit sends event with payload and waits for its ack.
+func (c *Client) Emit(ctx context.Context, event string, payload any) (json.RawMessage, error) {
+	id := c.nextAck.Add(1)
+	ch := make(chan json.RawMessage, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}()
+	args, err := json.Marshal([]any{event, payload})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.write("42" + strconv.FormatUint(id, 10) + string(args)); err != nil {
+		return nil, fmt.Errorf("emit %s: %w", event, err)
+	}
+	select {
+	case ack := <-ch:
+		return ack, nil
+	case <-c.done:
+		return nil, fmt.Errorf("emit %s: connection closed", event)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("emit %s: %w", event, ctx.Err())
+	}
+}
+
+// WaitState waits for a court:state matching pred and returns when it was read.
+func (c *Client) WaitState(ctx context.Context, pred func(State) bool) (time.Time, error) {
+	for {
+		select {
+		case r := <-c.States:
+			if pred(r.State) {
+				return r.At, nil
+			}
+		case <-c.done:
+			return time.Time{}, errors.New("wait state: connection closed")
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("wait state: %w", ctx.Err())
+		}
+	}
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.ws.Close() }

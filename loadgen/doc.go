@@ -1,0 +1,5 @@
+// Package loadgen owns courtmesh's load generator: a Socket.IO client that
+// speaks the protocol like socket.io-client, the court scenarios it drives
+// against any server that speaks that protocol (ours or the peer's), and the
+// report (latency percentiles, errors, memory per connection from /proc).
+package loadgen

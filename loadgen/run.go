@@ -1,0 +1,294 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"courtmesh/token"
+)
+
+// Config is one load run.
+type Config struct {
+	// URLs are the edges (http://host:port). Couple i puts its creator on
+	// URLs[i%n] and its partner on URLs[(i+1)%n].
+	URLs []string
+	// Secret signs the users' HS256 tokens.
+	Secret []byte
+	// Idle sockets are opened and registered on IdleURL (zero = URLs[0]) and
+	// held for the whole run.
+	Idle    int
+	IdleURL string
+	// Couples run serve → accept → dismiss once each.
+	Couples int
+	// Concurrency bounds couples in flight and dials in flight. Zero means 50.
+	Concurrency int
+	// PIDs are the server processes whose RSS is reported.
+	PIDs []int
+	// ActionTimeout bounds every wait. Zero means 10 s.
+	ActionTimeout time.Duration
+	// Progress receives a progress line now and then; nil means none.
+	Progress io.Writer
+}
+
+// Result is what a run measured.
+type Result struct {
+	Idle             int                `json:"idle_sockets"`
+	IdleErrors       int                `json:"idle_errors"`
+	RSSBaseline      int64              `json:"rss_baseline_bytes"`
+	RSSIdle          int64              `json:"rss_idle_bytes"`
+	BytesPerIdle     float64            `json:"bytes_per_idle_socket"`
+	Couples          int                `json:"couples"`
+	SessionsPerSec   float64            `json:"sessions_per_sec"`
+	Actions          map[string]Summary `json:"actions"`
+	ActionOrder      []string           `json:"-"`
+	ConnectRegister  Summary            `json:"connect_register"`
+	CouplesDuration  float64            `json:"couples_seconds"`
+	IdleOpenDuration float64            `json:"idle_open_seconds"`
+}
+
+// Action names measured from the actor's emit to the partner's matching court:state.
+const (
+	ActServe   = "serve→partner_state"
+	ActAccept  = "accept→partner_state"
+	ActDismiss = "dismiss→partner_state"
+)
+
+// Run executes cfg. The idle sockets are closed when it returns.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("loadgen: no URLs")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 50
+	}
+	if cfg.ActionTimeout <= 0 {
+		cfg.ActionTimeout = 10 * time.Second
+	}
+	if cfg.IdleURL == "" {
+		cfg.IdleURL = cfg.URLs[0]
+	}
+	res := &Result{Idle: cfg.Idle, Couples: cfg.Couples, Actions: map[string]Summary{}}
+	var err error
+	if res.RSSBaseline, err = rssOrZero(cfg.PIDs); err != nil {
+		return nil, err
+	}
+	var connect Series
+	start := time.Now()
+	idle, idleErrs := openIdle(ctx, cfg, &connect)
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	res.IdleOpenDuration = time.Since(start).Seconds()
+	res.IdleErrors = idleErrs
+	if res.RSSIdle, err = rssOrZero(cfg.PIDs); err != nil {
+		return nil, err
+	}
+	if n := len(idle); n > 0 && res.RSSIdle > 0 {
+		res.BytesPerIdle = float64(res.RSSIdle-res.RSSBaseline) / float64(n)
+	}
+	series := map[string]*Series{ActServe: {}, ActAccept: {}, ActDismiss: {}}
+	start = time.Now()
+	runCouples(ctx, cfg, series, &connect)
+	res.CouplesDuration = time.Since(start).Seconds()
+	if res.CouplesDuration > 0 {
+		res.SessionsPerSec = float64(cfg.Couples) / res.CouplesDuration
+	}
+	res.ActionOrder = []string{ActServe, ActAccept, ActDismiss}
+	for name, s := range series {
+		res.Actions[name] = s.Summary()
+	}
+	res.ConnectRegister = connect.Summary()
+	return res, nil
+}
+
+func rssOrZero(pids []int) (int64, error) {
+	if len(pids) == 0 {
+		return 0, nil
+	}
+	return RSS(pids)
+}
+
+// connectUser dials url as a new user and registers.
+func connectUser(ctx context.Context, cfg Config, url string, connect *Series) (*Client, string, error) {
+	user := newUUID()
+	tok, err := token.Mint(cfg.Secret, user, time.Hour)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.ActionTimeout)
+	defer cancel()
+	t0 := time.Now()
+	c, err := Dial(ctx, url, tok)
+	if err != nil {
+		connect.Fail()
+		return nil, "", err
+	}
+	ack, err := c.Emit(ctx, "court:register", map[string]string{"userId": user})
+	if err != nil || !ackOK(ack) {
+		connect.Fail()
+		c.Close()
+		return nil, "", fmt.Errorf("register: %w", errors.Join(err, fmt.Errorf("ack %s", ack)))
+	}
+	connect.Add(time.Since(t0))
+	return c, user, nil
+}
+
+func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int) {
+	var (
+		mu    sync.Mutex
+		conns = make([]*Client, 0, cfg.Idle)
+		errs  atomic.Int64
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for i := range cfg.Idle {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			c, _, err := connectUser(gctx, cfg, cfg.IdleURL, connect)
+			if err != nil {
+				errs.Add(1)
+				return nil
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			n := len(conns)
+			mu.Unlock()
+			if cfg.Progress != nil && (n%1000 == 0 || i == cfg.Idle-1) {
+				fmt.Fprintf(cfg.Progress, "idle sockets: %d/%d open, %d errors\n", n, cfg.Idle, errs.Load())
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return conns, int(errs.Load())
+}
+
+func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	var done atomic.Int64
+	for i := range cfg.Couples {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			runCouple(gctx, cfg, i, series, connect)
+			if n := done.Add(1); cfg.Progress != nil && (n%100 == 0 || int(n) == cfg.Couples) {
+				fmt.Fprintf(cfg.Progress, "couples: %d/%d done\n", n, cfg.Couples)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// runCouple runs one session: A serves B, B accepts, A dismisses. Each
+// latency is A's (or B's) emit to the partner's matching court:state.
+func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series) {
+	n := len(cfg.URLs)
+	a, _, err := connectUser(ctx, cfg, cfg.URLs[i%n], connect)
+	if err != nil {
+		series[ActServe].Fail()
+		return
+	}
+	defer a.Close()
+	b, bID, err := connectUser(ctx, cfg, cfg.URLs[(i+1)%n], connect)
+	if err != nil {
+		series[ActServe].Fail()
+		return
+	}
+	defer b.Close()
+	steps := []struct {
+		name    string
+		actor   *Client
+		partner *Client
+		event   string
+		payload any
+		want    func(State) bool
+	}{
+		{ActServe, a, b, "court:serve", map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"}, viewIs("PENDING_PARTNER")},
+		{ActAccept, b, a, "court:accept", map[string]any{}, phaseIs("EVIDENCE")},
+		{ActDismiss, a, b, "court:dismiss", map[string]any{}, phaseIs("IDLE")},
+	}
+	for _, s := range steps {
+		if !measure(ctx, cfg, s.actor, s.partner, s.event, s.payload, s.want, series[s.name]) {
+			return
+		}
+	}
+}
+
+func measure(ctx context.Context, cfg Config, actor, partner *Client, event string, payload any, want func(State) bool, s *Series) bool {
+	ctx, cancel := context.WithTimeout(ctx, cfg.ActionTimeout)
+	defer cancel()
+	t0 := time.Now()
+	ackCh := make(chan error, 1)
+	go func() {
+		ack, err := actor.Emit(ctx, event, payload)
+		if err == nil && !ackOK(ack) {
+			err = fmt.Errorf("%s refused: %s", event, ack)
+		}
+		ackCh <- err
+	}()
+	at, err := partner.WaitState(ctx, want)
+	if ackErr := <-ackCh; err != nil || ackErr != nil {
+		s.Fail()
+		return false
+	}
+	s.Add(at.Sub(t0))
+	return true
+}
+
+func viewIs(v string) func(State) bool  { return func(s State) bool { return s.MyViewPhase == v } }
+func phaseIs(p string) func(State) bool { return func(s State) bool { return s.Phase == p } }
+
+func ackOK(ack json.RawMessage) bool {
+	var a struct {
+		OK bool `json:"ok"`
+	}
+	return json.Unmarshal(ack, &a) == nil && a.OK
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// WriteReport prints res as a table.
+func WriteReport(w io.Writer, res *Result) {
+	if res.Idle > 0 {
+		fmt.Fprintf(w, "idle sockets: %d open (%d errors) in %.1fs\n", res.Idle-res.IdleErrors, res.IdleErrors, res.IdleOpenDuration)
+		if res.RSSIdle > 0 {
+			fmt.Fprintf(w, "server RSS: %.1f MiB → %.1f MiB; %.0f bytes (%.2f KiB) per idle socket\n",
+				float64(res.RSSBaseline)/(1<<20), float64(res.RSSIdle)/(1<<20), res.BytesPerIdle, res.BytesPerIdle/1024)
+		}
+	}
+	if res.Couples > 0 {
+		fmt.Fprintf(w, "couples: %d in %.1fs (%.1f sessions/s)\n", res.Couples, res.CouplesDuration, res.SessionsPerSec)
+		writeTable(w, append(res.ActionOrder, "connect+register"), withConnect(res))
+	}
+}
+
+func withConnect(res *Result) map[string]Summary {
+	rows := make(map[string]Summary, len(res.Actions)+1)
+	for k, v := range res.Actions {
+		rows[k] = v
+	}
+	rows["connect+register"] = res.ConnectRegister
+	return rows
+}

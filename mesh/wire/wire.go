@@ -1,0 +1,283 @@
+// Package wire is the node-to-node contract of the courtmesh mesh: frame
+// types, the protocol version, and the messages edges and homes exchange over
+// QUIC. It imports only the standard library so that every role can depend on
+// it.
+package wire
+
+/*
+Protocol flow:
+
+One QUIC connection per node pair, TLS 1.3 with mutual authentication from the
+cluster CA (ALPN "courtmesh/1"). Edges dial homes; the dialer is the client.
+
+ 1. Control stream. The dialer opens the first bidirectional stream and
+    writes FrameHello{Version, NodeID, Region, Role}. The acceptor checks the
+    version and that NodeID matches the peer certificate, and answers with its
+    own FrameHello. A mismatch is answered with FrameError and the connection is
+    closed. After the hello either side sends FramePing{Nonce, SentUnixNano};
+    the other answers FramePong with the same fields. A node that sees no pong
+    within the link timeout reports the link down and closes the connection.
+    Before a graceful close a node writes FrameGoAway{Reason}.
+
+ 2. Requests (edge → home). One bidirectional stream per request: the
+    requester writes one FrameRequest and closes its send side; the responder
+    writes one FrameResponse and closes. Streams are independent, so a slow
+    session never blocks another (no head-of-line blocking).
+
+ 3. Events (home → edge). One-way FrameEvent frames on unidirectional "flow"
+    streams. The sender keeps EventFlows streams per connection and puts every
+    event of one session on the same flow (by hash of Event.SessionID), so one
+    session's events arrive in order while different sessions do not wait on
+    each other.
+
+Every frame is: type (1 byte) | body length (4 bytes, big endian) | body.
+Bodies are JSON objects of the types below. A body longer than MaxFrameSize is
+refused before it is read.
+*/
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ProtocolVersion is the mesh protocol version carried in FrameHello. Nodes
+// with different versions refuse each other.
+const ProtocolVersion = 1
+
+// ALPN is the TLS application protocol of mesh connections.
+const ALPN = "courtmesh/1"
+
+// MaxFrameSize bounds a frame body. The largest court:state is about 200 KiB
+// (court-protocol.md §7.2); 4 MiB leaves room for any batch.
+const MaxFrameSize = 4 << 20
+
+// EventFlows is the number of unidirectional event streams per connection.
+const EventFlows = 8
+
+// headerLen is the length of the frame header: type and body length.
+const headerLen = 5
+
+// FrameType identifies a frame.
+type FrameType uint8
+
+// Frame types. The zero value is invalid.
+const (
+	FrameHello    FrameType = 1 // control stream: Hello
+	FramePing     FrameType = 2 // control stream: Ping
+	FramePong     FrameType = 3 // control stream: Ping (echoed)
+	FrameGoAway   FrameType = 4 // control stream: GoAway
+	FrameRequest  FrameType = 5 // request stream: Request
+	FrameResponse FrameType = 6 // request stream: Response
+	FrameEvent    FrameType = 7 // flow stream: Event
+	FrameError    FrameType = 8 // any stream: Error, then close
+)
+
+func (t FrameType) String() string {
+	switch t {
+	case FrameHello:
+		return "hello"
+	case FramePing:
+		return "ping"
+	case FramePong:
+		return "pong"
+	case FrameGoAway:
+		return "goaway"
+	case FrameRequest:
+		return "request"
+	case FrameResponse:
+		return "response"
+	case FrameEvent:
+		return "event"
+	case FrameError:
+		return "error"
+	}
+	return fmt.Sprintf("frame(%d)", uint8(t))
+}
+
+// Valid reports whether t is a known frame type.
+func (t FrameType) Valid() bool { return t >= FrameHello && t <= FrameError }
+
+// Role is what a node does in the mesh.
+type Role string
+
+// Roles.
+const (
+	RoleEdge Role = "edge"
+	RoleHome Role = "home"
+)
+
+// Hello opens the control stream in both directions.
+type Hello struct {
+	Version int    `json:"version"`
+	NodeID  string `json:"node_id"`
+	Region  string `json:"region"`
+	Role    Role   `json:"role"`
+}
+
+// Ping measures round-trip time and proves the link is alive. A pong echoes it.
+type Ping struct {
+	Nonce        uint64 `json:"nonce"`
+	SentUnixNano int64  `json:"sent_unix_nano"`
+}
+
+// GoAway announces a graceful close.
+type GoAway struct {
+	Reason string `json:"reason"`
+}
+
+// Request is one client action forwarded from an edge to a home node.
+type Request struct {
+	// UserID is the authenticated user (the JWT sub) that acted.
+	UserID string `json:"user_id"`
+	// Event is the Socket.IO event name, e.g. "court:serve", or a mesh
+	// internal name such as "court:state" (read the user's state).
+	Event string `json:"event"`
+	// Payload is the event's first argument as JSON; null when absent.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// EdgeNode and EdgeRegion name the edge that received the action.
+	EdgeNode   string `json:"edge_node"`
+	EdgeRegion string `json:"edge_region"`
+	// HomeRegion is the home region the edge chose for a new session
+	// (court:serve only).
+	HomeRegion string `json:"home_region,omitempty"`
+}
+
+// Response answers a Request.
+type Response struct {
+	// Ack is the Socket.IO ack payload the edge sends to the caller, e.g.
+	// {"ok":true,"state":{...}} or {"ok":false,"error":"..."}.
+	Ack json.RawMessage `json:"ack"`
+	// CourtError, when set, is emitted as "court:error" to the calling socket
+	// only ({"message":...,"code":...}).
+	CourtError json.RawMessage `json:"court_error,omitempty"`
+	// SessionID and Version identify the state carried in Ack, if any, so the
+	// edge can order it against pushed events.
+	SessionID string `json:"session_id,omitempty"`
+	Version   uint64 `json:"version,omitempty"`
+}
+
+// Event is one server → client event for every socket of one user held by the
+// receiving edge.
+type Event struct {
+	UserID string `json:"user_id"`
+	// Name is the Socket.IO event name, e.g. "court:state".
+	Name    string          `json:"name"`
+	Payload json.RawMessage `json:"payload"`
+	// SessionID and Version order court:state events: an edge never delivers
+	// an older version of a session after a newer one to the same socket.
+	SessionID string `json:"session_id,omitempty"`
+	Version   uint64 `json:"version,omitempty"`
+}
+
+// Error codes carried in FrameError and in *Error values.
+const (
+	CodeBadFrame       = "bad_frame"
+	CodeVersion        = "version_mismatch"
+	CodeIdentity       = "identity_mismatch"
+	CodeUnavailable    = "unavailable"
+	CodeNotOwner       = "not_owner"
+	CodeInternal       = "internal"
+	CodeShuttingDown   = "shutting_down"
+	CodeRequestTimeout = "timeout"
+)
+
+// Error is a wire-visible failure.
+type Error struct {
+	Code      string `json:"code"`
+	Reason    string `json:"reason"`
+	Temporary bool   `json:"temporary,omitempty"`
+}
+
+func (e *Error) Error() string { return "mesh: " + e.Code + ": " + e.Reason }
+
+// Decoder errors.
+var (
+	ErrFrameTooLarge = errors.New("wire: frame too large")
+	ErrBadFrameType  = errors.New("wire: unknown frame type")
+)
+
+// WriteFrame writes one frame whose body is v encoded as JSON.
+func WriteFrame(w io.Writer, t FrameType, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	return WriteRawFrame(w, t, body)
+}
+
+// WriteRawFrame writes one frame with an already encoded body, in one Write.
+func WriteRawFrame(w io.Writer, t FrameType, body []byte) error {
+	if len(body) > MaxFrameSize {
+		return ErrFrameTooLarge
+	}
+	buf := make([]byte, headerLen+len(body))
+	buf[0] = byte(t)
+	binary.BigEndian.PutUint32(buf[1:headerLen], uint32(len(body)))
+	copy(buf[headerLen:], body)
+	_, err := w.Write(buf)
+	return err
+}
+
+// ReadFrame reads one frame. It returns io.EOF only when the stream ends
+// cleanly before a frame starts.
+func ReadFrame(r io.Reader) (FrameType, []byte, error) {
+	var hdr [headerLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil, fmt.Errorf("read frame header: %w", err)
+		}
+		return 0, nil, err
+	}
+	t := FrameType(hdr[0])
+	if !t.Valid() {
+		return 0, nil, ErrBadFrameType
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > MaxFrameSize {
+		return 0, nil, ErrFrameTooLarge
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, nil, fmt.Errorf("read %s body: %w", t, noEOF(err))
+	}
+	return t, body, nil
+}
+
+// ReadFrameAs reads one frame, checks it has type want, and decodes its body
+// into v. A FrameError is returned as *Error.
+func ReadFrameAs(r io.Reader, want FrameType, v any) error {
+	t, body, err := ReadFrame(r)
+	if err != nil {
+		return err
+	}
+	return DecodeBody(t, body, want, v)
+}
+
+// DecodeBody decodes a frame body of type t into v, which must be of the type
+// that goes with want. A FrameError body is returned as *Error.
+func DecodeBody(t FrameType, body []byte, want FrameType, v any) error {
+	if t == FrameError && want != FrameError {
+		var e Error
+		if err := json.Unmarshal(body, &e); err != nil {
+			return fmt.Errorf("decode error frame: %w", err)
+		}
+		return &e
+	}
+	if t != want {
+		return fmt.Errorf("wire: got %s frame, want %s", t, want)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode %s: %w", t, err)
+	}
+	return nil
+}
+
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
