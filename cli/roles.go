@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -41,7 +43,6 @@ type edgeRole struct {
 }
 
 func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
-	log := c.Logger.With("component", "edge", "region", c.Region, "node", c.NodeID)
 	handler := &edgeMeshHandler{}
 	node, err := mesh.New(mesh.Config{
 		NodeID:       c.NodeID,
@@ -51,7 +52,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Peers:        c.Homes,
 		Handler:      handler,
 		ListenPacket: c.ListenPacket,
-		Logger:       c.Logger.With("component", "mesh", "region", c.Region, "node", c.NodeID),
+		Logger:       c.Logger,
 		Registerer:   c.Registerer,
 	})
 	if err != nil {
@@ -66,7 +67,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Directory:  c.Directory,
 		Mesh:       meshForEdge{node},
 		HomePolicy: c.HomePolicy,
-		Logger:     log,
+		Logger:     c.Logger,
 		Registerer: c.Registerer,
 	})
 	if err != nil {
@@ -76,10 +77,47 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 	return &edgeRole{node: node, edge: srv}, nil
 }
 
+// drainTimeout bounds a graceful shutdown of a role.
+const drainTimeout = 15 * time.Second
+
+// run serves until ctx is cancelled, then drains in this order:
+//  1. the edge stops accepting and tells its clients to reconnect elsewhere,
+//     spread over the drain window (edge.Server.Shutdown);
+//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown).
 func (r *edgeRole) run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return r.node.Run(ctx) })
-	g.Go(func() error { return r.edge.Run(ctx) })
+	return runDraining(ctx, []runner{r.node, r.edge}, r.edge.Shutdown, r.node.Shutdown)
+}
+
+// runner is a component with the STYLE.md lifecycle.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+// runDraining runs every runner until ctx is cancelled or one fails, then
+// calls the shutdown steps in order, each within drainTimeout, and stops the
+// runners.
+func runDraining(ctx context.Context, runners []runner, shutdown ...func(context.Context) error) error {
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	g, gctx := errgroup.WithContext(runCtx)
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+			return nil
+		case <-ctx.Done():
+		}
+		var errs []error
+		for _, step := range shutdown {
+			sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+			errs = append(errs, step(sctx))
+			cancel()
+		}
+		stop()
+		return errors.Join(errs...)
+	})
 	return g.Wait()
 }
 
@@ -140,7 +178,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Identity:     c.Identity,
 		Handler:      handler,
 		ListenPacket: c.ListenPacket,
-		Logger:       c.Logger.With("component", "mesh", "region", c.Region, "node", c.NodeID),
+		Logger:       c.Logger,
 		Registerer:   c.Registerer,
 	})
 	if err != nil {
@@ -152,7 +190,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Directory:  c.Directory,
 		Mesh:       node,
 		TimerScale: c.TimerScale,
-		Logger:     c.Logger.With("component", "home", "region", c.Region, "node", c.NodeID),
+		Logger:     c.Logger,
 		Registerer: c.Registerer,
 	})
 	if err != nil {
@@ -162,11 +200,11 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 	return &homeRole{node: node, home: srv}, nil
 }
 
+// run serves until ctx is cancelled, then stops the home (no new actions,
+// timers stopped) and says GOAWAY to the mesh.
 func (r *homeRole) run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return r.node.Run(ctx) })
-	g.Go(func() error { return r.home.Run(ctx) })
-	return g.Wait()
+	return runDraining(ctx, []runner{r.node, r.home},
+		func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
 }
 
 // homeMeshHandler hands requests forwarded by edges to the home.

@@ -28,7 +28,11 @@ type Route struct {
 type Directory interface {
 	// Lookup returns the route of the session userID is in, or ErrNotFound.
 	// With fresh false the answer may come from a coherent local cache; with
-	// fresh true it is read from the store.
+	// fresh true it is read from the store. Coherent means the cache drops an
+	// entry as soon as the store's invalidation reaches this node, so a cached
+	// answer can lag any write, this node's own included, by that delivery
+	// time (Redis sends invalidations after the write's reply). A caller that
+	// must see a write it knows of, or doubts an ErrNotFound, asks fresh.
 	Lookup(ctx context.Context, userID string, fresh bool) (Route, error)
 	// RouteOf returns the route of a session, or ErrNotFound.
 	RouteOf(ctx context.Context, sessionID string, fresh bool) (Route, error)
@@ -44,6 +48,8 @@ type Directory interface {
 	AddPresence(ctx context.Context, edgeNode string, ttl time.Duration, userIDs ...string) error
 	// RemovePresence records that edgeNode no longer holds sockets of userID.
 	RemovePresence(ctx context.Context, edgeNode, userID string) error
-	// Presence returns the edges that hold sockets of userID.
+	// Presence returns, sorted, the edges that hold live sockets of userID.
+	// It may come from the coherent local cache, with the lag Lookup
+	// describes.
 	Presence(ctx context.Context, userID string) ([]string, error)
 }

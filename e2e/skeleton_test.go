@@ -37,6 +37,7 @@ func startMesh3(t *testing.T, timerScale string) *mesh3 {
 
 	env := []string{
 		"SUPABASE_JWT_SECRET=e2e-secret-" + t.Name(),
+		"REDIS_URL=" + redistest.URL(),
 		"COURT_REDIS_PREFIX=" + redistest.Prefix(t),
 		"COURT_TIMER_SCALE=" + timerScale,
 	}

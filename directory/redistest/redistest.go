@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"go.uber.org/goleak"
 )
 
 // DefaultURL is the Redis tests use when REDIS_URL is unset.
@@ -62,6 +63,15 @@ func Prefix(t testing.TB) string {
 		}
 	})
 	return prefix
+}
+
+// IgnoreDialRetry is the goleak option a TestMain needs when its tests may
+// skip on an unreachable Redis: a failed rueidis dial leaves a goroutine
+// sleeping about a second before it retries.
+//
+//	goleak.VerifyTestMain(m, redistest.IgnoreDialRetry())
+func IgnoreDialRetry() goleak.Option {
+	return goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1")
 }
 
 // dial connects to URL.

@@ -12,4 +12,8 @@
 // A session whose transition ended it (toss, cancel, dismiss, the removal of
 // a CLOSED session) has Phase PhaseIdle and an EndReason; its view is the
 // IDLE state, and its owner removes it.
+//
+// The sanitised session carries one field the original server does not send:
+// "version", the session version, which orders court:state deliveries
+// (DESIGN.md "Delivery"). Clients ignore it.
 package court

@@ -17,7 +17,6 @@ var (
 	ErrUsersBusy          = &Error{"One or both users already in a session"}
 	ErrNoPendingSession   = &Error{"No pending session found"}
 	ErrNoSession          = &Error{"No session found"}
-	ErrNoActiveSession    = &Error{"No active session"}
 	ErrNotIntendedPartner = &Error{"Not the intended partner"}
 	ErrNotPending         = &Error{"Session not in PENDING phase"}
 	ErrCancelNotPending   = &Error{"Can only cancel pending sessions"}

@@ -1,0 +1,12 @@
+package directory_test
+
+import (
+	"testing"
+
+	"courtmesh/directory"
+)
+
+func TestMemoryContract(t *testing.T) {
+	t.Parallel()
+	contract(t, func(*testing.T) directory.Directory { return directory.NewMemory() })
+}

@@ -1,0 +1,138 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"courtmesh/directory"
+	"courtmesh/mesh/wire"
+	"courtmesh/regions"
+	"courtmesh/token"
+)
+
+// Home policies: where a new session's home region is.
+const (
+	// HomePrimary puts new sessions in the catalog's primary region.
+	HomePrimary = "primary"
+	// HomeCreator puts new sessions in the home-capable region nearest to
+	// the edge the creator is connected to.
+	HomeCreator = "creator"
+)
+
+// ErrConfig reports an invalid Config.
+var ErrConfig = errors.New("edge: invalid config")
+
+// Mesh is what the edge needs from the mesh: request/response to a node.
+type Mesh interface {
+	// Request sends req to the node nodeID and waits for its response. A
+	// failure the home reports comes back as a *wire.Error.
+	Request(ctx context.Context, nodeID string, req *wire.Request) (*wire.Response, error)
+	// HomeNodes returns the home nodes of region whose link is up.
+	HomeNodes(region string) []string
+}
+
+// Config configures an edge Server.
+type Config struct {
+	// NodeID names this edge in the mesh and in presence. Required.
+	NodeID string
+	// Region is this edge's region; it must be in Catalog. Required.
+	Region string
+	// Addr is the listen address of Run, e.g. "127.0.0.1:8080"; ":0" picks
+	// a free port. Only Run uses it.
+	Addr string
+	// Catalog is the region catalog. Nil means regions.Default().
+	Catalog *regions.Catalog
+	// Verifier checks client tokens. Required.
+	Verifier *token.Verifier
+	// Directory routes users to sessions and records presence. Required.
+	Directory directory.Directory
+	// Mesh carries requests to home nodes. Required.
+	Mesh Mesh
+	// HomePolicy picks the home region of a new session: HomePrimary or
+	// HomeCreator. Empty means HomePrimary.
+	HomePolicy string
+	// PingInterval is the Engine.IO ping interval. Zero means 25 s.
+	PingInterval time.Duration
+	// PingTimeout is how long a pong may take; it also bounds every socket
+	// write. Zero means 20 s.
+	PingTimeout time.Duration
+	// MaxPayload bounds one client WebSocket message in bytes; a larger one
+	// closes that socket. Zero means 1_000_000.
+	MaxPayload int
+	// SendQueueLen bounds the frames waiting to be written to one socket; a
+	// socket whose queue is full is cut off (slow_consumer). Zero means 128.
+	SendQueueLen int
+	// RequestTimeout bounds one directory lookup plus mesh request. Zero
+	// means 5 s.
+	RequestTimeout time.Duration
+	// PresenceTTL is the lifetime of presence records; Run refreshes them
+	// every PresenceTTL/3 for users with registered sockets. Zero means 2 min.
+	PresenceTTL time.Duration
+	// Logger receives logs. Nil means discard.
+	Logger *slog.Logger
+	// Registerer receives the metrics. Nil means they are not registered.
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.Catalog == nil {
+		c.Catalog = regions.Default()
+	}
+	if c.HomePolicy == "" {
+		c.HomePolicy = HomePrimary
+	}
+	c.PingInterval = orDefault(c.PingInterval, 25*time.Second)
+	c.PingTimeout = orDefault(c.PingTimeout, 20*time.Second)
+	c.MaxPayload = orDefault(c.MaxPayload, 1_000_000)
+	c.SendQueueLen = orDefault(c.SendQueueLen, 128)
+	c.RequestTimeout = orDefault(c.RequestTimeout, 5*time.Second)
+	c.PresenceTTL = orDefault(c.PresenceTTL, 2*time.Minute)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func orDefault[T time.Duration | int](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.NodeID == "":
+		return fmt.Errorf("%w: NodeID is required", ErrConfig)
+	case c.Verifier == nil:
+		return fmt.Errorf("%w: Verifier is required", ErrConfig)
+	case c.Directory == nil:
+		return fmt.Errorf("%w: Directory is required", ErrConfig)
+	case c.Mesh == nil:
+		return fmt.Errorf("%w: Mesh is required", ErrConfig)
+	case c.HomePolicy != HomePrimary && c.HomePolicy != HomeCreator:
+		return fmt.Errorf("%w: unknown HomePolicy %q", ErrConfig, c.HomePolicy)
+	case c.PingInterval < 0 || c.PingTimeout < 0 || c.RequestTimeout < 0 || c.PresenceTTL < 0:
+		return fmt.Errorf("%w: negative duration", ErrConfig)
+	case c.MaxPayload < 0 || c.SendQueueLen < 0:
+		return fmt.Errorf("%w: negative size", ErrConfig)
+	}
+	if _, ok := c.Catalog.Lookup(c.Region); !ok {
+		return fmt.Errorf("%w: region %q is not in the catalog", ErrConfig, c.Region)
+	}
+	return nil
+}
+
+// homeRegion is the region where sessions created through this edge live.
+func (c *Config) homeRegion() string {
+	if c.HomePolicy == HomeCreator {
+		if r, ok := c.Catalog.NearestHome(c.Region); ok {
+			return r
+		}
+	}
+	return c.Catalog.Primary
+}

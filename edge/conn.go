@@ -1,0 +1,222 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"courtmesh/edge/internal/sio"
+)
+
+// closeReason says why a socket closed; it is the cause of the connection's
+// context and the reason label of court_edge_closes_total.
+type closeReason string
+
+func (r closeReason) Error() string { return "edge: socket closed: " + string(r) }
+
+// Close reasons.
+const (
+	reasonClientClose    closeReason = "client_close"    // the client closed or disconnected
+	reasonTransport      closeReason = "transport_error" // the connection failed
+	reasonPingTimeout    closeReason = "ping_timeout"    // no pong within PingTimeout
+	reasonConnectTimeout closeReason = "connect_timeout" // no CONNECT before the first ping
+	reasonSlowConsumer   closeReason = "slow_consumer"   // the send queue was full
+	reasonBadPacket      closeReason = "bad_packet"      // a frame that does not decode
+	reasonTooLarge       closeReason = "too_large"       // a frame above MaxPayload
+	reasonUnauthorized   closeReason = "unauthorized"    // CONNECT without a valid token
+	reasonShutdown       closeReason = "shutdown"        // the edge is draining or closing
+)
+
+var closeReasons = []closeReason{
+	reasonClientClose, reasonTransport, reasonPingTimeout, reasonConnectTimeout,
+	reasonSlowConsumer, reasonBadPacket, reasonTooLarge, reasonUnauthorized, reasonShutdown,
+}
+
+// closeGrace is how long a socket that was sent a close frame may take to
+// answer it before it is cut.
+var closeGrace = time.Second
+
+// maxInflight bounds the actions of one socket handled concurrently; beyond
+// it the reader handles them itself, which pushes back on the client.
+const maxInflight = 8
+
+// pingFrame and pongFrame are shared and never modified.
+var (
+	pingFrame = sio.AppendPing(nil)
+	pongFrame = sio.AppendPong(nil)
+)
+
+// conn is one client socket: one reader goroutine for its lifetime, a
+// writer goroutine only while frames are queued, one heartbeat timer.
+type conn struct {
+	s       *Server
+	ws      *websocket.Conn
+	sid     string
+	hdrUser string // user of a valid Authorization: Bearer token, if any
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+
+	// userID is set by the reader at CONNECT, before it starts any action.
+	userID   string
+	inflight atomic.Int32
+
+	mu         sync.Mutex // guards the fields below
+	queue      [][]byte   // frames waiting for the writer, at most SendQueueLen
+	writing    bool       // a writer goroutine is running
+	closing    closeReason
+	closed     bool
+	connected  bool // CONNECT accepted
+	awaitPong  bool
+	registered bool // in Server.users; guarded by Server.mu, not c.mu
+	sessionID  string
+	version    uint64 // of the newest court:state sent for sessionID
+	timer      *time.Timer
+}
+
+// send queues frame. A full queue cuts the socket off.
+func (c *conn) send(frame []byte) {
+	c.mu.Lock()
+	start, ok := c.enqueueLocked(frame)
+	c.mu.Unlock()
+	c.afterEnqueue(start, ok)
+}
+
+// enqueueLocked queues frame and reports whether a writer must be started
+// and whether the frame was accepted. c.mu is held on entry.
+func (c *conn) enqueueLocked(frame []byte) (start, ok bool) {
+	if c.closed || c.closing != "" {
+		c.s.m.dropped.WithLabelValues(dropClosed).Inc()
+		return false, true
+	}
+	if len(c.queue) >= c.s.cfg.SendQueueLen {
+		c.s.m.dropped.WithLabelValues(dropQueueFull).Inc()
+		return false, false
+	}
+	c.queue = append(c.queue, frame)
+	start = !c.writing
+	c.writing = true
+	return start, true
+}
+
+func (c *conn) afterEnqueue(start, ok bool) {
+	if !ok {
+		c.close(reasonSlowConsumer)
+		return
+	}
+	if start {
+		c.s.spawn(c.writeLoop)
+	}
+}
+
+// writeLoop writes queued frames until the queue is empty, then exits.
+func (c *conn) writeLoop() {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 {
+			c.writing = false
+			reason := c.closing
+			c.mu.Unlock()
+			if reason != "" {
+				c.sendCloseFrame(reason)
+			}
+			return
+		}
+		c.mu.Unlock()
+		for _, f := range batch {
+			if err := c.write(f); err != nil {
+				c.close(reasonTransport)
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) write(frame []byte) error {
+	if err := c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.PingTimeout)); err != nil {
+		return err
+	}
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+// closeAfterFlush queues frames, then a WebSocket close frame, and gives the
+// client closeGrace to answer it before the socket is cut with reason.
+func (c *conn) closeAfterFlush(reason closeReason, frames ...[]byte) {
+	c.mu.Lock()
+	if c.closed || c.closing != "" {
+		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, frames...)
+	c.closing = reason
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		c.s.spawn(c.writeLoop)
+	}
+}
+
+func (c *conn) sendCloseFrame(reason closeReason) {
+	code := websocket.CloseNormalClosure
+	if reason == reasonShutdown {
+		code = websocket.CloseGoingAway
+	}
+	deadline := time.Now().Add(closeGrace)
+	if c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, string(reason)), deadline) != nil {
+		c.close(reason)
+		return
+	}
+	// The reader returns when the client answers or at the deadline.
+	if c.ws.SetReadDeadline(deadline) != nil {
+		c.close(reason)
+	}
+}
+
+// close cuts the socket at once. The first reason wins, except that a
+// pending closeAfterFlush reason wins over all.
+func (c *conn) close(reason closeReason) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if c.closing != "" {
+		reason = c.closing
+	}
+	c.queue = nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	c.cancel(reason)
+	_ = c.ws.NetConn().Close()
+	c.s.m.closes.WithLabelValues(string(reason)).Inc()
+	c.s.log.Debug("socket closed", "conn_id", c.sid, "reason", string(reason))
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed || c.closing != ""
+}
+
+// readErrReason maps a read error to a close reason.
+func readErrReason(err error) closeReason {
+	var ce *websocket.CloseError
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		return reasonTooLarge
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return reasonClientClose
+	}
+	return reasonTransport
+}

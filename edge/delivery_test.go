@@ -1,0 +1,116 @@
+package edge
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/mesh/wire"
+)
+
+func stateEvent(user string, version uint64) *wire.Event {
+	return &wire.Event{UserID: user, Name: "court:state", SessionID: "s1", Version: version,
+		Payload: json.RawMessage(`{"phase":"EVIDENCE","v":` + jsonUint(version) + `}`)}
+}
+
+func jsonUint(v uint64) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestDeliverEventReachesRegisteredSockets(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	a1, a2 := te.connect(t, "alice"), te.connect(t, "alice")
+	a1.register()
+	a2.register()
+	unregistered := te.connect(t, "alice")
+	bob := te.connect(t, "bob")
+	bob.register()
+
+	te.s.DeliverEvent(stateEvent("alice", 5))
+	te.s.DeliverEvent(stateEvent("alice", 4)) // stale: dropped
+	te.s.DeliverEvent(&wire.Event{UserID: "alice", Name: "court:settlement_requested", Payload: json.RawMessage(`{"byUserId":"bob"}`)})
+	te.s.DeliverEvent(stateEvent("alice", 5)) // same version: delivered again
+	te.s.DeliverEvent(stateEvent("alice", 6))
+	for _, c := range []*client{a1, a2} {
+		_, p := event(t, c.read())
+		require.JSONEq(t, `{"phase":"EVIDENCE","v":5}`, p)
+		name, p := event(t, c.read())
+		require.Equal(t, "court:settlement_requested", name)
+		require.JSONEq(t, `{"byUserId":"bob"}`, p)
+		_, p = event(t, c.read())
+		require.JSONEq(t, `{"phase":"EVIDENCE","v":5}`, p)
+		_, p = event(t, c.read())
+		require.JSONEq(t, `{"phase":"EVIDENCE","v":6}`, p)
+	}
+	require.Equal(t, 2.0, counterValue(te.s.m.dropped.WithLabelValues(dropStale)))
+
+	// Neither the unregistered socket nor bob got anything: their next
+	// frame is the answer to their own action.
+	for _, c := range []*client{unregistered, bob} {
+		c.write(`429["court:hack"]`)
+		name, _ := event(t, c.read())
+		require.Equal(t, "court:error", name)
+	}
+}
+
+func TestStaleAckStateNotPushed(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	te.dir.routes["alice"] = routeS1
+	te.mesh.setFn(ackWithVersion(3))
+	c := te.connect(t, "alice")
+	c.register()
+	te.s.DeliverEvent(stateEvent("alice", 7))
+	_, p := event(t, c.read())
+	require.JSONEq(t, `{"phase":"EVIDENCE","v":7}`, p)
+
+	// A register answered with version 3 after version 7 was pushed: the
+	// court:state is dropped, the ack still goes out.
+	c.write(`421["court:register",{}]`)
+	require.True(t, strings.HasPrefix(c.read(), "431["))
+}
+
+func TestNewSessionResetsOrdering(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	c := te.connect(t, "alice")
+	c.register()
+	te.s.DeliverEvent(stateEvent("alice", 9))
+	next := stateEvent("alice", 1)
+	next.SessionID = "s2"
+	te.s.DeliverEvent(next)
+	event(t, c.read())
+	_, p := event(t, c.read())
+	require.JSONEq(t, `{"phase":"EVIDENCE","v":1}`, p)
+}
+
+func TestPresenceFollowsRegisteredSockets(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	a1, a2 := te.connect(t, "alice"), te.connect(t, "alice")
+	a1.register()
+	a2.register()
+	added, removed := te.dir.counts("alice")
+	require.Equal(t, 2, added)
+	require.Zero(t, removed)
+
+	a1.ws.Close()
+	require.Eventually(t, func() bool { return te.closes(reasonClientClose) == 1 }, 3*time.Second, 5*time.Millisecond)
+	_, removed = te.dir.counts("alice")
+	require.Zero(t, removed, "alice still has a socket")
+
+	a2.ws.Close()
+	require.Eventually(t, func() bool { _, r := te.dir.counts("alice"); return r == 1 }, 3*time.Second, 5*time.Millisecond)
+}
+
+func TestPresenceRefresh(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, func(c *Config) { c.PresenceTTL = 30 * time.Millisecond })
+	c := te.connect(t, "alice")
+	c.register()
+	te.s.refreshOnce(t.Context())
+	added, _ := te.dir.counts("alice")
+	require.Equal(t, 2, added)
+}

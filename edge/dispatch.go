@@ -1,0 +1,254 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"courtmesh/edge/internal/sio"
+	"courtmesh/mesh/wire"
+)
+
+// Event names.
+const (
+	evRegister = "court:register"
+	evState    = "court:state"
+	evError    = "court:error"
+	eventOther = "other" // metrics label of every event not in courtEvents
+)
+
+// courtEvents are the client events of court-protocol.md §2.5.
+var courtEvents = [...]string{
+	evRegister, "court:serve", "court:accept", "court:cancel", "court:dismiss",
+	"court:submit_evidence", "court:accept_verdict", "court:request_settle",
+	"court:accept_settle", "court:decline_settle", "court:submit_addendum",
+	"court:priming_complete", "court:joint_ready", "court:resolution_pick",
+	"court:resolution_accept_partner", "court:resolution_hybrid",
+}
+
+// Payloads the edge answers by itself.
+var (
+	jsonNull    = json.RawMessage(`null`)
+	idleState   = json.RawMessage(`{"phase":"IDLE","myViewPhase":"IDLE","session":null}`)
+	idleAck     = json.RawMessage(`{"ok":true,"state":` + string(idleState) + `}`)
+	internalAck = json.RawMessage(`{"ok":false,"error":"Internal server error"}`)
+
+	unavailable = &wire.Response{
+		Ack:        json.RawMessage(`{"ok":false,"error":"Court service unavailable. Please try again."}`),
+		CourtError: json.RawMessage(`{"message":"Court service unavailable. Please try again.","code":"SERVICE_UNAVAILABLE"}`),
+	}
+	unknownEvent = &wire.Response{
+		Ack:        json.RawMessage(`{"ok":false,"error":"Unknown event"}`),
+		CourtError: json.RawMessage(`{"message":"Unknown event","code":"UNKNOWN_EVENT"}`),
+	}
+	unauthorizedFrame = sio.AppendConnectError(nil, sio.DefaultNamespace, "Unauthorized")
+)
+
+// handleFrame handles one client frame; a non-empty reason closes the socket.
+func (c *conn) handleFrame(data []byte) closeReason {
+	p, err := sio.Decode(data)
+	if err != nil {
+		c.s.log.Debug("bad packet", "conn_id", c.sid, "err", err)
+		return reasonBadPacket
+	}
+	if c.isClosing() {
+		return ""
+	}
+	switch p.Engine {
+	case sio.EnginePong:
+		c.onPong()
+	case sio.EnginePing:
+		c.send(pongFrame)
+	case sio.EngineClose:
+		return reasonClientClose
+	case sio.EngineOpen:
+		return reasonBadPacket
+	case sio.EngineMessage:
+		return c.handleMessage(p)
+	}
+	return ""
+}
+
+func (c *conn) handleMessage(p sio.Packet) closeReason {
+	switch p.Type {
+	case sio.Connect:
+		return c.onConnect(p)
+	case sio.Disconnect:
+		if p.Namespace == sio.DefaultNamespace {
+			return reasonClientClose
+		}
+	case sio.Event:
+		if p.Namespace != sio.DefaultNamespace || c.userID == "" {
+			return reasonBadPacket
+		}
+		c.dispatch(p)
+	case sio.ConnectError:
+		return reasonBadPacket
+	}
+	// ACK packets answer server emits that asked for one; the edge asks
+	// for none, so they are ignored.
+	return ""
+}
+
+func (c *conn) onConnect(p sio.Packet) closeReason {
+	if p.Namespace != sio.DefaultNamespace {
+		c.send(sio.AppendConnectError(nil, p.Namespace, "Invalid namespace"))
+		return ""
+	}
+	if c.userID != "" {
+		return reasonBadPacket // a second CONNECT on the same socket
+	}
+	user := c.authenticate(p.Data)
+	if user == "" {
+		c.closeAfterFlush(reasonUnauthorized, unauthorizedFrame)
+		return ""
+	}
+	c.userID, c.hdrUser = user, ""
+	c.mu.Lock()
+	c.connected = true
+	c.mu.Unlock()
+	c.send(sio.AppendConnect(nil, sio.DefaultNamespace, newID()))
+	return ""
+}
+
+// authenticate returns the user of auth.token, else of the bearer header,
+// or "" when neither is valid.
+func (c *conn) authenticate(auth json.RawMessage) string {
+	var a struct {
+		Token json.RawMessage `json:"token"`
+	}
+	var tok string
+	if len(auth) > 0 && json.Unmarshal(auth, &a) == nil && json.Unmarshal(a.Token, &tok) == nil && tok != "" {
+		user, err := c.s.cfg.Verifier.Verify(tok)
+		if err != nil {
+			c.s.log.Debug("token refused", "conn_id", c.sid, "err", err)
+			return ""
+		}
+		return user
+	}
+	return c.hdrUser
+}
+
+// dispatch handles an event on its own goroutine, or on the reader's when
+// the socket has maxInflight events in flight already.
+func (c *conn) dispatch(p sio.Packet) {
+	if c.inflight.Load() >= maxInflight {
+		c.handleEvent(p)
+		return
+	}
+	c.inflight.Add(1)
+	c.s.spawn(func() {
+		defer c.inflight.Add(-1)
+		c.handleEvent(p)
+	})
+}
+
+func (c *conn) handleEvent(p sio.Packet) {
+	if !slices.Contains(courtEvents[:], p.Event) {
+		c.s.m.actions.WithLabelValues(eventOther, resultUnknown).Inc()
+		c.reply(p, unknownEvent, nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.RequestTimeout)
+	defer cancel()
+	var resp *wire.Response
+	var state json.RawMessage
+	var err error
+	if p.Event == evRegister {
+		resp, state, err = c.register(ctx)
+	} else {
+		resp, err = c.s.forward(ctx, c.request(p.Event, p.Data))
+	}
+	result := resultOK
+	switch {
+	case err != nil && c.ctx.Err() != nil:
+		return // the socket closed meanwhile
+	case err != nil:
+		c.s.log.Debug("action failed", "conn_id", c.sid, "event", p.Event, "err", err)
+		resp, result = unavailable, resultUnavailable
+	case resp.CourtError != nil:
+		result = resultRejected
+	}
+	c.s.m.actions.WithLabelValues(p.Event, result).Inc()
+	c.reply(p, resp, state)
+}
+
+// register makes the socket receive pushes and returns the user's state.
+func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, error) {
+	c.s.addRegistered(ctx, c)
+	resp, err := c.s.forward(ctx, c.request(evRegister, nil))
+	if errors.Is(err, errNoSession) {
+		return &wire.Response{Ack: idleAck}, idleState, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, stateOf(resp.Ack), nil
+}
+
+func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
+	if payload == nil {
+		payload = jsonNull
+	}
+	return &wire.Request{UserID: c.userID, Event: event, Payload: payload,
+		EdgeNode: c.s.cfg.NodeID, EdgeRegion: c.s.cfg.Region}
+}
+
+// stateOf returns the "state" of an ack, or nil.
+func stateOf(ack json.RawMessage) json.RawMessage {
+	var a struct {
+		State json.RawMessage `json:"state"`
+	}
+	if json.Unmarshal(ack, &a) != nil || len(a.State) == 0 || string(a.State) == "null" {
+		return nil
+	}
+	return a.State
+}
+
+// reply sends, in the order the original server did, court:state (when
+// state is set and not older than what the socket has), court:error (when
+// resp carries one) and the ack (when the client asked for one).
+func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
+	frames := make([][]byte, 0, 3)
+	if state != nil {
+		frames = append(frames, sio.AppendEvent(nil, sio.DefaultNamespace, evState, state))
+	}
+	if resp.CourtError != nil {
+		frames = append(frames, sio.AppendEvent(nil, sio.DefaultNamespace, evError, resp.CourtError))
+	}
+	if p.HasID {
+		ack := resp.Ack
+		if len(ack) == 0 {
+			ack = internalAck
+		}
+		frames = append(frames, sio.AppendAck(nil, sio.DefaultNamespace, p.ID, ack))
+	}
+	c.mu.Lock()
+	fresh := c.admitLocked(resp.SessionID, resp.Version)
+	if state != nil && !fresh {
+		c.s.m.dropped.WithLabelValues(dropStale).Inc()
+		frames = frames[1:]
+	}
+	start, ok := false, true
+	for _, f := range frames {
+		s, o := c.enqueueLocked(f)
+		start, ok = start || s, ok && o
+	}
+	c.mu.Unlock()
+	c.afterEnqueue(start, ok)
+}
+
+// admitLocked reports whether a court:state of (session, version) may be
+// sent: it is not older than one the socket already has. It records the
+// newest. Unversioned states always pass. c.mu is held on entry.
+func (c *conn) admitLocked(session string, version uint64) bool {
+	if session == "" || version == 0 {
+		return true
+	}
+	if session == c.sessionID && version < c.version {
+		return false
+	}
+	c.sessionID, c.version = session, version
+	return true
+}

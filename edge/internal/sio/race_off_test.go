@@ -1,0 +1,5 @@
+//go:build !race
+
+package sio_test
+
+const raceEnabled = false

@@ -1,0 +1,77 @@
+package edge
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Action results, the result label of court_edge_actions_total.
+const (
+	resultOK          = "ok"          // the home answered without a court error
+	resultRejected    = "rejected"    // the home answered with a court error
+	resultUnavailable = "unavailable" // no home could be reached in time
+	resultUnknown     = "unknown"     // not a court event this edge knows
+)
+
+// Drop reasons, the reason label of court_edge_send_dropped_total.
+const (
+	dropQueueFull = "queue_full" // the socket's send queue was full (it is cut off)
+	dropStale     = "stale"      // a court:state older than one already sent
+	dropClosed    = "closed"     // the socket was closing
+)
+
+var (
+	actionResults = []string{resultOK, resultRejected, resultUnavailable, resultUnknown}
+	dropReasons   = []string{dropQueueFull, dropStale, dropClosed}
+)
+
+type metrics struct {
+	sockets *prometheus.GaugeVec
+	dropped *prometheus.CounterVec
+	closes  *prometheus.CounterVec
+	actions *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
+	m := &metrics{
+		sockets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "court_edge_sockets", Help: "Open client sockets.",
+		}, []string{"region"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_send_dropped_total", Help: "Frames not written to a socket, by reason.",
+		}, []string{"reason"}),
+		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_closes_total", Help: "Closed client sockets, by reason.",
+		}, []string{"reason"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_actions_total", Help: "Client events handled, by event and result.",
+		}, []string{"event", "result"}),
+	}
+	m.zero(region)
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register edge metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// zero creates every label combination up front.
+func (m *metrics) zero(region string) {
+	m.sockets.WithLabelValues(region)
+	for _, r := range dropReasons {
+		m.dropped.WithLabelValues(r)
+	}
+	for _, r := range closeReasons {
+		m.closes.WithLabelValues(string(r))
+	}
+	for _, e := range append(courtEvents[:], eventOther) {
+		for _, r := range actionResults {
+			m.actions.WithLabelValues(e, r)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package edge
+
+import (
+	"context"
+	"time"
+
+	"courtmesh/edge/internal/sio"
+	"courtmesh/mesh/wire"
+)
+
+// presenceBatch bounds the users of one presence refresh call.
+const presenceBatch = 500
+
+// DeliverEvent writes ev to every registered socket of ev.UserID on this
+// edge. A court:state older than one a socket already has is dropped for
+// that socket. It never blocks on a socket.
+func (s *Server) DeliverEvent(ev *wire.Event) {
+	frame := sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload)
+	isState := ev.Name == evState
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.users[ev.UserID] {
+		c.push(frame, isState, ev.SessionID, ev.Version)
+	}
+}
+
+func (c *conn) push(frame []byte, isState bool, session string, version uint64) {
+	c.mu.Lock()
+	if isState && !c.admitLocked(session, version) {
+		c.mu.Unlock()
+		c.s.m.dropped.WithLabelValues(dropStale).Inc()
+		return
+	}
+	start, ok := c.enqueueLocked(frame)
+	c.mu.Unlock()
+	c.afterEnqueue(start, ok)
+}
+
+// addRegistered makes c receive pushes and records presence.
+func (s *Server) addRegistered(ctx context.Context, c *conn) {
+	s.mu.Lock()
+	_, open := s.conns[c]
+	if open && !c.registered {
+		c.registered = true
+		s.users[c.userID] = append(s.users[c.userID], c)
+	}
+	s.mu.Unlock()
+	if open {
+		s.addPresence(ctx, c.userID)
+	}
+}
+
+func (s *Server) addPresence(ctx context.Context, users ...string) {
+	if err := s.cfg.Directory.AddPresence(ctx, s.cfg.NodeID, s.cfg.PresenceTTL, users...); err != nil {
+		s.log.Warn("add presence failed", "users", len(users), "err", err)
+	}
+}
+
+// userGone removes the presence of a user whose last socket closed. A
+// socket of the user registered meanwhile puts it back.
+func (s *Server) userGone(user string) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	defer cancel()
+	if err := s.cfg.Directory.RemovePresence(ctx, s.cfg.NodeID, user); err != nil {
+		s.log.Warn("remove presence failed", "err", err)
+	}
+	s.mu.RLock()
+	back := len(s.users[user]) > 0
+	s.mu.RUnlock()
+	if back {
+		s.addPresence(ctx, user)
+	}
+}
+
+// refreshPresence renews the presence of every user with a registered
+// socket every PresenceTTL/3, until ctx is done or the edge closes.
+func (s *Server) refreshPresence(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.PresenceTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.done:
+			return nil
+		case <-t.C:
+			s.refreshOnce(ctx)
+		}
+	}
+}
+
+func (s *Server) refreshOnce(ctx context.Context) {
+	s.mu.RLock()
+	users := make([]string, 0, len(s.users))
+	for u := range s.users {
+		users = append(users, u)
+	}
+	s.mu.RUnlock()
+	for len(users) > 0 {
+		n := min(len(users), presenceBatch)
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		s.addPresence(rctx, users[:n]...)
+		cancel()
+		users = users[n:]
+	}
+}

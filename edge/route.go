@@ -1,0 +1,84 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+
+	"courtmesh/directory"
+	"courtmesh/mesh/wire"
+)
+
+var (
+	// errNoSession: court:register for a user in no session.
+	errNoSession = errors.New("edge: user is in no session")
+	// errNoHome: no home node of the chosen region has its link up.
+	errNoHome = errors.New("edge: no home node reachable")
+)
+
+// forward sends req to the home that owns the user's session, or to a home
+// of the policy's region when the user has none. A home that answers
+// not_owner gets the request again after a fresh directory read.
+func (s *Server) forward(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	resp, err := s.try(ctx, req, false)
+	var we *wire.Error
+	if errors.As(err, &we) && we.Code == wire.CodeNotOwner {
+		resp, err = s.try(ctx, req, true)
+	}
+	return resp, err
+}
+
+func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
+	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister)
+	if err != nil {
+		return nil, err
+	}
+	req.HomeRegion = home
+	resp, err := s.cfg.Mesh.Request(ctx, node, req)
+	if err != nil {
+		return nil, fmt.Errorf("request %s from %s: %w", req.Event, node, err)
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("request %s from %s: empty response", req.Event, node)
+	}
+	return resp, nil
+}
+
+// pick returns the node to ask and, for a user in no session, the home
+// region the new session will live in.
+func (s *Server) pick(ctx context.Context, user string, fresh, register bool) (node, homeRegion string, err error) {
+	rt, err := s.cfg.Directory.Lookup(ctx, user, fresh)
+	switch {
+	case err == nil && rt.OwnerNode != "":
+		return rt.OwnerNode, "", nil
+	case err == nil: // owner lost: any home of the region takes it over
+		node, err = s.homeNode(rt.HomeRegion, user)
+		return node, "", err
+	case errors.Is(err, directory.ErrNotFound) && register:
+		return "", "", errNoSession
+	case errors.Is(err, directory.ErrNotFound):
+		node, err = s.homeNode(s.homeRegion, user)
+		return node, s.homeRegion, err
+	}
+	return "", "", fmt.Errorf("look up user: %w", err)
+}
+
+// homeNode picks a reachable home node of region for user by rendezvous
+// hashing: stable for a user while the set of nodes stays the same.
+func (s *Server) homeNode(region, user string) (string, error) {
+	best, bestW := "", uint64(0)
+	for _, n := range s.cfg.Mesh.HomeNodes(region) {
+		h := fnv.New64a()
+		h.Write([]byte(user))
+		h.Write([]byte{0})
+		h.Write([]byte(n))
+		if w := h.Sum64(); best == "" || w > bestW {
+			best, bestW = n, w
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("%w in %s", errNoHome, region)
+	}
+	return best, nil
+}

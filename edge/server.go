@@ -1,0 +1,249 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/sync/errgroup"
+)
+
+// Buffer sizes of a socket. Reads use a small per-socket buffer (larger
+// messages are read through it); writes borrow a pooled buffer only while a
+// message is being written.
+const (
+	readBufferSize  = 512
+	writeBufferSize = 4096
+)
+
+// defaultDrainWindow spreads Shutdown's disconnects when its context has no
+// deadline; drainSteps is how many batches they are spread over.
+var defaultDrainWindow = 10 * time.Second
+
+const drainSteps = 20
+
+// Server is an edge node. Lock order: Server.mu before conn.mu.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	m          *metrics
+	homeRegion string
+	upgrader   websocket.Upgrader
+	handler    http.Handler
+
+	base       context.Context // parent of every socket's context
+	cancelBase context.CancelFunc
+	ready      chan struct{}
+	done       chan struct{} // closed by Close
+	closeOnce  sync.Once
+	wg         sync.WaitGroup // every socket goroutine; Add only under mu while !closed
+	connGone   chan struct{}  // signalled when a socket leaves conns
+
+	mu       sync.RWMutex // guards the fields below
+	conns    map[*conn]struct{}
+	users    map[string][]*conn // registered sockets by user
+	draining bool
+	closed   bool
+	hs       *http.Server
+	addr     net.Addr
+}
+
+// New builds an edge from cfg. It does no I/O and starts nothing.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer, cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "edge", "region", cfg.Region, "node", cfg.NodeID),
+		m:          m,
+		homeRegion: cfg.homeRegion(),
+		ready:      make(chan struct{}),
+		done:       make(chan struct{}),
+		connGone:   make(chan struct{}, 1),
+		conns:      make(map[*conn]struct{}),
+		users:      make(map[string][]*conn),
+	}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  readBufferSize,
+		WriteBufferSize: writeBufferSize,
+		WriteBufferPool: &sync.Pool{},
+		// Browsers from any origin may connect for now: the token, not
+		// the origin, authenticates. Restrict once the app's origins
+		// are configuration.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/socket.io/", s.serveSocket)
+	mux.HandleFunc("GET /healthz", s.serveHealthz)
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves the client endpoint /socket.io/ and the probes /healthz
+// and /readyz. Run serves it on Addr;
+// tests may serve it with httptest instead.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Ready is closed once Run listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Serving reports whether the edge accepts new sockets: false once Shutdown
+// or Close started. Readiness probes use it.
+func (s *Server) Serving() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return !s.draining
+}
+
+// Addr is Run's listen address, or nil before Run listens.
+func (s *Server) Addr() net.Addr {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.addr
+}
+
+// Run listens on Config.Addr and serves until ctx is cancelled (then it
+// closes hard and returns nil), or until Shutdown or Close.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	if !s.setHTTP(hs, ln.Addr()) {
+		ln.Close()
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return s.refreshPresence(gctx) })
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+		case <-s.done:
+		}
+		return s.Close()
+	})
+	close(s.ready)
+	s.log.Info("edge listening", "addr", ln.Addr().String())
+	return g.Wait()
+}
+
+func (s *Server) setHTTP(hs *http.Server, addr net.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.hs != nil {
+		return false
+	}
+	s.hs, s.addr = hs, addr
+	return true
+}
+
+// Close closes the listener and every socket at once and waits for the
+// sockets' goroutines. It is idempotent.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed, s.draining = true, true
+		hs, conns := s.hs, s.snapshotLocked()
+		s.mu.Unlock()
+		close(s.done)
+		if hs != nil {
+			_ = hs.Close()
+		}
+		for _, c := range conns {
+			c.close(reasonShutdown)
+		}
+		s.cancelBase()
+	})
+	s.wg.Wait()
+	return nil
+}
+
+// spawn runs f on a goroutine Close waits for. Callers are socket
+// goroutines (or hold a socket that is not closed), so the count is above
+// zero and Add cannot race Close's Wait.
+func (s *Server) spawn(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+func (s *Server) snapshotLocked() []*conn {
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// track adds a new socket and counts its reader in s.wg; false means the
+// edge is draining.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.m.sockets.WithLabelValues(s.cfg.Region).Inc()
+	return true
+}
+
+// untrack removes a closed socket and reports whether it was the last
+// registered socket of its user.
+func (s *Server) untrack(c *conn) (lastOfUser bool) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	if c.registered {
+		lastOfUser = s.removeUserLocked(c)
+	}
+	s.mu.Unlock()
+	s.m.sockets.WithLabelValues(s.cfg.Region).Dec()
+	select {
+	case s.connGone <- struct{}{}:
+	default:
+	}
+	return lastOfUser
+}
+
+func (s *Server) removeUserLocked(c *conn) (last bool) {
+	list := s.users[c.userID]
+	for i, x := range list {
+		if x == c {
+			list[i] = list[len(list)-1]
+			list[len(list)-1] = nil
+			list = list[:len(list)-1]
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(s.users, c.userID)
+		return true
+	}
+	s.users[c.userID] = list
+	return false
+}

@@ -1,0 +1,193 @@
+package home
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"courtmesh/home/court"
+	"courtmesh/mesh/wire"
+)
+
+// Events this home answers; the names are those of court-protocol.md §2.5.
+// evState is the mesh-internal read of a user's state (the REST GET).
+const (
+	evRegister = "court:register"
+	evState    = "court:state"
+	evServe    = "court:serve"
+	evAccept   = "court:accept"
+	evCancel   = "court:cancel"
+	evDismiss  = "court:dismiss"
+)
+
+// notYet lists the §2.5 events of the lifecycle beyond PENDING → EVIDENCE,
+// which are acked "Not supported yet" for now.
+var notYet = []string{
+	"court:submit_evidence", "court:accept_verdict", "court:request_settle",
+	"court:accept_settle", "court:decline_settle", "court:submit_addendum",
+	"court:priming_complete", "court:joint_ready", "court:resolution_pick",
+	"court:resolution_accept_partner", "court:resolution_hybrid",
+}
+
+// labelUnknown is the event label of any event not listed above.
+const labelUnknown = "unknown"
+
+// Refusals of this package; court rule errors come from package court.
+var (
+	errUnknownEvent   = refusal("Unknown event")
+	errNotSupported   = refusal("Not supported yet")
+	errInvalidPayload = refusal("Invalid payload")
+	errNotRegistered  = refusal("Not registered")
+)
+
+// msgUnavailable is the error acked when a store fails.
+const msgUnavailable = "Service temporarily unavailable. Please try again."
+
+// refusal is a refused request whose text the client sees.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+type handlerFunc func(context.Context, *wire.Request) (*wire.Response, error)
+
+func (s *Server) handler(event string) (handlerFunc, bool) {
+	switch event {
+	case evRegister, evState:
+		return s.register, true
+	case evServe:
+		return s.serve, true
+	case evAccept:
+		return s.accept, true
+	case evCancel:
+		return s.cancel, true
+	case evDismiss:
+		return s.dismiss, true
+	}
+	return nil, false
+}
+
+// eventLabels is every value of the event label.
+func eventLabels() []string {
+	out := []string{labelUnknown}
+	for _, ev := range append([]string{evRegister, evState, evServe, evAccept, evCancel, evDismiss}, notYet...) {
+		out = append(out, eventLabel(ev))
+	}
+	return out
+}
+
+func eventLabel(event string) string { return strings.TrimPrefix(event, "court:") }
+
+// HandleRequest answers one client action forwarded by an edge. Every
+// request gets a Response with an ack (court-protocol.md §6 R1): refusals
+// and store failures are acked {"ok":false,"error":...} with a court:error
+// for the caller. The error is a *wire.Error only when the request cannot be
+// answered here: not_owner when another node owns the user's session,
+// shutting_down after Close.
+func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	if s.isClosed() {
+		return nil, &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
+	}
+	h, ok := s.handler(req.Event)
+	later := slices.Contains(notYet, req.Event)
+	label := eventLabel(req.Event)
+	if !ok && !later {
+		label = labelUnknown
+	}
+	var resp *wire.Response
+	var err error
+	switch {
+	case req.UserID == "":
+		err = errNotRegistered
+	case later:
+		err = errNotSupported
+	case !ok:
+		err = errUnknownEvent
+	case !objectOrNull(req.Payload):
+		err = errInvalidPayload
+	default:
+		resp, err = h(ctx, req)
+	}
+	resp, result, err := s.answer(req, resp, err)
+	s.metrics.actions.WithLabelValues(label, result).Inc()
+	return resp, err
+}
+
+// answer turns a handler's error into the response and the result label.
+func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wire.Response, string, error) {
+	var ce *court.Error
+	var rf refusal
+	var we *wire.Error
+	switch {
+	case err == nil:
+		return resp, resultOK, nil
+	case errors.As(err, &ce), errors.As(err, &rf):
+		return refuse(err.Error()), resultRejected, nil
+	case errors.As(err, &we) && we.Code == wire.CodeNotOwner:
+		return nil, resultNotOwner, we
+	case errors.As(err, &we):
+		return nil, resultError, we
+	}
+	s.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
+	return refuse(msgUnavailable), resultError, nil
+}
+
+// objectOrNull reports whether raw is absent, null or a JSON object: the
+// payloads a client action may carry.
+func objectOrNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null" || (t[0] == '{' && json.Valid(t))
+}
+
+type okState struct {
+	OK    bool        `json:"ok"`
+	State court.State `json:"state"`
+}
+
+type okOnly struct {
+	OK bool `json:"ok"`
+}
+
+type notOK struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+type courtError struct {
+	Message string `json:"message"`
+}
+
+// ackState acks {"ok":true,"state":<userID's view of sess>}; a nil sess is
+// the IDLE state.
+func ackState(sess *court.Session, userID string) (*wire.Response, error) {
+	ack, err := json.Marshal(okState{OK: true, State: court.View(sess, userID)})
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	resp := &wire.Response{Ack: ack}
+	if sess != nil {
+		resp.SessionID, resp.Version = sess.ID, sess.Version
+	}
+	return resp, nil
+}
+
+// ackOK acks {"ok":true}.
+func ackOK() *wire.Response { return &wire.Response{Ack: mustJSON(okOnly{OK: true})} }
+
+// refuse acks {"ok":false,"error":msg} and sends court:error {message:msg}.
+func refuse(msg string) *wire.Response {
+	return &wire.Response{Ack: mustJSON(notOK{Error: msg}), CourtError: mustJSON(courtError{Message: msg})}
+}
+
+// mustJSON encodes v, a value of this file's fixed-shape types, which always
+// encode.
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("home: encode " + err.Error())
+	}
+	return b
+}

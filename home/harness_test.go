@@ -1,0 +1,222 @@
+package home
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"courtmesh/directory"
+	"courtmesh/home/court"
+	"courtmesh/mesh/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeMesh records the events sent to each edge.
+type fakeMesh struct {
+	mu     sync.Mutex
+	events []sent
+}
+
+type sent struct {
+	edge string
+	ev   wire.Event
+}
+
+func (m *fakeMesh) SendEvent(nodeID string, ev *wire.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, sent{edge: nodeID, ev: *ev})
+	return nil
+}
+
+// states returns the court:state payloads sent to edge for user, in order.
+func (m *fakeMesh) states(t *testing.T, edge, user string) []court.State {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []court.State
+	for _, s := range m.events {
+		if s.edge != edge || s.ev.UserID != user {
+			continue
+		}
+		require.Equal(t, "court:state", s.ev.Name)
+		var st court.State
+		require.NoError(t, json.Unmarshal(s.ev.Payload, &st))
+		out = append(out, st)
+	}
+	return out
+}
+
+// count returns how many events were sent to edge for user.
+func (m *fakeMesh) count(edge, user string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.events {
+		if s.edge == edge && s.ev.UserID == user {
+			n++
+		}
+	}
+	return n
+}
+
+// last returns the last event sent to edge for user.
+func (m *fakeMesh) last(t *testing.T, edge, user string) (wire.Event, court.State) {
+	t.Helper()
+	states := m.states(t, edge, user)
+	require.NotEmpty(t, states, "no state for %s at %s", user, edge)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.events) - 1; i >= 0; i-- {
+		if s := m.events[i]; s.edge == edge && s.ev.UserID == user {
+			return s.ev, states[len(states)-1]
+		}
+	}
+	panic("unreachable")
+}
+
+// flakyDir is a directory whose EndSession fails while fail is set.
+type flakyDir struct {
+	directory.Directory
+	mu   sync.Mutex
+	fail bool
+}
+
+func (d *flakyDir) EndSession(ctx context.Context, id string, users ...string) error {
+	d.mu.Lock()
+	fail := d.fail
+	d.mu.Unlock()
+	if fail {
+		return errors.New("redis: connection refused")
+	}
+	return d.Directory.EndSession(ctx, id, users...)
+}
+
+func (d *flakyDir) setFail(v bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fail = v
+}
+
+// Edges of the test users.
+const (
+	edgeUS   = "edge-us-1"
+	edgeAsia = "edge-asia-1"
+	nodeID   = "home-us-1"
+)
+
+type harness struct {
+	srv  *Server
+	dir  directory.Directory
+	mesh *fakeMesh
+	reg  *prometheus.Registry
+}
+
+type options struct {
+	scale float64
+	dir   directory.Directory
+	node  string
+}
+
+// start runs a home server until the test ends.
+func start(t *testing.T, o options) *harness {
+	t.Helper()
+	if o.dir == nil {
+		o.dir = directory.NewMemory()
+	}
+	if o.node == "" {
+		o.node = nodeID
+	}
+	h := &harness{dir: o.dir, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
+	srv, err := New(Config{
+		NodeID: o.node, Region: "us", Directory: o.dir, Mesh: h.mesh, TimerScale: o.scale,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})), Registerer: h.reg,
+	})
+	require.NoError(t, err)
+	h.srv = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	<-srv.Ready()
+	return h
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// pair returns two fresh user ids and records A on the us edge, B on asia.
+func (h *harness) pair(t *testing.T) (string, string) {
+	t.Helper()
+	a, b := fmt.Sprintf("A-%s", t.Name()), fmt.Sprintf("B-%s", t.Name())
+	require.NoError(t, h.dir.AddPresence(context.Background(), edgeUS, time.Minute, a))
+	require.NoError(t, h.dir.AddPresence(context.Background(), edgeAsia, time.Minute, b))
+	return a, b
+}
+
+type ack struct {
+	OK    bool         `json:"ok"`
+	Error string       `json:"error"`
+	State *court.State `json:"state"`
+}
+
+// do sends event from user through edgeUS and decodes the ack.
+func (h *harness) do(t *testing.T, user, event, payload string) (*wire.Response, ack) {
+	t.Helper()
+	req := &wire.Request{UserID: user, Event: event, EdgeNode: edgeUS, EdgeRegion: "us"}
+	if payload != "" {
+		req.Payload = json.RawMessage(payload)
+	}
+	resp, err := h.srv.HandleRequest(context.Background(), req)
+	require.NoError(t, err)
+	require.NotNil(t, resp)
+	var a ack
+	require.NoError(t, json.Unmarshal(resp.Ack, &a), string(resp.Ack))
+	if !a.OK {
+		require.JSONEq(t, fmt.Sprintf(`{"message":%q}`, a.Error), string(resp.CourtError))
+	}
+	return resp, a
+}
+
+// serve serves b from a and checks it succeeded.
+func (h *harness) serve(t *testing.T, a, b string) *wire.Response {
+	t.Helper()
+	resp, got := h.do(t, a, "court:serve", fmt.Sprintf(`{"partnerId":%q,"coupleId":null,"judgeType":"swift"}`, b))
+	require.True(t, got.OK, got.Error)
+	return resp
+}
+
+// eventually polls cond every 5 ms for up to 5 s.
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, 5*time.Millisecond, msg)
+}
+
+// metricValue reads a counter or gauge.
+func metricValue(t *testing.T, m prometheus.Metric) float64 {
+	t.Helper()
+	var out dto.Metric
+	require.NoError(t, m.Write(&out))
+	if out.Counter != nil {
+		return out.Counter.GetValue()
+	}
+	return out.Gauge.GetValue()
+}

@@ -1,0 +1,137 @@
+package home
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+
+	"courtmesh/home/court"
+)
+
+// timer is one armed phase timer: it fires at at for the session's version
+// and phase it was armed for.
+type timer struct {
+	session string
+	at      time.Time
+	version uint64
+	phase   court.Phase
+}
+
+// timerQueue holds at most one phase timer per session, ordered by deadline.
+// It is safe for concurrent use; Run's timer loop pops the due ones.
+type timerQueue struct {
+	mu    sync.Mutex
+	items map[string]*queued // by session id; guarded by mu
+	heap  timerHeap          // guarded by mu
+	// wake is signalled when the earliest deadline may have changed.
+	wake chan struct{}
+}
+
+type queued struct {
+	timer
+	index int
+}
+
+func newTimerQueue() *timerQueue {
+	return &timerQueue{items: make(map[string]*queued), wake: make(chan struct{}, 1)}
+}
+
+// arm sets the phase timer of s from its PhaseDeadline, replacing any other
+// timer of s; a session without a deadline has none.
+func (q *timerQueue) arm(s *court.Session) {
+	if s.PhaseDeadline == 0 {
+		q.disarm(s.ID)
+		return
+	}
+	q.set(timer{session: s.ID, at: time.UnixMilli(s.PhaseDeadline), version: s.Version, phase: s.Phase}, true)
+}
+
+// retry re-arms t at at, unless the session has been armed again since t
+// fired.
+func (q *timerQueue) retry(t timer, at time.Time) {
+	t.at = at
+	q.set(t, false)
+}
+
+func (q *timerQueue) set(t timer, replace bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if it, ok := q.items[t.session]; ok {
+		if !replace {
+			return
+		}
+		it.timer = t
+		heap.Fix(&q.heap, it.index)
+	} else {
+		it := &queued{timer: t}
+		q.items[t.session] = it
+		heap.Push(&q.heap, it)
+	}
+	q.signal()
+}
+
+// disarm removes the phase timer of session id, if any.
+func (q *timerQueue) disarm(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if it, ok := q.items[id]; ok {
+		heap.Remove(&q.heap, it.index)
+		delete(q.items, id)
+	}
+}
+
+// next returns the earliest deadline, if there is a timer.
+func (q *timerQueue) next() (time.Time, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.heap) == 0 {
+		return time.Time{}, false
+	}
+	return q.heap[0].at, true
+}
+
+// due removes and returns the timers whose deadline is not after now.
+func (q *timerQueue) due(now time.Time) []timer {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []timer
+	for len(q.heap) > 0 && !q.heap[0].at.After(now) {
+		it := heap.Pop(&q.heap).(*queued)
+		delete(q.items, it.session)
+		out = append(out, it.timer)
+	}
+	return out
+}
+
+// signal wakes the timer loop. Lock held on entry.
+func (q *timerQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// timerHeap is a min-heap of timers by deadline.
+type timerHeap []*queued
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+
+func (h *timerHeap) Push(x any) {
+	it := x.(*queued)
+	it.index = len(*h)
+	*h = append(*h, it)
+}
+
+func (h *timerHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return it
+}

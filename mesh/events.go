@@ -1,0 +1,131 @@
+package mesh
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime/debug"
+
+	"github.com/quic-go/quic-go"
+
+	"courtmesh/mesh/wire"
+)
+
+// eventQueueLen bounds each flow's queue of events waiting to be written.
+// Tests shorten it through export_test.go.
+var eventQueueLen = 1024
+
+// SendEvent queues ev for node nodeID without blocking. Events with the same
+// SessionID (or, without one, the same UserID) share one flow and arrive in
+// the order they were queued; other flows do not wait for them. It returns
+// ErrQueueFull if the flow's queue is full, and a *wire.Error with
+// CodeUnavailable (Temporary) if the link is down; the event is dropped in
+// both cases. Events still queued when a link closes are lost.
+func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
+	l := n.upLink(nodeID)
+	if l == nil {
+		n.m.dropped(dropLinkDown)
+		return unavailable(nodeID, "link down")
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode mesh event: %w", err)
+	}
+	if len(body) > wire.MaxFrameSize {
+		return fmt.Errorf("mesh event for %s: %w", nodeID, wire.ErrFrameTooLarge)
+	}
+	select {
+	case l.flows[flowOf(ev)] <- body:
+		return nil
+	default:
+		n.m.dropped(dropQueueFull)
+		return ErrQueueFull
+	}
+}
+
+// flowOf picks the flow of an event by its session, or by its user for
+// events outside a session.
+func flowOf(ev *wire.Event) int {
+	key := ev.SessionID
+	if key == "" {
+		key = ev.UserID
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % wire.EventFlows)
+}
+
+// writeFlow writes one flow's queued events on its own unidirectional
+// stream, opened with the first event.
+func (l *link) writeFlow(queue chan []byte) error {
+	var s *quic.SendStream
+	for {
+		var body []byte
+		select {
+		case <-l.ctx.Done():
+			return nil
+		case body = <-queue:
+		}
+		if s == nil {
+			var err error
+			if s, err = l.conn.OpenUniStreamSync(l.ctx); err != nil {
+				l.fail(closeProtocol, fmt.Errorf("open event flow: %w", err))
+				return nil
+			}
+		}
+		if err := wire.WriteRawFrame(s, wire.FrameEvent, body); err != nil {
+			l.fail(closeProtocol, fmt.Errorf("write event: %w", err))
+			return nil
+		}
+	}
+}
+
+// acceptFlows accepts the peer's event flows and reads each in its own
+// goroutine.
+func (l *link) acceptFlows() error {
+	for {
+		s, err := l.conn.AcceptUniStream(l.ctx)
+		if err != nil {
+			l.fail(closeProtocol, fmt.Errorf("accept event flow: %w", err))
+			return nil
+		}
+		l.g.Go(func() error {
+			l.readFlow(s)
+			return nil
+		})
+	}
+}
+
+// readFlow passes a flow's events to the handler, in order. A bad frame
+// closes the link: the peer is broken.
+func (l *link) readFlow(s *quic.ReceiveStream) {
+	for {
+		t, body, err := wire.ReadFrame(s)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			l.fail(closeProtocol, fmt.Errorf("read event flow: %w", err))
+			return
+		}
+		var ev wire.Event
+		if err := wire.DecodeBody(t, body, wire.FrameEvent, &ev); err != nil {
+			l.fail(closeProtocol, fmt.Errorf("event flow: %w", err))
+			return
+		}
+		l.handleEvent(&ev)
+	}
+}
+
+// handleEvent calls the handler, logging a panic instead of crashing, as
+// for requests.
+func (l *link) handleEvent(ev *wire.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.log.Error("mesh event handler panicked", "event", ev.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	l.n.cfg.Handler.HandleEvent(l.peer, ev)
+}

@@ -1,0 +1,193 @@
+package mesh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"courtmesh/mesh/wire"
+)
+
+// errRequestTimeout is the cause of a request context that ran out of
+// RequestTimeout.
+var errRequestTimeout = errors.New("mesh: request timeout")
+
+// Request sends req to node nodeID on a stream of its own and returns the
+// response. It is bounded by RequestTimeout and by ctx. Failures are
+// *wire.Error values: CodeUnavailable (Temporary) when the link to nodeID is
+// down, unknown or lost during the request; CodeShuttingDown when this node
+// is draining; CodeRequestTimeout (Temporary) after RequestTimeout; and the
+// responder's own *wire.Error. Only the end of ctx (its cause, wrapped) and
+// a request that cannot be encoded or exceeds wire.MaxFrameSize are
+// reported otherwise. Match codes with errors.As.
+func (n *Node) Request(ctx context.Context, nodeID string, req *wire.Request) (*wire.Response, error) {
+	resp, err := n.request(ctx, nodeID, req)
+	n.m.request(err)
+	return resp, err
+}
+
+func (n *Node) request(ctx context.Context, nodeID string, req *wire.Request) (*wire.Response, error) {
+	if n.drainCtx.Err() != nil {
+		return nil, &wire.Error{Code: wire.CodeShuttingDown, Reason: "node " + n.cfg.NodeID + " is shutting down", Temporary: true}
+	}
+	l := n.upLink(nodeID)
+	if l == nil || !l.beginRequest() {
+		return nil, unavailable(nodeID, "link down")
+	}
+	defer l.reqs.Done()
+	return l.request(ctx, req)
+}
+
+func unavailable(nodeID, why string) *wire.Error {
+	return &wire.Error{Code: wire.CodeUnavailable, Reason: fmt.Sprintf("node %s: %s", nodeID, why), Temporary: true}
+}
+
+func (l *link) request(parent context.Context, req *wire.Request) (*wire.Response, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode mesh request: %w", err)
+	}
+	if len(body) > wire.MaxFrameSize {
+		return nil, fmt.Errorf("mesh request to %s: %w", l.peer.NodeID, wire.ErrFrameTooLarge)
+	}
+	ctx, cancel := context.WithTimeoutCause(parent, l.n.cfg.RequestTimeout, errRequestTimeout)
+	defer cancel()
+	s, err := l.conn.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, l.requestErr(ctx, err)
+	}
+	defer context.AfterFunc(ctx, func() { cancelStream(s) })()
+	if err := wire.WriteRawFrame(s, wire.FrameRequest, body); err != nil {
+		cancelStream(s)
+		return nil, l.requestErr(ctx, err)
+	}
+	_ = s.Close() // our side is done; the response follows
+	var resp wire.Response
+	err = wire.ReadFrameAs(s, wire.FrameResponse, &resp)
+	if err == nil {
+		err = expectEOF(s)
+	}
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		s.CancelRead(streamCanceled)
+		return nil, werr
+	}
+	if err != nil {
+		cancelStream(s)
+		return nil, l.requestErr(ctx, err)
+	}
+	return &resp, nil
+}
+
+// requestErr explains why a request failed.
+func (l *link) requestErr(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(context.Cause(ctx), errRequestTimeout):
+		return &wire.Error{Code: wire.CodeRequestTimeout, Reason: fmt.Sprintf("node %s: no response within %v", l.peer.NodeID, l.n.cfg.RequestTimeout), Temporary: true}
+	case ctx.Err() != nil:
+		return fmt.Errorf("mesh request to %s: %w", l.peer.NodeID, context.Cause(ctx))
+	}
+	return unavailable(l.peer.NodeID, err.Error())
+}
+
+func cancelStream(s *quic.Stream) {
+	s.CancelRead(streamCanceled)
+	s.CancelWrite(streamCanceled)
+}
+
+// expectEOF reads the end of a stream that must carry no more frames.
+func expectEOF(r io.Reader) error {
+	var b [1]byte
+	for range 100 { // a Read may return 0, nil; a few times at most
+		n, err := r.Read(b[:])
+		switch {
+		case n > 0:
+			return errors.New("wire: data after the last frame")
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// acceptRequests accepts the peer's request streams and serves each in its
+// own goroutine.
+func (l *link) acceptRequests() error {
+	for {
+		s, err := l.conn.AcceptStream(l.ctx)
+		if err != nil {
+			l.fail(closeProtocol, fmt.Errorf("accept stream: %w", err))
+			return nil
+		}
+		l.g.Go(func() error {
+			l.serveRequest(s)
+			return nil
+		})
+	}
+}
+
+// serveRequest reads one request, passes it to the handler and writes the
+// answer: FrameResponse, or FrameError.
+func (l *link) serveRequest(s *quic.Stream) {
+	ctx, cancel := context.WithTimeout(l.ctx, l.n.cfg.RequestTimeout)
+	defer cancel()
+	defer context.AfterFunc(ctx, func() { cancelStream(s) })()
+	var req wire.Request
+	err := wire.ReadFrameAs(s, wire.FrameRequest, &req)
+	if err == nil {
+		err = expectEOF(s)
+	}
+	if err != nil {
+		l.log.Debug("bad mesh request stream", "err", err)
+		l.answer(s, wire.FrameError, &wire.Error{Code: wire.CodeBadFrame, Reason: err.Error()})
+		return
+	}
+	resp, err := l.handle(ctx, &req)
+	if err != nil {
+		l.answer(s, wire.FrameError, toWireError(err))
+		return
+	}
+	l.answer(s, wire.FrameResponse, resp)
+}
+
+func (l *link) answer(s *quic.Stream, t wire.FrameType, v any) {
+	_ = s.SetWriteDeadline(time.Now().Add(l.n.cfg.RequestTimeout))
+	if err := wire.WriteFrame(s, t, v); err != nil {
+		l.log.Debug("write mesh answer", "err", err)
+		cancelStream(s)
+		return
+	}
+	_ = s.Close()
+}
+
+// handle calls the handler, turning a panic into an internal error so that
+// one bad request cannot take the node down.
+func (l *link) handle(ctx context.Context, req *wire.Request) (resp *wire.Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.log.Error("mesh request handler panicked", "event", req.Event, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp, err = nil, &wire.Error{Code: wire.CodeInternal, Reason: "handler panicked"}
+		}
+	}()
+	resp, err = l.n.cfg.Handler.HandleRequest(ctx, l.peer, req)
+	if err == nil && resp == nil {
+		err = errors.New("handler returned no response")
+	}
+	return resp, err
+}
+
+func toWireError(err error) *wire.Error {
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		return werr
+	}
+	return &wire.Error{Code: wire.CodeInternal, Reason: err.Error()}
+}
