@@ -60,17 +60,18 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.create(ctx, sess, req.HomeRegion); err != nil {
+	if err := s.create(ctx, sess, req); err != nil {
 		return nil, err
 	}
-	s.notify(ctx, sess, req.UserID, req.EdgeNode)
 	return ackState(sess, req.UserID)
 }
 
-// create indexes sess and claims its users in the directory. The entry is
-// indexed, locked, before the claim, so a request for either user waits for
-// the outcome rather than finding a claim with no session behind it.
-func (s *Server) create(ctx context.Context, sess *court.Session, homeRegion string) error {
+// create indexes sess, claims its users in the directory and pushes the
+// first state. The entry is indexed, locked, before the claim, so a request
+// for either user waits for the outcome rather than finding a claim with no
+// session behind it.
+func (s *Server) create(ctx context.Context, sess *court.Session, req *wire.Request) error {
+	homeRegion := req.HomeRegion
 	if homeRegion == "" {
 		homeRegion = s.cfg.Region
 	}
@@ -93,6 +94,7 @@ func (s *Server) create(ctx context.Context, sess *court.Session, homeRegion str
 	s.metrics.transitions.WithLabelValues(string(sess.Phase)).Inc()
 	s.timers.arm(sess)
 	s.log.Debug("session created", "session", sess.ID, "home_region", homeRegion)
+	s.notify(ctx, sess, req.UserID, req.EdgeNode)
 	return nil
 }
 
@@ -139,8 +141,8 @@ func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, fn
 	if e == nil {
 		return nil, noSession
 	}
+	defer e.mu.Unlock()
 	next, err := s.transit(ctx, e, fn)
-	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

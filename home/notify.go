@@ -19,6 +19,10 @@ const pushTimeout = 5 * time.Second
 // holding a socket of either user, and to actorEdge, the edge the acting
 // user's request came through, so the actor's other sockets there follow
 // even before its presence is recorded. An ended session pushes IDLE.
+//
+// Called with the session's lock held, right after the transition committed:
+// SendEvent only enqueues, and every event of a session rides one mesh flow,
+// so each edge receives a session's states in version order.
 func (s *Server) notify(ctx context.Context, sess *court.Session, actor, actorEdge string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
 	defer cancel()

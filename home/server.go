@@ -159,6 +159,9 @@ func (s *Server) fire(ctx context.Context, t timer) {
 		return
 	}
 	next, err := s.transit(ctx, e, func(x *court.Session) error { return x.Expire(s.now(), s.durations) })
+	if err == nil {
+		s.notify(ctx, next, "", "")
+	}
 	e.mu.Unlock()
 	if err != nil {
 		s.metrics.fires.WithLabelValues(fireFailed).Inc()
@@ -168,5 +171,4 @@ func (s *Server) fire(ctx context.Context, t timer) {
 	}
 	s.metrics.fires.WithLabelValues(fireDone).Inc()
 	s.log.Debug("phase timer fired", "session", t.session, "phase", t.phase, "next", next.Phase)
-	s.notify(ctx, next, "", "")
 }

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory"
+	"courtmesh/directory/redistest"
+	"courtmesh/loadgen"
+	"courtmesh/mesh"
+	"courtmesh/mesh/meshtest"
+	"courtmesh/mesh/pki"
+	"courtmesh/regions"
+	"courtmesh/token"
+)
+
+// wanMesh is the dev topology (home us, edges us and asia) wired as courtd
+// wires it, on the real Redis, with every mesh packet going through the WAN
+// simulator.
+type wanMesh struct {
+	wan            *meshtest.Network
+	usURL, asiaURL string
+	secret         []byte
+}
+
+func startWANMesh(t *testing.T) *wanMesh {
+	t.Helper()
+	dir, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Prefix: redistest.Prefix(t)})
+	require.NoError(t, err)
+	ids, err := pki.DevCluster(t.TempDir(), "home-us-1", "edge-us-1", "edge-asia-1")
+	require.NoError(t, err)
+	w := &wanMesh{wan: meshtest.NewNetwork(regions.Default()), secret: []byte("wan-test-secret")}
+	logger := slog.New(slog.DiscardHandler)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 3)
+	t.Cleanup(func() {
+		cancel()
+		for range 3 {
+			<-done
+		}
+	})
+	run := func(f func(context.Context) error) {
+		go func() { _ = f(ctx); done <- struct{}{} }()
+	}
+
+	home, err := newHomeRole(homeRoleConfig{NodeID: "home-us-1", Region: "us", MeshAddr: "127.0.0.1:0",
+		Identity: ids["home-us-1"], Directory: dir, TimerScale: 1, ListenPacket: w.wan.ListenPacket("us"), Logger: logger})
+	require.NoError(t, err)
+	run(home.run)
+	<-home.node.Ready()
+	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: home.node.Addr().String()}}
+	for _, e := range []struct{ id, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
+		r, err := newEdgeRole(edgeRoleConfig{NodeID: e.id, Region: e.region, ClientAddr: "127.0.0.1:0",
+			Identity: ids[e.id], Homes: homes, Secret: w.secret, Directory: dir,
+			ListenPacket: w.wan.ListenPacket(e.region), Logger: logger})
+		require.NoError(t, err)
+		run(r.run)
+		<-r.edge.Ready()
+		require.Eventually(t, func() bool { return len(meshForEdge{r.node}.HomeNodes("us")) == 1 },
+			10*time.Second, 20*time.Millisecond, "%s links to the home", e.id)
+		if e.region == "us" {
+			w.usURL = "http://" + r.edge.Addr().String()
+		} else {
+			w.asiaURL = "http://" + r.edge.Addr().String()
+		}
+	}
+	return w
+}
+
+// user connects a new user to url and registers it.
+func (w *wanMesh) user(t *testing.T, url string) (*loadgen.Client, string) {
+	t.Helper()
+	id := newTestUUID(t)
+	tok, err := token.Mint(w.secret, id, time.Hour)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := loadgen.Dial(ctx, url, tok)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	requireAck(t, c, "court:register", map[string]string{"userId": id}, true)
+	return c, id
+}
+
+func newTestUUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+type ack struct {
+	OK    bool           `json:"ok"`
+	Error string         `json:"error"`
+	State *loadgen.State `json:"state"`
+}
+
+func emit(t *testing.T, c *loadgen.Client, event string, payload any) (ack, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	raw, err := c.Emit(ctx, event, payload)
+	require.NoError(t, err, "%s", event)
+	var a ack
+	require.NoError(t, json.Unmarshal(raw, &a))
+	return a, time.Since(t0)
+}
+
+func requireAck(t *testing.T, c *loadgen.Client, event string, payload any, ok bool) ack {
+	t.Helper()
+	a, _ := emit(t, c, event, payload)
+	require.Equal(t, ok, a.OK, "%s ack: %+v", event, a)
+	return a
+}
+
+// states reads court:state pushes until pred matches, and returns the
+// session versions seen on the way.
+func states(t *testing.T, c *loadgen.Client, pred func(loadgen.State) bool) []uint64 {
+	t.Helper()
+	var versions []uint64
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case r := <-c.States:
+			if r.State.Session != nil {
+				versions = append(versions, r.State.Session.Version)
+			}
+			if pred(r.State) {
+				return versions
+			}
+		case <-deadline:
+			t.Fatalf("no matching court:state within 10s; versions so far %v", versions)
+		}
+	}
+}
+
+// TestWANPartitionAndHeal runs a session between a partner on the us edge and
+// one on the asia edge with 150 ms between the regions, cuts asia off, and
+// heals it: events arrive in order across the WAN, the asia actor gets a clear
+// error within a bounded time during the partition, and the mesh recovers by
+// itself.
+func TestWANPartitionAndHeal(t *testing.T) {
+	t.Parallel()
+	w := startWANMesh(t)
+	a, _ := w.user(t, w.usURL)
+	b, bID := w.user(t, w.asiaURL)
+
+	requireAck(t, a, "court:serve", map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"}, true)
+	states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "PENDING_PARTNER" })
+	accepted, took := emit(t, b, "court:accept", map[string]any{})
+	require.True(t, accepted.OK)
+	require.GreaterOrEqual(t, took, 140*time.Millisecond, "an asia action crosses the 150 ms us–asia RTT")
+	versions := states(t, a, func(s loadgen.State) bool { return s.Phase == "EVIDENCE" })
+	require.IsIncreasing(t, versions, "A's states arrive in version order")
+
+	w.wan.Partition("us", "asia")
+	failed, took := emit(t, b, "court:dismiss", map[string]any{})
+	require.False(t, failed.OK)
+	require.Equal(t, "Court service unavailable. Please try again.", failed.Error)
+	require.Less(t, took, 7*time.Second, "the error comes within the request timeout")
+
+	w.wan.Heal("us", "asia")
+	require.Eventually(t, func() bool {
+		got, _ := emit(t, b, "court:register", map[string]any{})
+		return got.OK && got.State != nil && got.State.Phase == "EVIDENCE"
+	}, 30*time.Second, 200*time.Millisecond, "asia reaches the home again after the heal, without a restart")
+	requireAck(t, b, "court:dismiss", map[string]any{}, true)
+	states(t, a, func(s loadgen.State) bool { return s.Phase == "IDLE" })
+}
