@@ -19,7 +19,7 @@ PEER_REDIS_PORT=${PEER_REDIS_PORT:-6391}
 export SUPABASE_JWT_SECRET=${SUPABASE_JWT_SECRET:-bench-secret-$RANDOM$RANDOM}
 export REDIS_URL
 
-ulimit -n 262144
+ulimit -n "$(ulimit -Hn)" # 20000 on these machines: enough for 10k sockets per process
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 pids=()
