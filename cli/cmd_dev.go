@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/home"
+	"courtmesh/home/outbox"
+	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/meshtest"
 	"courtmesh/mesh/pki"
@@ -20,6 +24,7 @@ type devFlags struct {
 	usAddr, asiaAddr, meshAddr string
 	wan                        bool
 	verbose                    bool
+	judge                      judgeFlags
 }
 
 func newDevCmd() *cobra.Command {
@@ -29,8 +34,10 @@ func newDevCmd() *cobra.Command {
 		Short: "Run a whole mesh in one process: edges in us and asia, a home in us",
 		Long: `dev starts, in one process, an edge in us and one in asia and a home in us,
 connected over real QUIC with mutual TLS on loopback (certificates made in a
-temporary directory). With REDIS_URL unset the directory is an embedded
-in-memory stand-in; with it set, the real Redis.`,
+temporary directory), with the dev judge. With REDIS_URL unset the directory
+is an embedded in-memory stand-in, and with DATABASE_URL unset so is the
+session store; with them set, the real Redis and Postgres (migrated at
+start).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd, f) },
 	}
@@ -39,6 +46,7 @@ in-memory stand-in; with it set, the real Redis.`,
 	cmd.Flags().StringVar(&f.meshAddr, "mesh-addr", "127.0.0.1:0", "QUIC listen address of the us home")
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
+	f.judge.register(cmd)
 	return cmd
 }
 
@@ -60,6 +68,15 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return err
 	}
 	defer closeDir()
+	st, ob, closeStore, err := openDevStore(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	j, err := f.judge.open()
+	if err != nil {
+		return err
+	}
 
 	certDir, err := os.MkdirTemp("", "courtmesh-dev-pki-")
 	if err != nil {
@@ -81,7 +98,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	reg := prometheus.NewRegistry()
 	homeRole, err := newHomeRole(homeRoleConfig{
 		NodeID: "home-us-1", Region: "us", MeshAddr: f.meshAddr, Identity: ids["home-us-1"],
-		Directory: dir, TimerScale: scale, ListenPacket: listenFor("us"),
+		Directory: dir, Store: st, Judge: j, Outbox: ob, TimerScale: scale, ListenPacket: listenFor("us"),
 		Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": "home-us-1"}, reg),
 	})
 	if err != nil {
@@ -120,6 +137,35 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
 	}
-	printDevHelp(out, embedded, devSecret, f.wan, scale)
+	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, wan: f.wan, scale: scale})
 	return g.Wait()
+}
+
+// openDevStore opens the session store of `courtd dev`: Postgres at
+// DATABASE_URL, migrated, with its outbox dispatcher (log-only sink), or the
+// in-memory stand-in when DATABASE_URL is unset (outbox nil).
+func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox.Dispatcher, func(), error) {
+	pool, err := openPool(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if pool == nil {
+		st, err := openStore(nil, true, logger)
+		return st, nil, func() {}, err
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	st, err := openStore(pool, false, logger)
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	ob, err := outbox.New(outbox.Config{DB: pool, Logger: logger})
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	return st, ob, pool.Close, nil
 }

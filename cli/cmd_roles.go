@@ -2,10 +2,12 @@ package cli
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"courtmesh/home/outbox"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
 	"courtmesh/regions"
@@ -101,14 +103,18 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 func newHomeCmd() *cobra.Command {
 	var (
 		f        roleFlags
+		jf       judgeFlags
 		meshAddr string
+		webhook  string
+		leaseTTL time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "home",
 		Short: "Run a home node: owns sessions, runs their state machine and timers",
-		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns the court
-sessions created through it. Environment: REDIS_URL (required),
-COURT_REDIS_PREFIX, COURT_TIMER_SCALE.`,
+		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns a share of
+its region's court sessions under leases. Environment: REDIS_URL and
+DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFIX,
+COURT_TIMER_SCALE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id, logger, err := f.load()
@@ -119,14 +125,36 @@ COURT_REDIS_PREFIX, COURT_TIMER_SCALE.`,
 			if err != nil {
 				return usageError{err}
 			}
+			j, err := jf.open()
+			if err != nil {
+				return err
+			}
 			dir, _, closeDir, err := openDirectory(false)
 			if err != nil {
 				return err
 			}
 			defer closeDir()
+			pool, err := openPool(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if pool == nil {
+				return usagef("%s is not set", envDatabaseURL)
+			}
+			defer pool.Close()
+			st, err := openStore(pool, false, logger)
+			if err != nil {
+				return err
+			}
+			reg := prometheus.NewRegistry()
+			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
+			if err != nil {
+				return err
+			}
 			r, err := newHomeRole(homeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
-				Directory: dir, TimerScale: scale, Logger: logger, Registerer: prometheus.NewRegistry(),
+				Directory: dir, Store: st, Judge: j, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob,
+				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err
@@ -135,7 +163,10 @@ COURT_REDIS_PREFIX, COURT_TIMER_SCALE.`,
 		},
 	}
 	f.register(cmd)
+	jf.register(cmd)
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
+	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", 1500*time.Millisecond, "node lease TTL: how long after a crash this node's sessions are taken over")
 	return cmd
 }
 
@@ -145,6 +176,6 @@ func NewCourtdCmd() *cobra.Command {
 		Use:   "courtd",
 		Short: "courtmesh node daemon",
 	}
-	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd())
+	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd(), newMigrateCmd(), newJudgeCmd())
 	return root
 }

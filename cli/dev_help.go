@@ -5,23 +5,35 @@ import (
 	"io"
 )
 
+// devInfo is what `courtd dev` runs on.
+type devInfo struct {
+	embeddedRedis, embeddedPG, devSecret, wan bool
+	scale                                     float64
+}
+
 // printDevHelp tells a developer what `courtd dev` is running and how to use it.
-func printDevHelp(w io.Writer, embedded, devSecret, wan bool, scale float64) {
-	if embedded {
+func printDevHelp(w io.Writer, d devInfo) {
+	if d.embeddedRedis {
 		fmt.Fprintln(w, "directory: embedded in-memory stand-in (REDIS_URL unset; single process only)")
 	} else {
 		fmt.Fprintln(w, "directory: redis at $REDIS_URL")
 	}
-	if devSecret {
+	if d.embeddedPG {
+		fmt.Fprintln(w, "store: embedded in-memory stand-in (DATABASE_URL unset; nothing kept, no cases or outbox)")
+	} else {
+		fmt.Fprintln(w, "store: postgres at $DATABASE_URL (migrated)")
+	}
+	fmt.Fprintln(w, "judge: the built-in deterministic dev judge")
+	if d.devSecret {
 		fmt.Fprintf(w, "jwt: HS256 with the dev secret %q (SUPABASE_JWT_SECRET unset)\n", devJWTSecret)
 	} else {
 		fmt.Fprintln(w, "jwt: HS256 with $SUPABASE_JWT_SECRET")
 	}
-	if wan {
+	if d.wan {
 		fmt.Fprintln(w, "wan: simulated; links between regions carry the RTT of regions/regions.json")
 	}
-	if scale != 1 {
-		fmt.Fprintf(w, "timers: scaled by COURT_TIMER_SCALE=%g\n", scale)
+	if d.scale != 1 {
+		fmt.Fprintf(w, "timers: scaled by COURT_TIMER_SCALE=%g\n", d.scale)
 	}
 	fmt.Fprintln(w, "token: go run ./cli/courtctl token --user <uuid>")
 	fmt.Fprintln(w, "client: io(<edge url>, {transports: ['websocket'], auth: {token}}) with socket.io-client 4.8")

@@ -13,6 +13,7 @@ const (
 	envRedisURL    = "REDIS_URL"
 	envRedisPrefix = "COURT_REDIS_PREFIX"
 	envTimerScale  = "COURT_TIMER_SCALE"
+	envDatabaseURL = "DATABASE_URL"
 )
 
 // devJWTSecret is the HS256 secret `courtd dev` and `courtctl token` use when

@@ -14,6 +14,8 @@ import (
 	"courtmesh/directory"
 	"courtmesh/edge"
 	"courtmesh/home"
+	"courtmesh/home/judge"
+	"courtmesh/home/outbox"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
 	"courtmesh/mesh/wire"
@@ -155,17 +157,24 @@ type homeRoleConfig struct {
 	NodeID, Region string
 	MeshAddr       string
 	Identity       *pki.Identity
-	Directory      directory.Directory
+	Directory      directory.Store
+	Store          home.Store
+	Judge          judge.Judge
 	TimerScale     float64
-	ListenPacket   func(network, addr string) (net.PacketConn, error)
-	Logger         *slog.Logger
-	Registerer     prometheus.Registerer
+	LeaseTTL       time.Duration
+	// Outbox, when set, delivers the side effects the store queued.
+	Outbox       *outbox.Dispatcher
+	ListenPacket func(network, addr string) (net.PacketConn, error)
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
 }
 
-// homeRole is a home server and the mesh node it listens on.
+// homeRole is a home server, the mesh node it listens on, and the outbox
+// dispatcher it runs.
 type homeRole struct {
-	node *mesh.Node
-	home *home.Server
+	node   *mesh.Node
+	home   *home.Server
+	outbox *outbox.Dispatcher
 }
 
 func newHomeRole(c homeRoleConfig) (*homeRole, error) {
@@ -188,8 +197,11 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		NodeID:     c.NodeID,
 		Region:     c.Region,
 		Directory:  c.Directory,
+		Store:      c.Store,
+		Judge:      c.Judge,
 		Mesh:       node,
 		TimerScale: c.TimerScale,
+		LeaseTTL:   c.LeaseTTL,
 		Logger:     c.Logger,
 		Registerer: c.Registerer,
 	})
@@ -197,14 +209,18 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		return nil, err
 	}
 	handler.home = srv
-	return &homeRole{node: node, home: srv}, nil
+	return &homeRole{node: node, home: srv, outbox: c.Outbox}, nil
 }
 
 // run serves until ctx is cancelled, then stops the home (no new actions,
-// timers stopped) and says GOAWAY to the mesh.
+// timers stopped; its sessions are taken over by the region's other homes
+// once its lease expires) and says GOAWAY to the mesh.
 func (r *homeRole) run(ctx context.Context) error {
-	return runDraining(ctx, []runner{r.node, r.home},
-		func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
+	runners := []runner{r.node, r.home}
+	if r.outbox != nil {
+		runners = append(runners, r.outbox)
+	}
+	return runDraining(ctx, runners, func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
 }
 
 // homeMeshHandler hands requests forwarded by edges to the home.

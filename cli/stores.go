@@ -1,18 +1,24 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"courtmesh/directory"
+	"courtmesh/home"
+	"courtmesh/home/store"
 )
 
 // openDirectory connects the directory to REDIS_URL. With REDIS_URL unset it
 // returns the embedded in-memory stand-in when allowEmbedded is true (dev mode
 // only: it cannot be shared between processes) and an error otherwise.
-func openDirectory(allowEmbedded bool) (dir directory.Directory, embedded bool, closeFn func(), err error) {
+func openDirectory(allowEmbedded bool) (dir directory.Store, embedded bool, closeFn func(), err error) {
 	url := os.Getenv(envRedisURL)
 	if url == "" {
 		if !allowEmbedded {
@@ -30,6 +36,37 @@ func openDirectory(allowEmbedded bool) (dir directory.Directory, embedded bool, 
 		return nil, false, nil, err
 	}
 	return d, false, client.Close, nil
+}
+
+// openPool connects to DATABASE_URL; nil when it is unset.
+func openPool(ctx context.Context) (*pgxpool.Pool, error) {
+	url := os.Getenv(envDatabaseURL)
+	if url == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	return pool, nil
+}
+
+// openStore returns the session store on pool, or the embedded in-memory
+// stand-in when pool is nil and allowEmbedded is true (dev mode only).
+func openStore(pool *pgxpool.Pool, allowEmbedded bool, logger *slog.Logger) (home.Store, error) {
+	if pool == nil {
+		if !allowEmbedded {
+			return nil, errors.New(envDatabaseURL + " is not set")
+		}
+		return store.NewMemory(), nil
+	}
+	return store.New(store.Config{DB: pool, Logger: logger})
 }
 
 // newLogger returns the process logger: JSON lines on stderr.

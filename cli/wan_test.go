@@ -13,6 +13,8 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/directory/redistest"
+	"courtmesh/home/judge"
+	"courtmesh/home/store"
 	"courtmesh/loadgen"
 	"courtmesh/mesh"
 	"courtmesh/mesh/meshtest"
@@ -50,8 +52,11 @@ func startWANMesh(t *testing.T) *wanMesh {
 		go func() { _ = f(ctx); done <- struct{}{} }()
 	}
 
+	dev, err := judge.NewDev(judge.DevConfig{})
+	require.NoError(t, err)
 	home, err := newHomeRole(homeRoleConfig{NodeID: "home-us-1", Region: "us", MeshAddr: "127.0.0.1:0",
-		Identity: ids["home-us-1"], Directory: dir, TimerScale: 1, ListenPacket: w.wan.ListenPacket("us"), Logger: logger})
+		Identity: ids["home-us-1"], Directory: dir, Store: store.NewMemory(), Judge: dev, TimerScale: 1,
+		ListenPacket: w.wan.ListenPacket("us"), Logger: logger})
 	require.NoError(t, err)
 	run(home.run)
 	<-home.node.Ready()

@@ -17,6 +17,8 @@ func checkCreate(r Route, creatorID, partnerID string) error {
 		return fmt.Errorf("%w: empty session id", errInvalid)
 	case creatorID == "" || partnerID == "":
 		return fmt.Errorf("%w: empty user id", errInvalid)
+	case r.OwnerInc != "" && r.OwnerNode == "":
+		return fmt.Errorf("%w: owner incarnation without owner node", errInvalid)
 	}
 	return nil
 }
@@ -42,4 +44,36 @@ func sortedEdges(live map[string]time.Time, now time.Time) []string {
 	}
 	slices.Sort(edges)
 	return edges
+}
+
+// checkHeartbeat validates the arguments of Heartbeat.
+func checkHeartbeat(node, region, incarnation string, ttl time.Duration) error {
+	switch {
+	case node == "" || region == "" || incarnation == "":
+		return fmt.Errorf("%w: empty node, region or incarnation", errInvalid)
+	case ttl < time.Millisecond:
+		return fmt.Errorf("%w: lease ttl %v below 1ms", errInvalid, ttl)
+	}
+	return nil
+}
+
+// checkHolder validates the node and incarnation of Acquire and Release.
+func checkHolder(node, incarnation string) error {
+	if node == "" || incarnation == "" {
+		return fmt.Errorf("%w: empty node or incarnation", errInvalid)
+	}
+	return nil
+}
+
+// checkAllow validates the arguments of Allow.
+func checkAllow(userID, event string, limit int, window time.Duration) error {
+	switch {
+	case userID == "" || event == "":
+		return fmt.Errorf("%w: empty user or event", errInvalid)
+	case limit < 1:
+		return fmt.Errorf("%w: limit %d below 1", errInvalid, limit)
+	case window < time.Millisecond:
+		return fmt.Errorf("%w: window %v below 1ms", errInvalid, window)
+	}
+	return nil
 }

@@ -12,6 +12,17 @@ var (
 	ErrNotFound = errors.New("directory: not found")
 	// ErrUserBusy means a user to be claimed by a new session is already in one.
 	ErrUserBusy = errors.New("directory: user already in a session")
+	// ErrOwned means another live node holds the session's lease.
+	ErrOwned = errors.New("directory: session owned by a live node")
+	// ErrNotOwner means the caller does not hold the session's lease.
+	ErrNotOwner = errors.New("directory: not the session's owner")
+	// ErrLeaseLost means the caller's node lease (node:<id> with its
+	// incarnation) is not held, so it may not acquire sessions.
+	ErrLeaseLost = errors.New("directory: node lease not held")
+	// ErrNodeInUse means a live lease of the node id names another
+	// incarnation: another process runs with that id, or the previous
+	// process's lease has not expired yet.
+	ErrNodeInUse = errors.New("directory: node id held by another incarnation")
 )
 
 // Route says where a session lives.
@@ -19,6 +30,10 @@ type Route struct {
 	SessionID  string `json:"session_id"`
 	HomeRegion string `json:"home_region"`
 	OwnerNode  string `json:"owner_node"`
+	// OwnerInc is the incarnation of OwnerNode that holds the lease; empty
+	// when the session is released (any node may acquire it). The lease is
+	// valid while the node lease of OwnerNode names OwnerInc.
+	OwnerInc string `json:"owner_inc,omitempty"`
 	// Epoch is the owner epoch (fencing token); it grows at every acquisition.
 	Epoch uint64 `json:"epoch"`
 }
@@ -38,9 +53,13 @@ type Directory interface {
 	RouteOf(ctx context.Context, sessionID string, fresh bool) (Route, error)
 	// CreateSession stores r and claims both users for r.SessionID in one
 	// atomic step. It returns ErrUserBusy, and changes nothing, if either user
-	// is already in a session.
+	// is already in a session. r.OwnerNode (the creating node) with
+	// r.OwnerInc holds the new lease: the session joins owned:<OwnerNode>,
+	// or released:<HomeRegion> when OwnerInc is empty. A zero r.Epoch is
+	// stored as 1.
 	CreateSession(ctx context.Context, r Route, creatorID, partnerID string) error
-	// EndSession removes the session's route and the claims of the given
+	// EndSession removes the session's route, its entry in its owner's
+	// owned set and its region's released set, and the claims of the given
 	// users that still point at it.
 	EndSession(ctx context.Context, sessionID string, userIDs ...string) error
 	// AddPresence records that edgeNode holds sockets of the given users, for

@@ -1,8 +1,10 @@
 // Package directory owns where things are in the mesh: which session a user is
-// in, which home region and node own a session (and the owner epoch), and which
-// edges hold a user's sockets (presence). Redis (rueidis, with client-side
-// caching on the hot-path lookups) is the production store; Memory is the
-// embedded stand-in `courtd dev` uses when REDIS_URL is unset.
+// in, which home region and node own a session (and the owner epoch), which
+// edges hold a user's sockets (presence), the leases of home nodes and
+// sessions (docs/ownership.md), and global per-user rate limits. Redis
+// (rueidis, with client-side caching on the hot-path lookups) is the
+// production store; Memory is the embedded stand-in `courtd dev` uses when
+// REDIS_URL is unset.
 //
 // Semantics shared by both implementations:
 //
@@ -17,6 +19,17 @@
 //     expiry of that edge; Presence reports, sorted, the edges whose expiry is
 //     still ahead. Expiry times are wall-clock unix milliseconds taken from
 //     the writer's clock, so nodes are assumed to run NTP.
+//   - Interfaces: Directory (routes and presence, every role), Leases (node
+//     and session leases, home nodes), Limiter (edges); Store is all three,
+//     and both Redis and Memory implement it. Directory is unchanged so
+//     fakes of it stay valid.
+//   - A node lease is node:<id> = incarnation with a TTL; a session lease is
+//     its Route (OwnerNode, OwnerInc, Epoch), valid while the node lease of
+//     OwnerNode names OwnerInc. OwnerInc empty means released. Every
+//     acquisition increments the epoch; a session is in owned:<OwnerNode>
+//     while OwnerInc is set (even once that node died), and in
+//     released:<HomeRegion> while it is empty.
+//   - Rendezvous spreads sessions (and new sessions' creators) over nodes.
 //
 // The package directory/redistest connects tests to the real Redis.
 package directory

@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
-// Memory is the in-process Directory: the dev stand-in `courtd dev` uses when
+// Memory is the in-process Store: the dev stand-in `courtd dev` uses when
 // REDIS_URL is unset. It keeps the semantics of Redis (atomic claims, stale
-// claims, presence expiry by time) within one process and shares nothing
+// claims, presence expiry by time, leases, rate limits) within one process and shares nothing
 // between processes. The zero value is not usable; call NewMemory.
 type Memory struct {
 	mu       sync.Mutex
 	users    map[string]string               // userID → sessionID; guarded by mu
 	routes   map[string]Route                // sessionID → route; guarded by mu
 	presence map[string]map[string]time.Time // userID → edge → expiry; guarded by mu
+	nodes    map[string]nodeLease            // node → its lease; guarded by mu
+	seen     map[string]map[string]time.Time // region → node → last heartbeat; guarded by mu
+	owned    sets                            // node → sessions; guarded by mu
+	released sets                            // region → sessions; guarded by mu
+	counts   map[rateKey]rateCount           // rate-limit windows; guarded by mu
 }
 
-var _ Directory = (*Memory)(nil)
+var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
@@ -25,6 +30,11 @@ func NewMemory() *Memory {
 		users:    make(map[string]string),
 		routes:   make(map[string]Route),
 		presence: make(map[string]map[string]time.Time),
+		nodes:    make(map[string]nodeLease),
+		seen:     make(map[string]map[string]time.Time),
+		owned:    make(sets),
+		released: make(sets),
+		counts:   make(map[rateKey]rateCount),
 	}
 }
 
@@ -71,17 +81,38 @@ func (m *Memory) CreateSession(_ context.Context, r Route, creatorID, partnerID 
 			return ErrUserBusy
 		}
 	}
+	if r.Epoch == 0 {
+		r.Epoch = 1
+	}
 	m.users[creatorID] = r.SessionID
 	m.users[partnerID] = r.SessionID
+	m.dropRoute(r.SessionID) // an orphan
 	m.routes[r.SessionID] = r
+	if r.OwnerInc == "" {
+		m.released.add(r.HomeRegion, r.SessionID)
+	} else {
+		m.owned.add(r.OwnerNode, r.SessionID)
+	}
 	return nil
+}
+
+// dropRoute deletes the route of sessionID and its entries in the owned and
+// released sets. Lock held on entry.
+func (m *Memory) dropRoute(sessionID string) {
+	r, ok := m.routes[sessionID]
+	if !ok {
+		return
+	}
+	m.owned.remove(r.OwnerNode, sessionID)
+	m.released.remove(r.HomeRegion, sessionID)
+	delete(m.routes, sessionID)
 }
 
 // EndSession implements Directory.
 func (m *Memory) EndSession(_ context.Context, sessionID string, userIDs ...string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.routes, sessionID)
+	m.dropRoute(sessionID)
 	for _, u := range userIDs {
 		if m.users[u] == sessionID {
 			delete(m.users, u)

@@ -10,3 +10,8 @@ func TestMemoryContract(t *testing.T) {
 	t.Parallel()
 	contract(t, func(*testing.T) directory.Directory { return directory.NewMemory() })
 }
+
+func TestMemoryStoreContract(t *testing.T) {
+	t.Parallel()
+	storeContract(t, func(*testing.T) directory.Store { return directory.NewMemory() })
+}

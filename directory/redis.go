@@ -25,6 +25,7 @@ const keyTTL = 48 * time.Hour
 const (
 	fieldHomeRegion = "home_region"
 	fieldOwnerNode  = "owner_node"
+	fieldOwnerInc   = "owner_inc"
 	fieldEpoch      = "epoch"
 )
 
@@ -43,25 +44,34 @@ type RedisConfig struct {
 	CacheTTL time.Duration
 }
 
-// Redis is the production Directory on one Redis deployment. Keys, with P the
+// Redis is the production Store on one Redis deployment. Keys, with P the
 // prefix:
 //
 //	P user:<userID>        string  sessionID the user is in (claim)
-//	P route:<sessionID>    hash    home_region, owner_node, epoch
+//	P route:<sessionID>    hash    home_region, owner_node, owner_inc, epoch
 //	P presence:<userID>    hash    edgeNode → expiry in unix ms
+//	P node:<nodeID>        string  incarnation; PX = node lease ttl
+//	P nodes:<region>       zset    nodeID scored by last heartbeat (ms)
+//	P owned:<nodeID>       set     sessions whose lease the node holds
+//	P released:<region>    set     released sessions of the region
+//	P rl:<event>:<user>:<windowStart ms>  string  count; expires with the window
 //
-// User and route keys carry a 48 h hygiene TTL refreshed on write. A presence
+// User and route keys carry a 48 h hygiene TTL refreshed on write; nodes:
+// keys expire an hour after the last heartbeat; owned: and released: sets
+// have no TTL (their members leave on acquire, release and end). A presence
 // key carries a PEXPIRE of the longest ttl added to it, and readers drop the
 // fields whose expiry has passed (on Redis ≥ 7.4, HPEXPIRE would expire each
-// field by itself; we target 7.0). The CreateSession script reads route keys
-// it derives from claims, so the layout is for one Redis, not Redis Cluster.
+// field by itself; we target 7.0). Scripts read and write keys they derive
+// (routes from claims, owners' sets from routes), so the layout is for one
+// Redis, not Redis Cluster. Times of heartbeats and rate-limit windows come
+// from the Redis server's clock (TIME), so every node agrees on them.
 type Redis struct {
 	c        rueidis.Client
 	prefix   string
 	cacheTTL time.Duration
 }
 
-var _ Directory = (*Redis)(nil)
+var _ Store = (*Redis)(nil)
 
 // NewRedis returns a Redis directory on cfg.Client. It does no I/O.
 func NewRedis(cfg RedisConfig) (*Redis, error) {
@@ -98,7 +108,10 @@ func Dial(url string) (rueidis.Client, error) {
 func (d *Redis) userKey(userID string) string     { return d.prefix + "user:" + userID }
 func (d *Redis) routeKey(sessionID string) string { return d.prefix + "route:" + sessionID }
 func (d *Redis) presenceKey(userID string) string { return d.prefix + "presence:" + userID }
-func (d *Redis) routePrefix() string              { return d.prefix + "route:" }
+func (d *Redis) nodeKey(nodeID string) string     { return d.prefix + "node:" + nodeID }
+func (d *Redis) nodesKey(region string) string    { return d.prefix + "nodes:" + region }
+func (d *Redis) ownedKey(nodeID string) string    { return d.prefix + "owned:" + nodeID }
+func (d *Redis) releasedKey(region string) string { return d.prefix + "released:" + region }
 
 // Lookup implements Directory: GET of the claim, then HGETALL of its route,
 // both from the client-side cache unless fresh.
@@ -150,6 +163,7 @@ func parseRoute(sessionID string, fields map[string]string) (Route, error) {
 		SessionID:  sessionID,
 		HomeRegion: fields[fieldHomeRegion],
 		OwnerNode:  fields[fieldOwnerNode],
+		OwnerInc:   fields[fieldOwnerInc],
 		Epoch:      epoch,
 	}, nil
 }

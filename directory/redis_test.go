@@ -1,6 +1,8 @@
 package directory_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +14,7 @@ import (
 )
 
 // newRedis returns a directory on c under prefix.
-func newRedis(t *testing.T, c rueidis.Client, prefix string) *directory.Redis {
+func newRedis(t testing.TB, c rueidis.Client, prefix string) *directory.Redis {
 	t.Helper()
 	d, err := directory.NewRedis(directory.RedisConfig{Client: c, Prefix: prefix})
 	require.NoError(t, err)
@@ -25,6 +27,38 @@ func TestRedisContract(t *testing.T) {
 	contract(t, func(t *testing.T) directory.Directory {
 		return newRedis(t, c, redistest.Prefix(t))
 	})
+}
+
+func TestRedisStoreContract(t *testing.T) {
+	t.Parallel()
+	c := redistest.Client(t)
+	storeContract(t, func(t *testing.T) directory.Store {
+		return newRedis(t, c, redistest.Prefix(t))
+	})
+}
+
+// TestRedisLimiterShared checks that two nodes (two clients) share one count.
+func TestRedisLimiterShared(t *testing.T) {
+	t.Parallel()
+	prefix := redistest.Prefix(t)
+	d1, d2 := newRedis(t, redistest.Client(t), prefix), newRedis(t, redistest.Client(t), prefix)
+	ctx := t.Context()
+	for attempt := range 3 {
+		user := fmt.Sprintf("u%d", attempt)
+		for i, d := range []*directory.Redis{d1, d2, d1, d2, d1} {
+			ok, _, err := d.Allow(ctx, user, "court:serve", 5, time.Hour)
+			require.NoError(t, err)
+			require.True(t, ok, "event %d", i+1)
+		}
+		ok, retry, err := d2.Allow(ctx, user, "court:serve", 5, time.Hour)
+		require.NoError(t, err)
+		if ok {
+			continue // a new window began
+		}
+		require.Positive(t, retry)
+		return
+	}
+	t.Fatal("never refused past 5 events")
 }
 
 func TestNewRedisConfig(t *testing.T) {
@@ -52,20 +86,39 @@ func TestRedisKeys(t *testing.T) {
 	d, ctx := newRedis(t, c, prefix), t.Context()
 	require.NoError(t, d.CreateSession(ctx, route("a-b"), "a", "b"))
 	require.NoError(t, d.AddPresence(ctx, "edge-1", time.Minute, "a"))
-
-	sid, err := c.Do(ctx, c.B().Get().Key(prefix+"user:a").Build()).ToString()
+	require.NoError(t, d.Heartbeat(ctx, "home-us-1", "us", "inc-1", time.Minute))
+	_, err := d.Acquire(ctx, "a-b", "home-us-1", "inc-1")
 	require.NoError(t, err)
-	require.Equal(t, "a-b", sid)
+	_, _, err = d.Allow(ctx, "a", "court:serve", 5, time.Minute)
+	require.NoError(t, err)
+
+	for key, want := range map[string]string{"user:a": "a-b", "node:home-us-1": "inc-1"} {
+		got, err := c.Do(ctx, c.B().Get().Key(prefix+key).Build()).ToString()
+		require.NoError(t, err)
+		require.Equal(t, want, got, key)
+	}
 	fields, err := c.Do(ctx, c.B().Hgetall().Key(prefix+"route:a-b").Build()).AsStrMap()
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"home_region": "us", "owner_node": "home-us-1", "epoch": "1"}, fields)
+	require.Equal(t, map[string]string{
+		"home_region": "us", "owner_node": "home-us-1", "owner_inc": "inc-1", "epoch": "2",
+	}, fields)
+	ids, err := c.Do(ctx, c.B().Smembers().Key(prefix+"owned:home-us-1").Build()).AsStrSlice()
+	require.NoError(t, err)
+	require.Equal(t, []string{"a-b"}, ids)
+	nodes, err := c.Do(ctx, c.B().Zrange().Key(prefix+"nodes:us").Min("0").Max("-1").Build()).AsStrSlice()
+	require.NoError(t, err)
+	require.Equal(t, []string{"home-us-1"}, nodes)
+	rl, err := c.Do(ctx, c.B().Keys().Pattern(prefix+"rl:court:serve:a:*").Build()).AsStrSlice()
+	require.NoError(t, err)
+	require.Len(t, rl, 1, "one counter per window")
 	edges, err := c.Do(ctx, c.B().Hkeys().Key(prefix+"presence:a").Build()).AsStrSlice()
 	require.NoError(t, err)
 	require.Equal(t, []string{"edge-1"}, edges)
 
 	for key, max := range map[string]time.Duration{
 		"user:a": 48 * time.Hour, "user:b": 48 * time.Hour, "route:a-b": 48 * time.Hour,
-		"presence:a": time.Minute,
+		"presence:a": time.Minute, "node:home-us-1": time.Minute, "nodes:us": time.Hour,
+		strings.TrimPrefix(rl[0], prefix): time.Minute,
 	} {
 		ms, err := c.Do(ctx, c.B().Pttl().Key(prefix+key).Build()).AsInt64()
 		require.NoError(t, err)
@@ -119,4 +172,26 @@ func TestRedisCacheCoherence(t *testing.T) {
 
 	require.NoError(t, d2.AddPresence(ctx, "edge-2", time.Minute, "a"))
 	eventuallyEdges(t, d1, "a", "edge-2")
+}
+
+// BenchmarkRedisAcquireMany measures a failover of 10 000 released sessions.
+func BenchmarkRedisAcquireMany(b *testing.B) {
+	c, prefix := redistest.Client(b), redistest.Prefix(b)
+	d, ctx := newRedis(b, c, prefix), b.Context()
+	const n = 10000
+	for round := range b.N {
+		b.StopTimer()
+		node := fmt.Sprintf("n%d", round)
+		require.NoError(b, d.Heartbeat(ctx, node, "us", "i", time.Minute))
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("r%d-s%05d", round, i)
+			r := directory.Route{SessionID: ids[i], HomeRegion: "us", OwnerNode: "gone", Epoch: 1}
+			require.NoError(b, d.CreateSession(ctx, r, ids[i]+"/c", ids[i]+"/p"))
+		}
+		b.StartTimer()
+		got, err := d.AcquireMany(ctx, ids, node, "i")
+		require.NoError(b, err)
+		require.Len(b, got, n)
+	}
 }

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,8 +15,8 @@ import (
 	"courtmesh/edge/internal/sio"
 )
 
-// closeReason says why a socket closed; it is the cause of the connection's
-// context and the reason label of court_edge_closes_total.
+// closeReason says why a socket closed; it is the reason label of
+// court_edge_closes_total.
 type closeReason string
 
 func (r closeReason) Error() string { return "edge: socket closed: " + string(r) }
@@ -52,15 +53,16 @@ var (
 	pongFrame = sio.AppendPong(nil)
 )
 
-// conn is one client socket: one reader goroutine for its lifetime, a
-// writer goroutine only while frames are queued, one heartbeat timer.
+// conn is one client socket: a reader goroutine only while it has data to
+// read (idle.go), a writer goroutine only while frames are queued, one
+// heartbeat timer.
 type conn struct {
 	s       *Server
 	ws      *websocket.Conn
+	br      *bufio.Reader // ws's read buffer; see idle.go
+	id      uint64        // key in Server.conns, set by track
 	sid     string
 	hdrUser string // user of a valid Authorization: Bearer token, if any
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
 
 	// userID is set by the reader at CONNECT, before it starts any action.
 	userID   string
@@ -71,12 +73,16 @@ type conn struct {
 	writing    bool       // a writer goroutine is running
 	closing    closeReason
 	closed     bool
+	parked     bool // armed in the poller, no reader running
 	connected  bool // CONNECT accepted
 	awaitPong  bool
 	registered bool // in Server.users; guarded by Server.mu, not c.mu
 	sessionID  string
 	version    uint64 // of the newest court:state sent for sessionID
 	timer      *time.Timer
+	actx       context.Context    // parent of the actions in flight; nil while none
+	acancel    context.CancelFunc // cancels actx
+	nact       int                // actions in flight, see beginAction
 }
 
 // send queues frame. A full queue cuts the socket off.
@@ -169,15 +175,13 @@ func (c *conn) sendCloseFrame(reason closeReason) {
 	if reason == reasonShutdown {
 		code = websocket.CloseGoingAway
 	}
-	deadline := time.Now().Add(closeGrace)
-	if c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, string(reason)), deadline) != nil {
+	if c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, string(reason)), time.Now().Add(closeGrace)) != nil {
 		c.close(reason)
 		return
 	}
-	// The reader returns when the client answers or at the deadline.
-	if c.ws.SetReadDeadline(deadline) != nil {
-		c.close(reason)
-	}
+	// A reader ends the socket when the client answers; a parked socket
+	// has no read deadline, so a timer cuts a client that does not.
+	time.AfterFunc(closeGrace, func() { c.close(reason) })
 }
 
 // close cuts the socket at once. The first reason wins, except that a
@@ -189,6 +193,8 @@ func (c *conn) close(reason closeReason) {
 		return
 	}
 	c.closed = true
+	parked := c.parked
+	c.parked = false
 	if c.closing != "" {
 		reason = c.closing
 	}
@@ -196,11 +202,14 @@ func (c *conn) close(reason closeReason) {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	c.cancelActionsLocked()
 	c.mu.Unlock()
-	c.cancel(reason)
 	_ = c.ws.NetConn().Close()
 	c.s.m.closes.WithLabelValues(string(reason)).Inc()
 	c.s.log.Debug("socket closed", "conn_id", c.sid, "reason", string(reason))
+	if parked {
+		c.s.spawn(c.finish) // no reader will see the socket end
+	}
 }
 
 func (c *conn) isClosing() bool {

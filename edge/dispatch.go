@@ -150,8 +150,8 @@ func (c *conn) handleEvent(p sio.Packet) {
 		c.reply(p, unknownEvent, nil)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.RequestTimeout)
-	defer cancel()
+	ctx, end := c.beginAction()
+	defer end()
 	var resp *wire.Response
 	var state json.RawMessage
 	var err error
@@ -162,7 +162,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 	}
 	result := resultOK
 	switch {
-	case err != nil && c.ctx.Err() != nil:
+	case err != nil && errors.Is(ctx.Err(), context.Canceled):
 		return // the socket closed meanwhile
 	case err != nil:
 		c.s.log.Debug("action failed", "conn_id", c.sid, "event", p.Event, "err", err)

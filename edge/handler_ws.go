@@ -1,7 +1,7 @@
 package edge
 
 import (
-	"context"
+	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -21,10 +21,10 @@ const (
 	errShuttingDown     = `{"code":3,"message":"Server is shutting down"}`
 )
 
-// serveSocket handles GET /socket.io/?EIO=4&transport=websocket. It hands
-// the socket to a reader goroutine and returns, so net/http releases its
-// per-request buffers and structures (about 10 KiB per socket; measured in
-// README.md) instead of keeping them for the socket's lifetime.
+// serveSocket handles GET /socket.io/?EIO=4&transport=websocket. It parks
+// the socket (or hands it to a reader goroutine) and returns, so net/http
+// releases its per-request buffers and structures (about 10 KiB per socket;
+// measured in README.md) instead of keeping them for the socket's lifetime.
 func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if msg, status := s.checkHandshake(r); msg != "" {
 		w.Header().Set("Content-Type", "application/json")
@@ -33,22 +33,21 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdrUser := s.bearerUser(r)
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := s.newConn(ws, hdrUser)
+	c := s.newConn(ws, hw.br, hdrUser)
 	if !s.track(c) {
 		_ = ws.Close()
 		return
 	}
-	go s.runConn(c)
-}
-
-// runConn runs the socket's reader; track counted it in s.wg.
-func (s *Server) runConn(c *conn) {
-	defer s.wg.Done()
-	c.serve()
+	c.startHeartbeat()
+	c.send(sio.AppendOpen(nil, c.sid, s.cfg.PingInterval, s.cfg.PingTimeout, s.cfg.MaxPayload))
+	if !c.park() {
+		s.spawn(c.read)
+	}
 }
 
 func (s *Server) checkHandshake(r *http.Request) (msg string, status int) {
@@ -82,9 +81,8 @@ func (s *Server) bearerUser(r *http.Request) string {
 	return user
 }
 
-func (s *Server) newConn(ws *websocket.Conn, hdrUser string) *conn {
-	c := &conn{s: s, ws: ws, sid: newID(), hdrUser: hdrUser}
-	c.ctx, c.cancel = context.WithCancelCause(s.base)
+func (s *Server) newConn(ws *websocket.Conn, br *bufio.Reader, hdrUser string) *conn {
+	c := &conn{s: s, ws: ws, br: br, sid: newID(), hdrUser: hdrUser}
 	ws.SetReadLimit(int64(s.cfg.MaxPayload))
 	return c
 }
@@ -96,28 +94,14 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// serve runs the socket: open packet, heartbeat, then the read loop.
-func (c *conn) serve() {
-	c.send(sio.AppendOpen(nil, c.sid, c.s.cfg.PingInterval, c.s.cfg.PingTimeout, c.s.cfg.MaxPayload))
-	c.startHeartbeat()
-	c.close(c.readLoop())
-	if c.s.untrack(c) {
-		c.s.userGone(c.userID)
+func (c *conn) readMessage() closeReason {
+	mt, data, err := c.ws.ReadMessage()
+	if err != nil {
+		return readErrReason(err)
 	}
-}
-
-func (c *conn) readLoop() closeReason {
-	for {
-		mt, data, err := c.ws.ReadMessage()
-		if err != nil {
-			return readErrReason(err)
-		}
-		if mt != websocket.TextMessage {
-			c.s.log.Debug("binary frame refused", "conn_id", c.sid)
-			return reasonBadPacket
-		}
-		if reason := c.handleFrame(data); reason != "" {
-			return reason
-		}
+	if mt != websocket.TextMessage {
+		c.s.log.Debug("binary frame refused", "conn_id", c.sid)
+		return reasonBadPacket
 	}
+	return c.handleFrame(data)
 }

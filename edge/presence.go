@@ -39,7 +39,7 @@ func (c *conn) push(frame []byte, isState bool, session string, version uint64) 
 // addRegistered makes c receive pushes and records presence.
 func (s *Server) addRegistered(ctx context.Context, c *conn) {
 	s.mu.Lock()
-	_, open := s.conns[c]
+	open := s.conns[c.id] == c
 	if open && !c.registered {
 		c.registered = true
 		s.users[c.userID] = append(s.users[c.userID], c)

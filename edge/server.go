@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,10 +16,11 @@ import (
 )
 
 // Buffer sizes of a socket. Reads use a small per-socket buffer (larger
-// messages are read through it); writes borrow a pooled buffer only while a
-// message is being written.
+// messages bypass it); writes borrow a pooled buffer only while a message
+// is being written. The read buffer must be larger than 256 bytes for
+// gorilla to use it (see hijackWriter); 288 is a malloc size class.
 const (
-	readBufferSize  = 512
+	readBufferSize  = 288
 	writeBufferSize = 4096
 )
 
@@ -42,11 +44,14 @@ type Server struct {
 	ready      chan struct{}
 	done       chan struct{} // closed by Close
 	closeOnce  sync.Once
-	wg         sync.WaitGroup // every socket goroutine; Add only under mu while !closed
-	connGone   chan struct{}  // signalled when a socket leaves conns
+	wg         sync.WaitGroup         // every socket and goroutine; Add only under mu while !closed
+	connGone   chan struct{}          // signalled when a socket leaves conns
+	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 
-	mu       sync.RWMutex // guards the fields below
-	conns    map[*conn]struct{}
+	mu       sync.RWMutex     // guards the fields below
+	conns    map[uint64]*conn // by conn.id
+	lastID   uint64
+	polling  bool               // newPoller was tried
 	users    map[string][]*conn // registered sockets by user
 	draining bool
 	closed   bool
@@ -72,12 +77,12 @@ func New(cfg Config) (*Server, error) {
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
 		connGone:   make(chan struct{}, 1),
-		conns:      make(map[*conn]struct{}),
+		conns:      make(map[uint64]*conn),
 		users:      make(map[string][]*conn),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  readBufferSize,
+		ReadBufferSize:  0, // reuse the hijacked reader: see hijackWriter
 		WriteBufferSize: writeBufferSize,
 		WriteBufferPool: &sync.Pool{},
 		// Browsers from any origin may connect for now: the token, not
@@ -174,6 +179,9 @@ func (s *Server) Close() error {
 		for _, c := range conns {
 			c.close(reasonShutdown)
 		}
+		if p := s.poller.Load(); p != nil {
+			p.close()
+		}
 		s.cancelBase()
 	})
 	s.wg.Wait()
@@ -193,21 +201,26 @@ func (s *Server) spawn(f func()) {
 
 func (s *Server) snapshotLocked() []*conn {
 	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
+	for _, c := range s.conns {
 		out = append(out, c)
 	}
 	return out
 }
 
-// track adds a new socket and counts its reader in s.wg; false means the
-// edge is draining.
+// track adds a new socket and counts it in s.wg until finish; false means
+// the edge is draining. The first socket starts the poller.
 func (s *Server) track(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining {
 		return false
 	}
-	s.conns[c] = struct{}{}
+	if !s.polling {
+		s.startPollerLocked()
+	}
+	s.lastID++
+	c.id = s.lastID
+	s.conns[c.id] = c
 	s.wg.Add(1)
 	s.m.sockets.WithLabelValues(s.cfg.Region).Inc()
 	return true
@@ -217,7 +230,7 @@ func (s *Server) track(c *conn) bool {
 // registered socket of its user.
 func (s *Server) untrack(c *conn) (lastOfUser bool) {
 	s.mu.Lock()
-	delete(s.conns, c)
+	delete(s.conns, c.id)
 	if c.registered {
 		lastOfUser = s.removeUserLocked(c)
 	}
@@ -246,4 +259,21 @@ func (s *Server) removeUserLocked(c *conn) (last bool) {
 	}
 	s.users[c.userID] = list
 	return false
+}
+
+// startPollerLocked starts the poller of idle sockets. Without one, idle
+// sockets keep a reader goroutine. s.mu is held on entry.
+func (s *Server) startPollerLocked() {
+	s.polling = true
+	p, err := newPoller()
+	if err != nil {
+		s.log.Debug("no poller: idle sockets keep a goroutine", "err", err)
+		return
+	}
+	s.poller.Store(p)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		p.run(s.wake)
+	}()
 }

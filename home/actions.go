@@ -8,6 +8,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/home/court"
+	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
 
@@ -47,10 +48,11 @@ func (s *Server) idleUnless(err error) (*wire.Response, error) {
 // serve is T1: the caller summons a partner into a new PENDING session.
 func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	var p servePayload
-	if len(req.Payload) > 0 {
-		if err := json.Unmarshal(req.Payload, &p); err != nil {
-			return nil, errInvalidPayload
-		}
+	if err := decode(req.Payload, &p); err != nil {
+		return nil, err
+	}
+	if !s.lease.valid() {
+		return nil, errNoLease
 	}
 	id, err := newSessionID()
 	if err != nil {
@@ -66,74 +68,64 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, 
 	return ackState(sess, req.UserID)
 }
 
-// create indexes sess, claims its users in the directory and pushes the
-// first state. The entry is indexed, locked, before the claim, so a request
-// for either user waits for the outcome rather than finding a claim with no
-// session behind it.
+// create claims the users of sess in Redis, then in Postgres (whose
+// court_session_users table is what makes crossed serves give exactly one
+// session), indexes it and pushes its first state. The entry is indexed,
+// locked, before the claims, so a request for either user waits for the
+// outcome rather than finding a claim with no session behind it.
 func (s *Server) create(ctx context.Context, sess *court.Session, req *wire.Request) error {
 	homeRegion := req.HomeRegion
 	if homeRegion == "" {
 		homeRegion = s.cfg.Region
 	}
-	e := &entry{sess: sess}
+	e := &entry{sess: sess, epoch: firstEpoch}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !s.reg.add(e) {
 		return court.ErrUsersBusy
 	}
-	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: s.cfg.NodeID, Epoch: firstEpoch}
-	if err := s.cfg.Directory.CreateSession(ctx, route, sess.CreatorID, sess.PartnerID); err != nil {
+	effects := sess.TakeEffects()
+	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: s.cfg.NodeID,
+		OwnerInc: s.lease.incarnation(), Epoch: firstEpoch}
+	if err := s.claim(ctx, sess, route, effects); err != nil {
 		s.reg.remove(e)
 		e.gone = true
-		if errors.Is(err, directory.ErrUserBusy) {
-			return court.ErrUsersBusy
-		}
-		return fmt.Errorf("create session %s: %w", sess.ID, err)
+		return err
 	}
 	s.metrics.sessions.Inc()
 	s.metrics.transitions.WithLabelValues(string(sess.Phase)).Inc()
 	s.timers.arm(sess)
-	s.log.Debug("session created", "session", sess.ID, "home_region", homeRegion)
 	s.notify(ctx, sess, req.UserID, req.EdgeNode)
 	return nil
 }
 
-// accept is T2: the partner accepts; PENDING → EVIDENCE.
-func (s *Server) accept(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	next, err := s.act(ctx, req, court.ErrNoPendingSession, func(x *court.Session) error {
-		return x.Accept(req.UserID, s.now(), s.durations)
-	})
-	if err != nil {
-		return nil, err
+// claim writes a new session's route and claims to Redis and the session to
+// Postgres, undoing the Redis part if Postgres refuses.
+func (s *Server) claim(ctx context.Context, sess *court.Session, route directory.Route, effects []court.Effect) error {
+	err := s.cfg.Directory.CreateSession(ctx, route, sess.CreatorID, sess.PartnerID)
+	if errors.Is(err, directory.ErrUserBusy) {
+		return court.ErrUsersBusy
 	}
-	return ackState(next, req.UserID)
+	if err != nil {
+		return fmt.Errorf("create session %s in directory: %w", sess.ID, err)
+	}
+	err = s.cfg.Store.Create(ctx, store.Create{Session: sess, Epoch: firstEpoch, Node: s.cfg.NodeID,
+		HomeRegion: route.HomeRegion, Event: "serve", Effects: effects})
+	if err == nil {
+		return nil
+	}
+	if endErr := s.cfg.Directory.EndSession(ctx, sess.ID, sess.CreatorID, sess.PartnerID); endErr != nil {
+		s.log.Warn("undo directory claim", "session", sess.ID, "err", endErr)
+	}
+	if errors.Is(err, store.ErrUserBusy) {
+		return court.ErrUsersBusy
+	}
+	return fmt.Errorf("create session %s in store: %w", sess.ID, err)
 }
 
-// cancel is T3: the creator withdraws the summons. Acked with IDLE.
-func (s *Server) cancel(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	next, err := s.act(ctx, req, court.ErrNoSession, func(x *court.Session) error {
-		return x.Cancel(req.UserID)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ackState(next, req.UserID)
-}
-
-// dismiss is T13: either participant ends the session. Acked {"ok":true}.
-func (s *Server) dismiss(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	_, err := s.act(ctx, req, court.ErrNoSession, func(x *court.Session) error {
-		return x.Dismiss(req.UserID)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ackOK(), nil
-}
-
-// act runs transition fn on the caller's session, commits it and pushes the
-// new state to both users. noSession is the error when the caller has none.
-func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, error) {
+// act runs transition fn, named event, on the caller's session. noSession is
+// the error when the caller has none.
+func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, event string, fn func(*court.Session) error) (*court.Session, error) {
 	e, err := s.lockUser(ctx, req.UserID)
 	if err != nil {
 		return nil, err
@@ -142,12 +134,7 @@ func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, fn
 		return nil, noSession
 	}
 	defer e.mu.Unlock()
-	next, err := s.transit(ctx, e, fn)
-	if err != nil {
-		return nil, err
-	}
-	s.notify(ctx, next, req.UserID, req.EdgeNode)
-	return next, nil
+	return s.commitLocked(ctx, e, event, fn, req.UserID, req.EdgeNode)
 }
 
 // lockUser returns the entry of userID's session, locked, or nil if the
@@ -177,40 +164,22 @@ func (s *Server) checkRoute(ctx context.Context, userID string) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("look up session of %s: %w", userID, err)
-	case r.OwnerNode != s.cfg.NodeID:
-		return &wire.Error{Code: wire.CodeNotOwner, Reason: "session owned by " + r.OwnerNode, Temporary: true}
+	case r.OwnerNode == s.cfg.NodeID && r.OwnerInc == s.lease.incarnation():
+		// Routed here, but not held: it is being taken over right now.
+		return &wire.Error{Code: wire.CodeUnavailable, Reason: "session is being taken over", Temporary: true}
 	}
-	// The route names this node, which does not hold the session: it was
-	// lost in a restart (sessions are not persisted yet), or its end failed
-	// to reach the directory. Release the claim so the users can serve again.
-	s.log.Warn("releasing route of a session this node does not hold", "session", r.SessionID, "user", userID)
-	if err := s.cfg.Directory.EndSession(ctx, r.SessionID, userID); err != nil {
-		return fmt.Errorf("release lost session %s: %w", r.SessionID, err)
-	}
-	return nil
+	return &wire.Error{Code: wire.CodeNotOwner, Reason: "session owned by " + r.OwnerNode, Temporary: true}
 }
 
-// transit runs fn on a copy of e's session and commits the copy: e's
-// session is replaced only if both succeed. Lock held on entry.
-func (s *Server) transit(ctx context.Context, e *entry, fn func(*court.Session) error) (*court.Session, error) {
-	next := e.sess.Clone()
-	if err := fn(next); err != nil {
-		return nil, err
+// decode unmarshals an object payload (absent and null mean {}) into v.
+func decode(payload json.RawMessage, v any) error {
+	if len(payload) == 0 || string(payload) == "null" {
+		return nil
 	}
-	if next.Ended() {
-		users := next.Users()
-		if err := s.cfg.Directory.EndSession(ctx, next.ID, users[:]...); err != nil {
-			return nil, fmt.Errorf("end session %s: %w", next.ID, err)
-		}
-		s.reg.remove(e)
-		e.gone = true
-		s.metrics.sessions.Dec()
-		s.log.Debug("session ended", "session", next.ID, "reason", next.EndReason)
+	if err := json.Unmarshal(payload, v); err != nil {
+		return errInvalidPayload
 	}
-	e.sess = next
-	s.timers.arm(next)
-	s.metrics.transitions.WithLabelValues(string(next.Phase)).Inc()
-	return next, nil
+	return nil
 }
 
 func deref(p *string) string {

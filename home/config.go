@@ -1,6 +1,7 @@
 package home
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"courtmesh/directory"
+	"courtmesh/home/court"
+	"courtmesh/home/judge"
+	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
 
@@ -19,6 +23,21 @@ type Mesh interface {
 	SendEvent(nodeID string, ev *wire.Event) error
 }
 
+// Directory is what a home needs of the Redis directory: routes and
+// presence, session leases, and the region's live nodes.
+type Directory interface {
+	directory.Directory
+	directory.Leases
+}
+
+// Store is the Postgres store of sessions; *store.Store implements it. Every
+// write is fenced by (owner epoch, version) in SQL.
+type Store interface {
+	Create(ctx context.Context, c store.Create) error
+	Commit(ctx context.Context, c store.Commit) error
+	FenceMany(ctx context.Context, want []store.SessionEpoch) (map[string]*court.Session, error)
+}
+
 // Config configures a home Server.
 type Config struct {
 	// NodeID names this node in the mesh and in session routes. Required.
@@ -26,13 +45,23 @@ type Config struct {
 	// Region is this node's region, the home region of the sessions it
 	// creates when the edge names none. Required.
 	Region string
-	// Directory stores routes, claims and presence. Required.
-	Directory directory.Directory
+	// Directory stores routes, claims, presence and leases. Required.
+	Directory Directory
+	// Store persists sessions. Required.
+	Store Store
+	// Judge runs the LLM steps. Required.
+	Judge judge.Judge
 	// Mesh carries court:state events to edges. Required.
 	Mesh Mesh
 	// TimerScale multiplies every court timeout (COURT_TIMER_SCALE). Zero
 	// means 1; a negative value is an error.
 	TimerScale float64
+	// LeaseTTL is the node lease: a node that has not renewed it for this
+	// long is dead and its sessions are taken over. Zero means 1.5 s.
+	LeaseTTL time.Duration
+	// ClaimInterval is how often the node looks for sessions to take over.
+	// Zero means 250 ms.
+	ClaimInterval time.Duration
 	// Now is the clock of deadlines and timestamps. Nil means time.Now.
 	Now func() time.Time
 	// Logger receives the server's logs. Nil means discard.
@@ -54,13 +83,25 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Region required", ErrConfig)
 	case c.Directory == nil:
 		return c, fmt.Errorf("%w: Directory required", ErrConfig)
+	case c.Store == nil:
+		return c, fmt.Errorf("%w: Store required", ErrConfig)
+	case c.Judge == nil:
+		return c, fmt.Errorf("%w: Judge required", ErrConfig)
 	case c.Mesh == nil:
 		return c, fmt.Errorf("%w: Mesh required", ErrConfig)
 	case c.TimerScale < 0:
 		return c, fmt.Errorf("%w: TimerScale %g is negative", ErrConfig, c.TimerScale)
+	case c.LeaseTTL < 0 || c.ClaimInterval < 0:
+		return c, fmt.Errorf("%w: negative LeaseTTL or ClaimInterval", ErrConfig)
 	}
 	if c.TimerScale == 0 {
 		c.TimerScale = 1
+	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 1500 * time.Millisecond
+	}
+	if c.ClaimInterval == 0 {
+		c.ClaimInterval = 250 * time.Millisecond
 	}
 	if c.Now == nil {
 		c.Now = time.Now

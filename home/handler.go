@@ -6,40 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"courtmesh/home/court"
 	"courtmesh/mesh/wire"
 )
 
-// Events this home answers; the names are those of court-protocol.md §2.5.
-// evState is the mesh-internal read of a user's state (the REST GET).
-const (
-	evRegister = "court:register"
-	evState    = "court:state"
-	evServe    = "court:serve"
-	evAccept   = "court:accept"
-	evCancel   = "court:cancel"
-	evDismiss  = "court:dismiss"
-)
-
-// notYet lists the §2.5 events of the lifecycle beyond PENDING → EVIDENCE,
-// which are acked "Not supported yet" for now.
-var notYet = []string{
-	"court:submit_evidence", "court:accept_verdict", "court:request_settle",
-	"court:accept_settle", "court:decline_settle", "court:submit_addendum",
-	"court:priming_complete", "court:joint_ready", "court:resolution_pick",
-	"court:resolution_accept_partner", "court:resolution_hybrid",
-}
-
-// labelUnknown is the event label of any event not listed above.
+// labelUnknown is the event label of any event not listed in allEvents.
 const labelUnknown = "unknown"
 
 // Refusals of this package; court rule errors come from package court.
 var (
 	errUnknownEvent   = refusal("Unknown event")
-	errNotSupported   = refusal("Not supported yet")
 	errInvalidPayload = refusal("Invalid payload")
 	errNotRegistered  = refusal("Not registered")
 )
@@ -60,20 +38,18 @@ func (s *Server) handler(event string) (handlerFunc, bool) {
 		return s.register, true
 	case evServe:
 		return s.serve, true
-	case evAccept:
-		return s.accept, true
-	case evCancel:
-		return s.cancel, true
-	case evDismiss:
-		return s.dismiss, true
 	}
-	return nil, false
+	a, ok := actions[event]
+	if !ok {
+		return nil, false
+	}
+	return func(ctx context.Context, req *wire.Request) (*wire.Response, error) { return s.perform(ctx, req, a) }, true
 }
 
 // eventLabels is every value of the event label.
 func eventLabels() []string {
 	out := []string{labelUnknown}
-	for _, ev := range append([]string{evRegister, evState, evServe, evAccept, evCancel, evDismiss}, notYet...) {
+	for _, ev := range allEvents {
 		out = append(out, eventLabel(ev))
 	}
 	return out
@@ -92,9 +68,8 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 		return nil, &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
 	}
 	h, ok := s.handler(req.Event)
-	later := slices.Contains(notYet, req.Event)
 	label := eventLabel(req.Event)
-	if !ok && !later {
+	if !ok {
 		label = labelUnknown
 	}
 	var resp *wire.Response
@@ -102,8 +77,6 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 	switch {
 	case req.UserID == "":
 		err = errNotRegistered
-	case later:
-		err = errNotSupported
 	case !ok:
 		err = errUnknownEvent
 	case !objectOrNull(req.Payload):

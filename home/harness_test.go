@@ -3,7 +3,6 @@ package home
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -17,6 +16,8 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/home/court"
+	"courtmesh/home/judge"
+	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
 
@@ -86,29 +87,6 @@ func (m *fakeMesh) last(t *testing.T, edge, user string) (wire.Event, court.Stat
 	panic("unreachable")
 }
 
-// flakyDir is a directory whose EndSession fails while fail is set.
-type flakyDir struct {
-	directory.Directory
-	mu   sync.Mutex
-	fail bool
-}
-
-func (d *flakyDir) EndSession(ctx context.Context, id string, users ...string) error {
-	d.mu.Lock()
-	fail := d.fail
-	d.mu.Unlock()
-	if fail {
-		return errors.New("redis: connection refused")
-	}
-	return d.Directory.EndSession(ctx, id, users...)
-}
-
-func (d *flakyDir) setFail(v bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.fail = v
-}
-
 // Edges of the test users.
 const (
 	edgeUS   = "edge-us-1"
@@ -117,15 +95,18 @@ const (
 )
 
 type harness struct {
-	srv  *Server
-	dir  directory.Directory
-	mesh *fakeMesh
-	reg  *prometheus.Registry
+	srv   *Server
+	dir   Directory
+	store Store
+	mesh  *fakeMesh
+	reg   *prometheus.Registry
 }
 
 type options struct {
 	scale float64
-	dir   directory.Directory
+	dir   Directory
+	store Store
+	judge judge.Judge
 	node  string
 }
 
@@ -135,12 +116,19 @@ func start(t *testing.T, o options) *harness {
 	if o.dir == nil {
 		o.dir = directory.NewMemory()
 	}
+	if o.store == nil {
+		o.store = store.NewMemory()
+	}
+	if o.judge == nil {
+		o.judge = devJudge(t)
+	}
 	if o.node == "" {
 		o.node = nodeID
 	}
-	h := &harness{dir: o.dir, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
+	h := &harness{dir: o.dir, store: o.store, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
-		NodeID: o.node, Region: "us", Directory: o.dir, Mesh: h.mesh, TimerScale: o.scale,
+		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, Mesh: h.mesh, TimerScale: o.scale,
+		LeaseTTL: 300 * time.Millisecond, ClaimInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})), Registerer: h.reg,
 	})
 	require.NoError(t, err)
@@ -219,4 +207,12 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 		return out.Counter.GetValue()
 	}
 	return out.Gauge.GetValue()
+}
+
+// devJudge returns the deterministic dev judge.
+func devJudge(t *testing.T) judge.Judge {
+	t.Helper()
+	dev, err := judge.NewDev(judge.DevConfig{})
+	require.NoError(t, err)
+	return dev
 }

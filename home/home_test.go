@@ -3,6 +3,7 @@ package home
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/home/court"
+	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
 
@@ -169,8 +171,10 @@ func TestEveryRequestAcks(t *testing.T) {
 		{"court:serve", `{"partnerId":""}`, a, "partnerId required"},
 		{"court:serve", fmt.Sprintf(`{"partnerId":%q}`, a), a, "Invalid partnerId for current user"},
 		{"court:accept", `"x"`, a, "Invalid payload"},
-		{"court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`, a, "Not supported yet"},
-		{"court:resolution_hybrid", `{}`, a, "Not supported yet"},
+		{"court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`, a, "No active session"},
+		{"court:submit_evidence", `{"evidence":5}`, a, "Invalid payload"},
+		{"court:resolution_pick", `{}`, a, "resolutionId required"},
+		{"court:resolution_hybrid", `{}`, a, "No active session"},
 		{"court:bogus", `{}`, a, "Unknown event"},
 		{"", `{}`, a, "Unknown event"},
 		{"court:register", `{}`, "", "Not registered"},
@@ -289,55 +293,85 @@ func TestNotOwner(t *testing.T) {
 	require.InDelta(t, 1, metricValue(t, h.srv.metrics.actions.WithLabelValues("accept", resultNotOwner)), 0)
 }
 
+// TestLostSessionIsReleased: a route left in the directory for a session
+// the store does not have (its creation never committed) is taken over by
+// the claim loop, found missing in the store, and removed, so its users can
+// serve again.
 func TestLostSessionIsReleased(t *testing.T) {
 	t.Parallel()
 	dir := directory.NewMemory()
 	h := start(t, options{dir: dir})
 	a, b := h.pair(t)
-	route := directory.Route{SessionID: "lost", HomeRegion: "us", OwnerNode: nodeID, Epoch: 1}
+	lost := "5b0e0a51-8a1c-4a47-9a4b-2f0c1b0e0a51"
+	route := directory.Route{SessionID: lost, HomeRegion: "us", OwnerNode: "home-us-9", OwnerInc: "", Epoch: 1}
 	require.NoError(t, dir.CreateSession(context.Background(), route, a, b))
-
-	_, got := h.do(t, b, "court:register", `{}`)
-	require.Equal(t, court.IdleState(), *got.State)
+	eventually(t, func() bool {
+		_, err := dir.Lookup(context.Background(), a, true)
+		return errors.Is(err, directory.ErrNotFound)
+	}, "the lost route is removed")
 	h.serve(t, a, b)
 }
 
-func TestFailedEndChangesNothing(t *testing.T) {
+// flakyStore is a store whose Commit fails while fail is set.
+type flakyStore struct {
+	Store
+	mu   sync.Mutex
+	fail bool
+}
+
+func (s *flakyStore) Commit(ctx context.Context, c store.Commit) error {
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	if fail {
+		return errors.New("postgres: connection refused")
+	}
+	return s.Store.Commit(ctx, c)
+}
+
+func (s *flakyStore) setFail(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = v
+}
+
+func TestFailedCommitChangesNothing(t *testing.T) {
 	t.Parallel()
-	dir := &flakyDir{Directory: directory.NewMemory()}
-	h := start(t, options{dir: dir})
+	st := &flakyStore{Store: store.NewMemory()}
+	h := start(t, options{store: st})
 	a, b := h.pair(t)
 	h.serve(t, a, b)
 
-	dir.setFail(true)
+	st.setFail(true)
 	_, got := h.do(t, a, "court:cancel", `{}`)
 	require.Equal(t, ack{Error: msgUnavailable}, got)
 	_, got = h.do(t, b, "court:register", `{}`)
 	require.Equal(t, "PENDING_PARTNER", got.State.MyViewPhase)
 	require.Len(t, h.mesh.states(t, edgeAsia, b), 1, "nothing pushed")
 
-	dir.setFail(false)
+	st.setFail(false)
 	resp, got := h.do(t, a, "court:cancel", `{}`)
 	require.True(t, got.OK)
 	require.Equal(t, uint64(2), resp.Version)
 }
 
-// TestTimerRetriesFailedEnd is not parallel: it shortens retryDelay.
-func TestTimerRetriesFailedEnd(t *testing.T) {
+// TestTimerRetriesFailedCommit is not parallel: it shortens retryDelay.
+func TestTimerRetriesFailedCommit(t *testing.T) {
 	restore := retryDelay
 	retryDelay = 10 * time.Millisecond
 	t.Cleanup(func() { retryDelay = restore })
 
-	dir := &flakyDir{Directory: directory.NewMemory(), fail: true}
-	h := start(t, options{dir: dir, scale: 0.0001})
+	st := &flakyStore{Store: store.NewMemory()}
+	h := start(t, options{store: st, scale: 0.0001})
 	a, b := h.pair(t)
+	st.setFail(true)
 	h.serve(t, a, b)
 	eventually(t, func() bool {
 		var m dto.Metric
 		_ = h.srv.metrics.fires.WithLabelValues(fireFailed).Write(&m)
 		return m.GetCounter().GetValue() >= 2
 	}, "the timer retries")
-	dir.setFail(false)
+	st.setFail(false)
 	eventually(t, func() bool { return h.mesh.count(edgeAsia, b) == 2 }, "IDLE after the retry")
 	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
 }
@@ -352,13 +386,15 @@ func TestMetricsRegistered(t *testing.T) {
 		names = append(names, f.GetName())
 	}
 	require.Subset(t, names, []string{"court_home_actions_total", "court_home_transitions_total", "court_home_sessions", "court_home_timer_fires_total"})
-	_, err = New(Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Mesh: &fakeMesh{}, Registerer: h.reg})
+	_, err = New(Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Store: store.NewMemory(),
+		Judge: devJudge(t), Mesh: &fakeMesh{}, Registerer: h.reg})
 	require.Error(t, err, "a second home on the same registerer")
 }
 
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
-	srv, err := New(Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Mesh: &fakeMesh{}})
+	srv, err := New(Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Store: store.NewMemory(),
+		Judge: devJudge(t), Mesh: &fakeMesh{}})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(context.Background()) }()
@@ -376,12 +412,16 @@ func TestLifecycle(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	ok := Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Mesh: &fakeMesh{}}
+	ok := Config{NodeID: "n", Region: "us", Directory: directory.NewMemory(), Store: store.NewMemory(),
+		Judge: devJudge(t), Mesh: &fakeMesh{}}
 	for name, mutate := range map[string]func(*Config){
 		"node":      func(c *Config) { c.NodeID = "" },
 		"region":    func(c *Config) { c.Region = "" },
 		"directory": func(c *Config) { c.Directory = nil },
 		"mesh":      func(c *Config) { c.Mesh = nil },
+		"store":     func(c *Config) { c.Store = nil },
+		"judge":     func(c *Config) { c.Judge = nil },
+		"lease":     func(c *Config) { c.LeaseTTL = -1 },
 		"scale":     func(c *Config) { c.TimerScale = -1 },
 	} {
 		c := ok

@@ -24,10 +24,14 @@ const (
 )
 
 type metrics struct {
-	actions     *prometheus.CounterVec
-	transitions *prometheus.CounterVec
-	sessions    prometheus.Gauge
-	fires       *prometheus.CounterVec
+	actions           *prometheus.CounterVec
+	transitions       *prometheus.CounterVec
+	sessions          prometheus.Gauge
+	fires             *prometheus.CounterVec
+	timerLag          prometheus.Histogram
+	leaseAcquisitions prometheus.Counter
+	leaseLosses       prometheus.Counter
+	judgeSeconds      *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -48,6 +52,24 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "court_home_timer_fires_total",
 			Help: "Phase timers fired, by result.",
 		}, []string{"result"}),
+		timerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "court_home_timer_lag_seconds",
+			Help:    "Fire time minus deadline of the timers that fired.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		leaseAcquisitions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "court_home_lease_acquisitions_total",
+			Help: "Session leases this node acquired by taking a session over.",
+		}),
+		leaseLosses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "court_home_lease_losses_total",
+			Help: "Sessions this node stopped owning because its lease ran out or the store fenced it.",
+		}),
+		judgeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "court_home_judge_call_seconds",
+			Help:    "Judge call latency, by call.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
+		}, []string{"call"}),
 	}
 	for _, ev := range eventLabels() {
 		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner} {
@@ -60,10 +82,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{fireDone, fireStale, fireFailed} {
 		m.fires.WithLabelValues(r)
 	}
+	for _, k := range []court.JudgeKind{court.JudgeDeliberate, court.JudgeHybrid} {
+		m.judgeSeconds.WithLabelValues(string(k))
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.actions, m.transitions, m.sessions, m.fires} {
+	for _, c := range []prometheus.Collector{m.actions, m.transitions, m.sessions, m.fires,
+		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register home metrics: %w", err)
 		}

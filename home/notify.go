@@ -48,6 +48,24 @@ func (s *Server) notify(ctx context.Context, sess *court.Session, actor, actorEd
 	}
 }
 
+// emit sends ev, a server event other than court:state, to every edge
+// holding a socket of its user. Lock of sess held on entry.
+func (s *Server) emit(ctx context.Context, sess *court.Session, ev court.Emit) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+	defer cancel()
+	edges, err := s.cfg.Directory.Presence(ctx, ev.UserID)
+	if err != nil {
+		s.log.Warn("presence lookup failed", "user", ev.UserID, "err", err)
+		return
+	}
+	out := &wire.Event{UserID: ev.UserID, Name: ev.Name, Payload: ev.Payload, SessionID: sess.ID}
+	for _, edge := range edges {
+		if err := s.cfg.Mesh.SendEvent(edge, out); err != nil {
+			s.log.Warn("push event", "event", ev.Name, "edge", edge, "err", err)
+		}
+	}
+}
+
 // newSessionID returns a random (version 4) UUID.
 func newSessionID() (string, error) {
 	var b [16]byte

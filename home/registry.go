@@ -14,9 +14,18 @@ type entry struct {
 	// sess is the committed session; guarded by mu. It is replaced, never
 	// changed in place, so a pointer read under mu may be used after.
 	sess *court.Session
-	// gone is set, with mu held, when the session has been removed.
+	// gone is set, with mu held, when the session has been removed or
+	// this node stopped owning it.
 	gone bool
+	// epoch is the owner epoch this node holds the session under; every
+	// write to the store carries it. Guarded by mu.
+	epoch uint64
+	// sessionID never changes.
+	sessionID string
 }
+
+// id returns the session id; no lock needed.
+func (e *entry) id() string { return e.sessionID }
 
 // registry indexes the owned sessions by id and by user. It is safe for
 // concurrent use.
@@ -34,6 +43,7 @@ func newRegistry() *registry {
 // changes nothing, if either user is already indexed.
 func (r *registry) add(e *entry) bool {
 	s := e.sess
+	e.sessionID = s.ID
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, u := range s.Users() {
@@ -73,4 +83,15 @@ func (r *registry) session(id string) *entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.byID[id]
+}
+
+// all returns every indexed entry.
+func (r *registry) all() []*entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*entry, 0, len(r.byID))
+	for _, e := range r.byID {
+		out = append(out, e)
+	}
+	return out
 }

@@ -27,7 +27,7 @@ var retryDelay = time.Second
 // ErrRunning is returned by a second call of Run.
 var ErrRunning = errors.New("home: already running")
 
-// Server is a home node: the owner of its sessions.
+// Server is a home node: the single writer of the sessions it owns.
 type Server struct {
 	cfg       Config
 	durations court.Durations
@@ -35,6 +35,13 @@ type Server struct {
 	metrics   *metrics
 	reg       *registry
 	timers    *timerQueue
+	lease     *lease
+
+	// base is the context of spawned work (judge calls); cancelled by Close.
+	base       context.Context
+	cancelBase context.CancelFunc
+	spawnMu    sync.Mutex
+	spawned    sync.WaitGroup // Add only under spawnMu while !closed
 
 	running   atomic.Bool
 	ready     chan struct{}
@@ -42,7 +49,7 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// New returns a Server for cfg. It does no I/O.
+// New returns a Server for cfg. It does no I/O and starts nothing.
 func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -52,28 +59,32 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
+	s := &Server{
 		cfg:       cfg,
 		durations: court.DurationsFromScale(cfg.TimerScale),
 		log:       cfg.Logger.With("component", "home", "region", cfg.Region, "node", cfg.NodeID),
 		metrics:   m,
 		reg:       newRegistry(),
 		timers:    newTimerQueue(),
+		lease:     &lease{inc: newIncarnation()},
 		ready:     make(chan struct{}),
 		closed:    make(chan struct{}),
-	}, nil
+	}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
+	return s, nil
 }
 
-// Run fires the session timers until ctx is cancelled or Close is called,
-// then waits for the transitions it started. It returns nil then. Requests
-// are served whether or not Run runs; timers armed before Run fire once it
-// starts.
+// Run renews the node lease, takes over the region's orphaned sessions,
+// and fires timers, until ctx is cancelled or Close is called. It then
+// waits for the work it started and returns nil. Ready is closed once the
+// node holds its lease.
 func (s *Server) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer s.stopSpawning()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		select {
@@ -83,20 +94,40 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return s.runHeartbeat(ctx) })
+	g.Go(func() error { return s.runClaims(ctx) })
 	g.Go(func() error { return s.runTimers(ctx) })
-	close(s.ready)
-	s.log.Info("home running", "timer_scale", s.cfg.TimerScale)
+	g.Go(func() error { return s.signalReady(ctx) })
 	return g.Wait()
 }
 
-// Ready is closed once Run has started.
+// signalReady closes ready once the first lease renewal succeeded.
+func (s *Server) signalReady(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !s.lease.valid() {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+	close(s.ready)
+	s.log.Info("home running", "timer_scale", s.cfg.TimerScale, "lease_ttl", s.cfg.LeaseTTL)
+	return nil
+}
+
+// Ready is closed once Run holds the node lease.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Close stops Run and refuses further requests. It is idempotent. Sessions
-// stay in the directory: with no persistence yet they are lost, and the next
-// request of either user releases them.
+// Close stops Run and refuses further requests. It is idempotent. The
+// sessions stay owned by this node's lease in Redis until it expires; then
+// the region's other home nodes take them over.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.cancelBase()
+	})
 	return nil
 }
 
@@ -107,6 +138,29 @@ func (s *Server) isClosed() bool {
 	default:
 		return false
 	}
+}
+
+// spawn runs f in a goroutine that Run waits for. After Run returned, or
+// after Close, it runs nothing.
+func (s *Server) spawn(f func(ctx context.Context)) {
+	s.spawnMu.Lock()
+	defer s.spawnMu.Unlock()
+	if s.isClosed() {
+		return
+	}
+	s.spawned.Add(1)
+	go func() {
+		defer s.spawned.Done()
+		f(s.base)
+	}()
+}
+
+// stopSpawning refuses new spawned work and waits for what runs.
+func (s *Server) stopSpawning() {
+	s.spawnMu.Lock()
+	_ = s.Close()
+	s.spawnMu.Unlock()
+	s.spawned.Wait()
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
@@ -144,8 +198,9 @@ func (s *Server) untilNext() time.Duration {
 	return max(at.Sub(s.now()), 0)
 }
 
-// fire runs timer t's transition if the session is still in the phase and
-// version t was armed for.
+// fire runs timer t's transition if the session is still at the version t
+// was armed for. The commit is fenced like any other: a stale or duplicate
+// timer, or a stale owner, changes nothing.
 func (s *Server) fire(ctx context.Context, t timer) {
 	e := s.reg.session(t.session)
 	if e == nil {
@@ -153,22 +208,35 @@ func (s *Server) fire(ctx context.Context, t timer) {
 		return
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.gone || e.sess.Version != t.version || e.sess.Phase != t.phase {
-		e.mu.Unlock()
 		s.metrics.fires.WithLabelValues(fireStale).Inc()
 		return
 	}
-	next, err := s.transit(ctx, e, func(x *court.Session) error { return x.Expire(s.now(), s.durations) })
-	if err == nil {
-		s.notify(ctx, next, "", "")
-	}
-	e.mu.Unlock()
-	if err != nil {
+	s.metrics.timerLag.Observe(s.now().Sub(t.at).Seconds())
+	_, err := s.commitLocked(ctx, e, "timeout", s.expiry(t), "", "")
+	switch {
+	case err == nil:
+		s.metrics.fires.WithLabelValues(fireDone).Inc()
+	case errors.Is(err, court.ErrNotDue), errors.Is(err, errMoved):
+		s.metrics.fires.WithLabelValues(fireStale).Inc()
+	default:
 		s.metrics.fires.WithLabelValues(fireFailed).Inc()
-		s.log.Warn("phase timer failed; retrying", "session", t.session, "phase", t.phase, "err", err)
+		s.log.Warn("timer failed; retrying", "session", t.session, "phase", t.phase, "err", err)
 		s.timers.retry(t, s.now().Add(retryDelay))
-		return
 	}
-	s.metrics.fires.WithLabelValues(fireDone).Inc()
-	s.log.Debug("phase timer fired", "session", t.session, "phase", t.phase, "next", next.Phase)
+}
+
+// expiry is the transition a timer of kind t.kind makes.
+func (s *Server) expiry(t timer) func(*court.Session) error {
+	if t.kind == settleTimer {
+		return func(x *court.Session) error { return x.ExpireSettlement(s.now()) }
+	}
+	return func(x *court.Session) error {
+		caseID, err := newSessionID() // used only if the timer closes the session
+		if err != nil {
+			return err
+		}
+		return x.Expire(s.now(), caseID, s.durations)
+	}
 }

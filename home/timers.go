@@ -8,20 +8,38 @@ import (
 	"courtmesh/home/court"
 )
 
-// timer is one armed phase timer: it fires at at for the session's version
-// and phase it was armed for.
+// timerKind tells a session's two timers apart.
+type timerKind uint8
+
+const (
+	phaseTimer  timerKind = iota // the phase deadline
+	settleTimer                  // the settlement request's deadline
+)
+
+// timer is one armed timer: it fires at at for the session's version and
+// phase it was armed for.
 type timer struct {
 	session string
+	kind    timerKind
 	at      time.Time
 	version uint64
 	phase   court.Phase
 }
 
-// timerQueue holds at most one phase timer per session, ordered by deadline.
+// key identifies a timer in the queue.
+type timerKey struct {
+	session string
+	kind    timerKind
+}
+
+func (t timer) key() timerKey { return timerKey{t.session, t.kind} }
+
+// timerQueue holds at most one timer of each kind per session, ordered by
+// deadline.
 // It is safe for concurrent use; Run's timer loop pops the due ones.
 type timerQueue struct {
 	mu    sync.Mutex
-	items map[string]*queued // by session id; guarded by mu
+	items map[timerKey]*queued // guarded by mu
 	heap  timerHeap          // guarded by mu
 	// wake is signalled when the earliest deadline may have changed.
 	wake chan struct{}
@@ -33,17 +51,19 @@ type queued struct {
 }
 
 func newTimerQueue() *timerQueue {
-	return &timerQueue{items: make(map[string]*queued), wake: make(chan struct{}, 1)}
+	return &timerQueue{items: make(map[timerKey]*queued), wake: make(chan struct{}, 1)}
 }
 
-// arm sets the phase timer of s from its PhaseDeadline, replacing any other
-// timer of s; a session without a deadline has none.
+// arm sets the timers of s from its stored deadlines, replacing its older
+// timers; a deadline of zero means no timer of that kind.
 func (q *timerQueue) arm(s *court.Session) {
-	if s.PhaseDeadline == 0 {
-		q.disarm(s.ID)
-		return
+	for kind, at := range map[timerKind]int64{phaseTimer: s.PhaseDeadline, settleTimer: s.SettlementDeadline} {
+		if at == 0 {
+			q.remove(timerKey{s.ID, kind})
+			continue
+		}
+		q.set(timer{session: s.ID, kind: kind, at: time.UnixMilli(at), version: s.Version, phase: s.Phase}, true)
 	}
-	q.set(timer{session: s.ID, at: time.UnixMilli(s.PhaseDeadline), version: s.Version, phase: s.Phase}, true)
 }
 
 // retry re-arms t at at, unless the session has been armed again since t
@@ -56,7 +76,7 @@ func (q *timerQueue) retry(t timer, at time.Time) {
 func (q *timerQueue) set(t timer, replace bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if it, ok := q.items[t.session]; ok {
+	if it, ok := q.items[t.key()]; ok {
 		if !replace {
 			return
 		}
@@ -64,19 +84,24 @@ func (q *timerQueue) set(t timer, replace bool) {
 		heap.Fix(&q.heap, it.index)
 	} else {
 		it := &queued{timer: t}
-		q.items[t.session] = it
+		q.items[t.key()] = it
 		heap.Push(&q.heap, it)
 	}
 	q.signal()
 }
 
-// disarm removes the phase timer of session id, if any.
+// disarm removes the timers of session id.
 func (q *timerQueue) disarm(id string) {
+	q.remove(timerKey{id, phaseTimer})
+	q.remove(timerKey{id, settleTimer})
+}
+
+func (q *timerQueue) remove(k timerKey) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if it, ok := q.items[id]; ok {
+	if it, ok := q.items[k]; ok {
 		heap.Remove(&q.heap, it.index)
-		delete(q.items, id)
+		delete(q.items, k)
 	}
 }
 
@@ -97,7 +122,7 @@ func (q *timerQueue) due(now time.Time) []timer {
 	var out []timer
 	for len(q.heap) > 0 && !q.heap[0].at.After(now) {
 		it := heap.Pop(&q.heap).(*queued)
-		delete(q.items, it.session)
+		delete(q.items, it.key())
 		out = append(out, it.timer)
 	}
 	return out

@@ -68,6 +68,18 @@ type Session struct {
 	SettlementDeadline int64 `json:"settlementDeadline"`
 	// EndReason says why an ended session (Phase IDLE) ended.
 	EndReason EndReason `json:"endReason,omitempty"`
+
+	// DeliberationVersion and HybridVersion name the judge calls in flight
+	// (JudgeCall.Version; 0 means none): a result is applied only to the
+	// call that is still awaited (R8, R10). They outlive later versions of
+	// the same wait, such as a settlement request during ANALYZING or a
+	// mismatch pick while the hybrid is generated.
+	DeliberationVersion uint64 `json:"deliberationVersion"`
+	HybridVersion       uint64 `json:"hybridVersion"`
+
+	// effects are the side effects of the transitions run since the last
+	// TakeEffects; never serialised nor cloned.
+	effects []Effect
 }
 
 // UserState is one participant's part of a session.
@@ -114,6 +126,7 @@ const (
 	EndDismissed EndReason = "dismissed" // a participant dismissed it
 	EndTimeout   EndReason = "timeout"   // a phase timer tossed it
 	EndRemoved   EndReason = "removed"   // a CLOSED session's hold ran out
+	EndSettled   EndReason = "settled"   // the partner accepted a settlement
 )
 
 // NewSession returns a PENDING session (version 1) served by creatorID to
@@ -144,13 +157,19 @@ func NewSession(id, creatorID, partnerID, coupleID, judgeType string, now time.T
 		CreatedAt:       now.UnixMilli(),
 	}
 	s.enter(PhasePending, now, d)
+	s.emit(Notify{
+		UserIDs: []string{partnerID}, Type: NotifyCourtSession,
+		Title: titleCourtSession, Body: bodyCourtSession, SessionID: id,
+	})
 	return s, nil
 }
 
 // Clone returns a copy of s that shares no mutable state with it, so a
-// transition can run on the copy and be dropped if committing it fails.
+// transition can run on the copy and be dropped if committing it fails. The
+// copy has no pending effects.
 func (s *Session) Clone() *Session {
 	c := *s
+	c.effects = nil
 	c.AddendumHistory = slices.Clone(s.AddendumHistory)
 	c.VerdictHistory = slices.Clone(s.VerdictHistory)
 	if s.MismatchOriginal != nil {
@@ -172,17 +191,54 @@ func (s *Session) Participant(userID string) bool {
 	return userID == s.CreatorID || userID == s.PartnerID
 }
 
+// side returns the state of participant userID, whether it is the creator,
+// and ErrNotAuthorized for anyone else.
+func (s *Session) side(userID string) (*UserState, bool, error) {
+	switch userID {
+	case s.CreatorID:
+		return &s.Creator, true, nil
+	case s.PartnerID:
+		return &s.Partner, false, nil
+	}
+	return nil, false, ErrNotAuthorized
+}
+
+// other returns the participant who is not userID.
+func (s *Session) other(userID string) string {
+	if userID == s.CreatorID {
+		return s.PartnerID
+	}
+	return s.CreatorID
+}
+
 // Users returns the creator and the partner.
 func (s *Session) Users() [2]string { return [2]string{s.CreatorID, s.PartnerID} }
 
+// TakeEffects returns the effects of the transitions run on s since the
+// last call, in order, and forgets them.
+func (s *Session) TakeEffects() []Effect {
+	e := s.effects
+	s.effects = nil
+	return e
+}
+
+func (s *Session) emit(e ...Effect) { s.effects = append(s.effects, e...) }
+
+// bump records a change that stays in the current phase: a new version.
+func (s *Session) bump() { s.Version++ }
+
 // enter moves s to phase p at now: a new phase start, the phase's deadline
-// (none for a phase without a timer) and a new version.
+// (none for a phase without a timer) and a new version. A settlement
+// request does not survive leaving EVIDENCE and ANALYZING (R13).
 func (s *Session) enter(p Phase, now time.Time, d Durations) {
 	s.Phase = p
 	s.PhaseStartedAt = now.UnixMilli()
 	s.PhaseDeadline = 0
 	if t := d.ForPhase(p); t > 0 {
 		s.PhaseDeadline = now.Add(t).UnixMilli()
+	}
+	if !settlementPhase(p) {
+		s.clearSettlement()
 	}
 	s.Version++
 }

@@ -26,7 +26,8 @@ func (s *Session) Accept(userID string, now time.Time, d Durations) error {
 	return nil
 }
 
-// Cancel is T3: the creator withdraws a PENDING summons; the session ends.
+// Cancel is T3: the creator withdraws a PENDING summons; the session ends,
+// with no memory job (§3.4).
 func (s *Session) Cancel(userID string) error {
 	switch {
 	case s.Phase != PhasePending:
@@ -38,7 +39,9 @@ func (s *Session) Cancel(userID string) error {
 	return nil
 }
 
-// Dismiss is T13: either participant ends the session, in any phase.
+// Dismiss is T13: either participant ends the session, in any phase. It is
+// a toss (a MemoryJob with no case), except for a CLOSED session, whose
+// case and memory job were already recorded at close.
 func (s *Session) Dismiss(userID string) error {
 	switch {
 	case s.Ended():
@@ -46,34 +49,45 @@ func (s *Session) Dismiss(userID string) error {
 	case !s.Participant(userID):
 		return ErrNotParticipant
 	}
-	s.end(EndDismissed)
+	if s.Phase == PhaseClosed {
+		s.end(EndDismissed)
+		return nil
+	}
+	s.toss(EndDismissed)
 	return nil
 }
 
 // Expire runs the phase timer (court-protocol.md §3.3) once its deadline has
-// passed at now: the timed phases before VERDICT toss the session, VERDICT
-// auto-accepts for both and closes, and a CLOSED session is removed. The
-// caller checks first that the timer it armed still belongs to s's current
-// version; Expire itself refuses with ErrNotDue before the deadline.
-func (s *Session) Expire(now time.Time, d Durations) error {
+// passed at now: the timed phases before VERDICT toss the session; VERDICT
+// auto-accepts for both and closes with case caseID, unless the verdict is
+// an error, which is tossed instead (R11); a CLOSED session is removed.
+// caseID is used only by that close (ErrNoCaseID when it is needed and
+// empty). The caller checks first that the timer it armed still belongs to
+// s's current version; Expire itself refuses with ErrNotDue before the
+// deadline.
+func (s *Session) Expire(now time.Time, caseID string, d Durations) error {
 	if s.PhaseDeadline == 0 || now.UnixMilli() < s.PhaseDeadline {
 		return ErrNotDue
 	}
-	switch s.Phase {
-	case PhaseVerdict:
+	switch {
+	case s.Phase == PhaseClosed:
+		s.end(EndRemoved)
+	case s.Phase == PhaseVerdict && verdictOK(s.Verdict):
+		if caseID == "" {
+			return ErrNoCaseID
+		}
 		s.Creator.VerdictAccepted = true
 		s.Partner.VerdictAccepted = true
-		s.close(now, d)
-	case PhaseClosed:
-		s.end(EndRemoved)
+		s.close(caseID, now, d)
 	default:
-		s.end(EndTimeout)
+		s.toss(EndTimeout)
 	}
 	return nil
 }
 
-// close is §3.9: both timers cleared, phase CLOSED, held for d.ClosedHold.
-func (s *Session) close(now time.Time, d Durations) {
-	s.SettlementDeadline = 0
-	s.enter(PhaseClosed, now, d)
+// toss is §3.4: the session ends without a case, and its memory is
+// extracted with no case id.
+func (s *Session) toss(reason EndReason) {
+	s.emit(MemoryJob{SessionID: s.ID, Case: CaseData(s)})
+	s.end(reason)
 }

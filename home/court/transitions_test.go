@@ -9,46 +9,59 @@ import (
 	"courtmesh/home/court"
 )
 
+func TestNewSessionNotifiesPartner(t *testing.T) {
+	t.Parallel()
+	s := newPending(t)
+	require.Equal(t, []court.Effect{court.Notify{
+		UserIDs: []string{"bob"}, Type: "court_session", Title: "Court Session Request",
+		Body: "Your partner wants to settle a dispute in Cat Court", SessionID: s.ID,
+	}}, s.TakeEffects())
+	require.Empty(t, s.TakeEffects(), "taken once")
+}
+
+func TestCloneHasNoEffects(t *testing.T) {
+	t.Parallel()
+	s := newPending(t)
+	c := s.Clone()
+	require.Empty(t, c.TakeEffects())
+	require.Len(t, s.TakeEffects(), 1)
+}
+
 func TestAccept(t *testing.T) {
 	t.Parallel()
 	t.Run("wrong user", func(t *testing.T) {
 		t.Parallel()
 		s := newPending(t)
-		require.EqualError(t, s.Accept("alice", t0, d1), "Not the intended partner")
-		require.EqualError(t, s.Accept("mallory", t0, d1), "Not the intended partner")
-		require.Equal(t, court.PhasePending, s.Phase)
-		require.Equal(t, uint64(1), s.Version)
+		refuse(t, s, "Not the intended partner", func(s *court.Session) error { return s.Accept("alice", t0, d1) })
+		refuse(t, s, "Not the intended partner", func(s *court.Session) error { return s.Accept("mallory", t0, d1) })
 	})
 	t.Run("partner", func(t *testing.T) {
 		t.Parallel()
 		s := newPending(t)
+		s.TakeEffects()
 		now := t0.Add(time.Minute)
-		require.NoError(t, s.Accept("bob", now, d1))
+		step(t, s, func(s *court.Session) error { return s.Accept("bob", now, d1) })
 		require.Equal(t, court.PhaseEvidence, s.Phase)
-		require.Equal(t, uint64(2), s.Version)
 		require.Equal(t, now.UnixMilli(), s.PhaseStartedAt)
 		require.Equal(t, now.Add(time.Hour).UnixMilli(), s.PhaseDeadline)
-		require.EqualError(t, s.Accept("bob", now, d1), "Session not in PENDING phase")
-		require.Equal(t, uint64(2), s.Version)
+		require.Empty(t, s.TakeEffects())
+		refuse(t, s, "Session not in PENDING phase", func(s *court.Session) error { return s.Accept("bob", now, d1) })
 	})
 }
 
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	s := newPending(t)
-	require.EqualError(t, s.Cancel("bob"), "Only creator can cancel")
-	require.Equal(t, uint64(1), s.Version)
-	require.NoError(t, s.Cancel("alice"))
+	refuse(t, s, "Only creator can cancel", func(s *court.Session) error { return s.Cancel("bob") })
+	step(t, s, func(s *court.Session) error { return s.Cancel("alice") })
 	require.True(t, s.Ended())
 	require.Equal(t, court.EndCancelled, s.EndReason)
-	require.Equal(t, uint64(2), s.Version)
 	require.Zero(t, s.PhaseDeadline)
+	require.Empty(t, s.TakeEffects(), "cancel enqueues no memory job")
 
-	s = newPending(t)
-	require.NoError(t, s.Accept("bob", t0, d1))
-	require.EqualError(t, s.Cancel("alice"), "Can only cancel pending sessions")
-	require.EqualError(t, s.Cancel("bob"), "Can only cancel pending sessions")
-	require.Equal(t, court.PhaseEvidence, s.Phase)
+	s = inEvidence(t)
+	refuse(t, s, "Can only cancel pending sessions", func(s *court.Session) error { return s.Cancel("alice") })
+	refuse(t, s, "Can only cancel pending sessions", func(s *court.Session) error { return s.Cancel("bob") })
 }
 
 func TestDismiss(t *testing.T) {
@@ -59,69 +72,77 @@ func TestDismiss(t *testing.T) {
 				t.Parallel()
 				s := newPending(t)
 				s.Phase = p
-				require.EqualError(t, s.Dismiss("mallory"), "User not part of this session")
-				require.NoError(t, s.Dismiss(user))
+				refuse(t, s, "User not part of this session", func(s *court.Session) error { return s.Dismiss("mallory") })
+				step(t, s, func(s *court.Session) error { return s.Dismiss(user) })
 				require.True(t, s.Ended())
 				require.Equal(t, court.EndDismissed, s.EndReason)
-				require.Equal(t, uint64(2), s.Version)
-				require.EqualError(t, s.Dismiss(user), "No session found")
+				if p == court.PhaseClosed {
+					require.Empty(t, s.TakeEffects(), "the case's memory job was enqueued at close")
+				} else {
+					require.Equal(t, []court.Effect{memoryJob(s)}, s.TakeEffects())
+				}
+				refuse(t, s, "No session found", func(s *court.Session) error { return s.Dismiss(user) })
 			})
 		}
 	}
 }
 
-func TestExpire(t *testing.T) {
+func TestExpireTosses(t *testing.T) {
 	t.Parallel()
-	t.Run("not due", func(t *testing.T) {
-		t.Parallel()
-		s := newPending(t)
-		require.ErrorIs(t, s.Expire(t0.Add(9*time.Minute), d1), court.ErrNotDue)
-		require.Equal(t, uint64(1), s.Version)
-	})
-	t.Run("pending toss", func(t *testing.T) {
-		t.Parallel()
-		s := newPending(t)
-		require.NoError(t, s.Expire(t0.Add(10*time.Minute), d1))
-		require.True(t, s.Ended())
-		require.Equal(t, court.EndTimeout, s.EndReason)
-		require.Equal(t, uint64(2), s.Version)
-		require.ErrorIs(t, s.Expire(t0.Add(time.Hour), d1), court.ErrNotDue, "fires once")
-	})
-	t.Run("evidence toss", func(t *testing.T) {
-		t.Parallel()
-		s := newPending(t)
-		require.NoError(t, s.Accept("bob", t0, d1))
-		require.ErrorIs(t, s.Expire(t0.Add(59*time.Minute), d1), court.ErrNotDue)
-		require.NoError(t, s.Expire(t0.Add(time.Hour), d1))
-		require.Equal(t, court.EndTimeout, s.EndReason)
-	})
-	t.Run("verdict closes then removes", func(t *testing.T) {
-		t.Parallel()
-		s := newPending(t)
-		s.Phase = court.PhaseVerdict
-		s.SettlementDeadline = 1
-		now := time.UnixMilli(s.PhaseDeadline)
-		require.NoError(t, s.Expire(now, d1))
-		require.Equal(t, court.PhaseClosed, s.Phase)
-		require.True(t, s.Creator.VerdictAccepted && s.Partner.VerdictAccepted)
-		require.Zero(t, s.SettlementDeadline)
-		require.Equal(t, now.Add(30*time.Second).UnixMilli(), s.PhaseDeadline)
-		require.Equal(t, "CLOSED", court.ViewPhase(s, "alice"))
-		require.NoError(t, s.Expire(now.Add(30*time.Second), d1))
-		require.Equal(t, court.EndRemoved, s.EndReason)
-		require.Equal(t, uint64(3), s.Version)
-	})
+	for name, build := range map[string]func(*testing.T) *court.Session{
+		"pending":  func(t *testing.T) *court.Session { s := newPending(t); s.TakeEffects(); return s },
+		"evidence": inEvidence,
+		"analyzing": func(t *testing.T) *court.Session {
+			s, _ := inAnalyzing(t)
+			return s
+		},
+		"priming": inPriming,
+		"joint": func(t *testing.T) *court.Session {
+			s := inPriming(t)
+			require.NoError(t, s.MarkPrimingComplete("alice", tm(5), d1))
+			require.NoError(t, s.MarkPrimingComplete("bob", tm(5), d1))
+			require.Equal(t, court.PhaseJointReady, s.Phase)
+			return s
+		},
+		"resolution": inResolution,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := build(t)
+			due := time.UnixMilli(s.PhaseDeadline)
+			refuseIs(t, s, court.ErrNotDue, func(s *court.Session) error { return s.Expire(due.Add(-time.Millisecond), "case-1", d1) })
+			step(t, s, func(s *court.Session) error { return s.Expire(due, "case-1", d1) })
+			require.True(t, s.Ended())
+			require.Equal(t, court.EndTimeout, s.EndReason)
+			require.Nil(t, s.CaseID)
+			require.Equal(t, []court.Effect{memoryJob(s)}, s.TakeEffects())
+			refuseIs(t, s, court.ErrNotDue, func(s *court.Session) error { return s.Expire(due.Add(time.Hour), "case-1", d1) })
+		})
+	}
 }
 
-func TestVersionIncrementsOncePerTransition(t *testing.T) {
+func TestExpireVerdictClosesThenRemoves(t *testing.T) {
 	t.Parallel()
-	s := newPending(t)
-	steps := []func() error{
-		func() error { return s.Accept("bob", t0, d1) },
-		func() error { return s.Expire(t0.Add(time.Hour), d1) },
-	}
-	for i, step := range steps {
-		require.NoError(t, step())
-		require.Equal(t, uint64(i+2), s.Version)
-	}
+	s := inVerdict(t)
+	step(t, s, func(s *court.Session) error { return s.AcceptVerdict("bob", "unused", tm(9), d1) })
+	now := time.UnixMilli(s.PhaseDeadline)
+	require.Equal(t, tm(8).Add(time.Hour), now)
+	refuseIs(t, s, court.ErrNoCaseID, func(s *court.Session) error { return s.Expire(now, "", d1) })
+	step(t, s, func(s *court.Session) error { return s.Expire(now, "case-1", d1) })
+	require.Equal(t, court.PhaseClosed, s.Phase)
+	require.True(t, s.Creator.VerdictAccepted && s.Partner.VerdictAccepted)
+	require.Equal(t, "case-1", *s.CaseID)
+	require.Equal(t, now.Add(30*time.Second).UnixMilli(), s.PhaseDeadline)
+	caseID := "case-1"
+	require.Equal(t, []court.Effect{
+		court.SaveCase{CaseID: "case-1"},
+		court.MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: court.CaseData(s)},
+	}, s.TakeEffects())
+	require.Equal(t, "CLOSED", court.ViewPhase(s, "alice"))
+
+	refuseIs(t, s, court.ErrNotDue, func(s *court.Session) error { return s.Expire(now.Add(29*time.Second), "x", d1) })
+	step(t, s, func(s *court.Session) error { return s.Expire(now.Add(30*time.Second), "x", d1) })
+	require.Equal(t, court.EndRemoved, s.EndReason)
+	require.Equal(t, "case-1", *s.CaseID)
+	require.Empty(t, s.TakeEffects())
 }

@@ -183,7 +183,7 @@ func orNull(raw json.RawMessage) json.RawMessage {
 // isNull reports whether raw is absent or JSON null.
 func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
 
-func pick(cond bool, yes, no string) string {
+func pick[T any](cond bool, yes, no T) T {
 	if cond {
 		return yes
 	}

@@ -1,0 +1,130 @@
+package home
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"courtmesh/home/court"
+	"courtmesh/home/judge"
+)
+
+// callJudge makes a judge call in a tracked goroutine. Its result is applied
+// only if the session is still owned here and still awaits that call (the
+// court package checks the call's version): a late result after a dismiss,
+// a timeout or a newer call changes nothing (R8, R10).
+func (s *Server) callJudge(sessionID string, call court.JudgeCall) {
+	s.spawn(func(ctx context.Context) {
+		snap := s.snapshot(sessionID)
+		if snap == nil {
+			return
+		}
+		var apply func(*court.Session) error
+		switch call.Kind {
+		case court.JudgeDeliberate:
+			apply = s.deliberate(ctx, snap, call.Version)
+		case court.JudgeHybrid:
+			apply = s.hybrid(ctx, snap, call.Version)
+		default:
+			s.log.Error("unknown judge call", "kind", call.Kind, "session", sessionID)
+			return
+		}
+		s.applyResult(ctx, sessionID, "judge_"+string(call.Kind), apply)
+	})
+}
+
+// deliberate runs phase 1 and phase 2 and returns the transition that
+// applies the outcome: PRIMING, or an error verdict.
+func (s *Server) deliberate(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
+	start := s.now()
+	d, err := judge.Deliberate(ctx, s.cfg.Judge, judgeCase(snap, version))
+	s.metrics.judgeSeconds.WithLabelValues(string(court.JudgeDeliberate)).Observe(s.now().Sub(start).Seconds())
+	if err != nil {
+		s.log.Warn("judge deliberation failed", "session", snap.ID, "err", err)
+		msg := judge.VerdictError(err)
+		return func(x *court.Session) error { return x.FailDeliberation(version, msg, s.now(), s.durations) }
+	}
+	return func(x *court.Session) error { return x.ApplyDeliberation(version, d, s.now(), s.durations) }
+}
+
+// hybrid asks for the hybrid resolution of a mismatch and returns the
+// transition that applies it (or clears the pending flag on failure).
+func (s *Server) hybrid(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
+	fail := func(x *court.Session) error { return x.FailHybrid(version) }
+	req, ok := hybridRequest(snap, version)
+	if !ok {
+		return fail
+	}
+	start := s.now()
+	res, err := s.cfg.Judge.Hybrid(ctx, req)
+	s.metrics.judgeSeconds.WithLabelValues(string(court.JudgeHybrid)).Observe(s.now().Sub(start).Seconds())
+	if err != nil {
+		s.log.Warn("judge hybrid failed", "session", snap.ID, "err", err)
+		return fail
+	}
+	raw, err := json.Marshal(res.Hybrid.Resolution(req.PickA.ID, req.PickB.ID))
+	if err != nil {
+		return fail
+	}
+	return func(x *court.Session) error { return x.ApplyHybrid(version, raw) }
+}
+
+// applyResult commits a judge result as a transition of its own.
+func (s *Server) applyResult(ctx context.Context, sessionID, event string, fn func(*court.Session) error) {
+	e := s.reg.session(sessionID)
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return
+	}
+	if _, err := s.commitLocked(ctx, e, event, fn, "", ""); err != nil && !errors.Is(err, court.ErrStaleResult) {
+		s.log.Warn("judge result not applied", "session", sessionID, "err", err)
+	}
+}
+
+// snapshot returns the committed state of a held session, or nil.
+func (s *Server) snapshot(sessionID string) *court.Session {
+	e := s.reg.session(sessionID)
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return nil
+	}
+	return e.sess
+}
+
+// judgeCase is the judge's view of a session: both parties' evidence and the
+// addenda.
+func judgeCase(s *court.Session, version uint64) judge.Case {
+	party := func(id string, u court.UserState) judge.Party {
+		return judge.Party{UserID: id, Evidence: deref(u.Evidence), Feelings: deref(u.Feelings), Needs: deref(u.Needs)}
+	}
+	c := judge.Case{
+		SessionID: s.ID, Version: version, JudgeType: s.JudgeType, Language: s.CaseLanguage,
+		Creator: party(s.CreatorID, s.Creator), Partner: party(s.PartnerID, s.Partner),
+	}
+	for _, a := range s.AddendumHistory {
+		c.Addenda = append(c.Addenda, judge.Addendum{From: a.FromUser, Text: a.Text})
+	}
+	return c
+}
+
+// hybridRequest builds the hybrid call from the mismatch's original picks.
+func hybridRequest(s *court.Session, version uint64) (judge.HybridRequest, bool) {
+	if s.MismatchOriginal == nil || s.MismatchOriginal.UserA == nil || s.MismatchOriginal.UserB == nil {
+		return judge.HybridRequest{}, false
+	}
+	var a, b judge.Resolution
+	if json.Unmarshal(s.FindResolution(*s.MismatchOriginal.UserA), &a) != nil ||
+		json.Unmarshal(s.FindResolution(*s.MismatchOriginal.UserB), &b) != nil {
+		return judge.HybridRequest{}, false
+	}
+	return judge.HybridRequest{SessionID: s.ID, Version: version, Language: s.CaseLanguage,
+		Analysis: s.Analysis, PickA: a, PickB: b}, true
+}

@@ -1,0 +1,97 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DB is the part of *pgxpool.Pool the dispatcher uses.
+type DB interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Defaults of the Config fields.
+const (
+	DefaultBatch        = 32
+	DefaultConcurrency  = 8
+	DefaultPostTimeout  = 5 * time.Second
+	DefaultPollInterval = 500 * time.Millisecond
+	DefaultMinBackoff   = time.Second
+	DefaultMaxBackoff   = 5 * time.Minute
+)
+
+// Config configures a Dispatcher.
+type Config struct {
+	// DB is the Postgres pool holding court_outbox. Required.
+	DB DB
+	// Webhook is the URL rows are POSTed to. Empty means a log-only sink
+	// that marks every row delivered, for development.
+	Webhook string
+	// Client sends the POSTs. Nil means a client with PostTimeout.
+	Client *http.Client
+	// Batch is the number of rows claimed per round. Zero means DefaultBatch.
+	Batch int
+	// Concurrency is the number of POSTs in flight per round. Zero means
+	// DefaultConcurrency.
+	Concurrency int
+	// PostTimeout bounds each POST, and so how long a claimed row stays
+	// locked. Zero means DefaultPostTimeout.
+	PostTimeout time.Duration
+	// PollInterval is the wait between rounds that found fewer than Batch
+	// due rows. Zero means DefaultPollInterval.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the retry delay of a failed row: the
+	// n-th failure waits about MinBackoff*2^(n-1), jittered between half and
+	// all of it, at most MaxBackoff. Zero means DefaultMinBackoff and
+	// DefaultMaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// Logger logs; nil means discard.
+	Logger *slog.Logger
+	// Registerer registers the metrics; nil means they are not registered.
+	Registerer prometheus.Registerer
+}
+
+// withDefaults returns cfg with its zero fields defaulted, or an error.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.DB == nil {
+		return cfg, errors.New("outbox: Config.DB is required")
+	}
+	if cfg.Webhook != "" {
+		u, err := url.Parse(cfg.Webhook)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, errors.New("outbox: Config.Webhook must be an http(s) URL")
+		}
+	}
+	if cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 || cfg.Batch < 0 || cfg.Concurrency < 0 {
+		return cfg, errors.New("outbox: negative Config value")
+	}
+	cfg.Batch = or(cfg.Batch, DefaultBatch)
+	cfg.Concurrency = or(cfg.Concurrency, DefaultConcurrency)
+	cfg.PostTimeout = or(cfg.PostTimeout, DefaultPostTimeout)
+	cfg.PollInterval = or(cfg.PollInterval, DefaultPollInterval)
+	cfg.MinBackoff = or(cfg.MinBackoff, DefaultMinBackoff)
+	cfg.MaxBackoff = max(or(cfg.MaxBackoff, DefaultMaxBackoff), cfg.MinBackoff)
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: cfg.PostTimeout}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg, nil
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,28 @@
+// Package store is the Postgres half of session ownership (docs/ownership.md):
+// the app's court_sessions, cases and verdicts tables (court-protocol.md §4.4,
+// §4.5), plus the fencing columns (owner_epoch, version), the
+// one-live-session-per-user table court_session_users, the transition history
+// court_transitions and the outbox court_outbox.
+//
+// Every write is one pipelined batch, which Postgres runs as one implicit
+// transaction and which costs one round trip. A commit's first statement is
+// the fence:
+//
+//	WITH w AS (UPDATE court_sessions SET ... WHERE id = $id
+//	    AND owner_epoch = $epoch AND version = $prev AND ended_at IS NULL RETURNING 1)
+//	SELECT court_fence(count(*)) FROM w
+//
+// court_fence raises when no row matched (a newer owner fenced the session,
+// another commit from the same version won, or the session ended), which
+// aborts the rest of the batch and rolls it back: the write returns
+// ErrFenced and nothing of it is written. The SQL refuses, not a check in Go,
+// so a paused owner, a duplicate timer or two commits racing from one version
+// change nothing twice. The case and verdict rows, the transition row and the
+// outbox rows of a transition follow in the same batch.
+//
+// Only the doc column (the whole court.Session as JSON) is read back; the
+// app's columns are kept in step for the app's own readers.
+//
+// Migrate applies the embedded migrations; package pgtest gives tests a
+// fresh, migrated schema on the real Postgres.
+package store

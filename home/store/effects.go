@@ -1,0 +1,95 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"courtmesh/home/court"
+)
+
+// Outbox kinds (court_outbox.kind).
+const (
+	KindPush      = "push"
+	KindMemoryJob = "memory_job"
+)
+
+// Push is the payload of a push outbox row: one notification to one user
+// (court-protocol.md §4.7).
+type Push struct {
+	UserID string   `json:"userId"`
+	Type   string   `json:"type"`
+	Title  string   `json:"title"`
+	Body   string   `json:"body"`
+	Data   PushData `json:"data"`
+}
+
+// PushData is the data of a push.
+type PushData struct {
+	Type      string `json:"type"`
+	Screen    string `json:"screen"` // always "courtroom"
+	SessionID string `json:"sessionId"`
+}
+
+// MemoryJob is the payload of a memory_job outbox row: the app's
+// case_extraction job (court-protocol.md §3.4 step 1).
+type MemoryJob struct {
+	JobType    string          `json:"jobType"`    // always "case_extraction"
+	SourceType string          `json:"sourceType"` // always "case"
+	SessionID  string          `json:"sessionId"`
+	CaseID     *string         `json:"caseId"`
+	Case       json.RawMessage `json:"case"`
+}
+
+// outboxRow is one court_outbox row to insert.
+type outboxRow struct {
+	kind    string
+	payload string
+}
+
+// plan is what a transition's effects ask of its transaction.
+type plan struct {
+	saveCase *court.SaveCase
+	outbox   []outboxRow
+}
+
+// planEffects sorts the effects the store commits; JudgeCall and Emit are
+// acted on by the caller after the commit and ignored here.
+func planEffects(sessionID string, effects []court.Effect) (plan, error) {
+	var p plan
+	for _, e := range effects {
+		switch e := e.(type) {
+		case court.Notify:
+			p.outbox = append(p.outbox, pushRows(sessionID, e)...)
+		case court.MemoryJob:
+			job := MemoryJob{"case_extraction", "case", sessionID, e.CaseID, e.Case}
+			if len(job.Case) == 0 {
+				job.Case = json.RawMessage("null")
+			}
+			b, err := json.Marshal(job)
+			if err != nil {
+				return plan{}, fmt.Errorf("store: encode memory job: %w", err)
+			}
+			p.outbox = append(p.outbox, outboxRow{KindMemoryJob, string(b)})
+		case court.SaveCase:
+			if p.saveCase != nil {
+				return plan{}, fmt.Errorf("store: two SaveCase effects in one transition")
+			}
+			if !isUUID(e.CaseID) {
+				return plan{}, fmt.Errorf("store: case id %q is not a uuid", e.CaseID)
+			}
+			p.saveCase = &e
+		}
+	}
+	return p, nil
+}
+
+// pushRows returns one push row per recipient of n.
+func pushRows(sessionID string, n court.Notify) []outboxRow {
+	rows := make([]outboxRow, 0, len(n.UserIDs))
+	for _, u := range n.UserIDs {
+		p := Push{UserID: u, Type: n.Type, Title: n.Title, Body: n.Body,
+			Data: PushData{Type: n.Type, Screen: "courtroom", SessionID: sessionID}}
+		rows = append(rows, outboxRow{KindPush, mustJSON(p)})
+	}
+	return rows
+}
