@@ -136,24 +136,9 @@ func freePort(t *testing.T, network string) string {
 	}
 }
 
-// waitTCP waits until addr accepts TCP connections.
-func waitTCP(t *testing.T, addr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond) // polling a port that is not open yet
-	}
-	t.Fatalf("%s not accepting within %v", addr, timeout)
-}
-
 // runNode runs a scenario script of e2e/client with env and fails the test
 // with its output if it exits non-zero.
-func runNode(t *testing.T, script string, env []string, timeout time.Duration) string {
+func runNode(t *testing.T, script string, env []string, timeout time.Duration, args ...string) string {
 	t.Helper()
 	clientDir, err := filepath.Abs("client")
 	require.NoError(t, err)
@@ -166,7 +151,7 @@ func runNode(t *testing.T, script string, env []string, timeout time.Duration) s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script)
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
 	cmd.Dir = clientDir
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()

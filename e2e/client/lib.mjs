@@ -27,10 +27,12 @@ export class Client {
     this.name = name;
     this.states = [];
     this.errors = [];
+    this.events = [];
     this.waiters = [];
     this.socket = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true, timeout: 5000 });
     this.socket.on('court:state', (s) => { this.states.push(s); this._wake(); });
     this.socket.on('court:error', (e) => { this.errors.push(e); this._wake(); });
+    this.socket.onAny((name, payload) => { this.events.push({ name, payload }); this._wake(); });
   }
   _wake() { for (const w of this.waiters.splice(0)) w(); }
   connected() {
@@ -51,6 +53,17 @@ export class Client {
       if (hit) return hit;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${this.name}: no court:state ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.states.map((s) => s.myViewPhase))}`);
+      await new Promise((r) => { const t = setTimeout(r, left); this.waiters.push(() => { clearTimeout(t); r(); }); });
+    }
+  }
+  // waitEvent resolves with the payload of the first recorded event name.
+  async waitEvent(name, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.find((e) => e.name === name);
+      if (hit) return hit.payload;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: no ${name} within ${timeoutMs} ms`);
       await new Promise((r) => { const t = setTimeout(r, left); this.waiters.push(() => { clearTimeout(t); r(); }); });
     }
   }

@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory/redistest"
+	"courtmesh/home/store/pgtest"
+)
+
+// clusterOpts shapes a test cluster.
+type clusterOpts struct {
+	homes      int    // home nodes in us (default 1)
+	timerScale string // COURT_TIMER_SCALE (default 1)
+	homeArgs   []string
+}
+
+// cluster is courtmesh in its deployment shape: separate courtd processes
+// for the us home nodes and the us and asia edges, on the real Redis and a
+// Postgres schema of the test's own.
+type cluster struct {
+	usURL, asiaURL string
+	env            []string
+	homes          []*proc
+	homeIDs        []string
+	pool           *pgxpool.Pool // the test's schema
+	redisPrefix    string
+}
+
+func startCluster(t *testing.T, o clusterOpts) *cluster {
+	t.Helper()
+	if o.homes == 0 {
+		o.homes = 1
+	}
+	if o.timerScale == "" {
+		o.timerScale = "1"
+	}
+	bin := binaries(t)
+	redistest.Client(t) // fails under CI=true when Redis is down
+	dbURL, pool := testSchema(t)
+	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t)}
+	c.env = []string{
+		"SUPABASE_JWT_SECRET=e2e-secret-" + t.Name(),
+		"REDIS_URL=" + redistest.URL(),
+		"DATABASE_URL=" + dbURL,
+		"COURT_REDIS_PREFIX=" + c.redisPrefix,
+		"COURT_TIMER_SCALE=" + o.timerScale,
+	}
+	courtd := filepath.Join(bin, "courtd")
+	out, err := runWithEnv(c.env, courtd, "migrate")
+	require.NoError(t, err, "courtd migrate: %s", out)
+
+	pkiDir := t.TempDir()
+	ctl := filepath.Join(bin, "courtctl")
+	_, err = runWithEnv(nil, ctl, "ca", "create", "--dir", filepath.Join(pkiDir, "ca"))
+	require.NoError(t, err)
+	var homeFlags []string
+	for i := 1; i <= o.homes; i++ {
+		c.homeIDs = append(c.homeIDs, fmt.Sprintf("home-us-%d", i))
+	}
+	for _, n := range append([]string{"edge-us-1", "edge-asia-1"}, c.homeIDs...) {
+		out, err := runWithEnv(nil, ctl, "cert", "create", "--ca-dir", filepath.Join(pkiDir, "ca"), "--node", n, "--out", filepath.Join(pkiDir, n))
+		require.NoError(t, err, "%s", out)
+	}
+	for _, id := range c.homeIDs {
+		addr := freePort(t, "udp")
+		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
+			"--mesh-addr", addr}, o.homeArgs...)
+		c.homes = append(c.homes, start(t, id, courtd, c.env, args...))
+		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
+	}
+	for _, e := range []struct{ node, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
+		addr := freePort(t, "tcp")
+		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
+			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr}, homeFlags...)
+		start(t, e.node, courtd, c.env, args...)
+		waitReady(t, "http://"+addr, 20*time.Second)
+		if e.region == "us" {
+			c.usURL = "http://" + addr
+		} else {
+			c.asiaURL = "http://" + addr
+		}
+	}
+	return c
+}
+
+// nodeEnv is the environment of the JS scenarios.
+func (c *cluster) nodeEnv() []string {
+	return append([]string{"US_URL=" + c.usURL, "ASIA_URL=" + c.asiaURL}, c.env...)
+}
+
+func runWithEnv(env []string, bin string, args ...string) ([]byte, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(cmd.Environ(), env...)
+	return cmd.CombinedOutput()
+}
+
+// testSchema creates a Postgres schema for the test and returns a
+// DATABASE_URL whose search_path is it, and a pool on it. The schema is
+// dropped at cleanup.
+func testSchema(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	pgtest.Empty(t) // fails under CI=true when Postgres is down
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "e2e_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, pgtest.URL())
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	admin.Close(ctx)
+	u, err := url.Parse(pgtest.URL())
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	pool, err := pgxpool.New(ctx, u.String())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		pool.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if admin, err := pgx.Connect(ctx, pgtest.URL()); err == nil {
+			_, _ = admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			admin.Close(ctx)
+		}
+	})
+	return u.String(), pool
+}
+
+// waitReady polls an edge's /readyz until it reports ready (its mesh link to
+// a home is up).
+func waitReady(t *testing.T, base string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // polling a process that is starting
+	}
+	t.Fatalf("%s not ready within %v", base, timeout)
+}
