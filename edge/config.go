@@ -90,7 +90,7 @@ func (c *Config) setDefaults() {
 	c.PingTimeout = orDefault(c.PingTimeout, 20*time.Second)
 	c.MaxPayload = orDefault(c.MaxPayload, 1_000_000)
 	c.SendQueueLen = orDefault(c.SendQueueLen, 128)
-	c.RequestTimeout = orDefault(c.RequestTimeout, 5*time.Second)
+	c.RequestTimeout = orDefault(c.RequestTimeout, 8*time.Second)
 	c.PresenceTTL = orDefault(c.PresenceTTL, 2*time.Minute)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

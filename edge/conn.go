@@ -208,7 +208,7 @@ func (c *conn) close(reason closeReason) {
 	c.s.m.closes.WithLabelValues(string(reason)).Inc()
 	c.s.log.Debug("socket closed", "conn_id", c.sid, "reason", string(reason))
 	if parked {
-		_ = c.finish
+		c.s.spawn(c.finish) // no reader will see the socket end
 	}
 }
 

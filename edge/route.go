@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"courtmesh/directory"
 	"courtmesh/mesh/wire"
@@ -17,16 +18,45 @@ var (
 	errNoHome = errors.New("edge: no home node reachable")
 )
 
+// retryPauses are the pauses before the retries of a request that failed
+// for a reason that passes (the owner is being taken over, a link is down,
+// the home is draining); the last one repeats until the action's deadline.
+// A variable so tests can shorten it.
+var retryPauses = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
+	400 * time.Millisecond, 800 * time.Millisecond}
+
 // forward sends req to the home that owns the user's session, or to a home
-// of the policy's region when the user has none. A home that answers
-// not_owner gets the request again after a fresh directory read.
+// of the policy's region when the user has none. A temporary failure (not
+// the owner any more, link down, owner being taken over, home draining) is
+// retried with a fresh directory read until the action's deadline, so a
+// client acting during a home failover sees a slower ack rather than an
+// error. A retried request may have been applied before its answer was lost;
+// the state machine's guards then refuse the repeat, and the state the
+// client fetches is right either way.
 func (s *Server) forward(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	resp, err := s.try(ctx, req, false)
-	var we *wire.Error
-	if errors.As(err, &we) && we.Code == wire.CodeNotOwner {
-		resp, err = s.try(ctx, req, true)
+	for attempt := 0; ; attempt++ {
+		resp, err := s.try(ctx, req, attempt > 0)
+		if err == nil || !temporary(err) {
+			return resp, err
+		}
+		pause := retryPauses[min(attempt, len(retryPauses)-1)]
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
 	}
-	return resp, err
+}
+
+// temporary reports whether a failed request may succeed if sent again.
+func temporary(err error) bool {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we.Temporary || we.Code == wire.CodeNotOwner || we.Code == wire.CodeShuttingDown
+	}
+	return errors.Is(err, errNoHome)
 }
 
 func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {

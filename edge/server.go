@@ -188,9 +188,9 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// spawn runs f on a goroutine Close waits for. Callers are socket
-// goroutines (or hold a socket that is not closed), so the count is above
-// zero and Add cannot race Close's Wait.
+// spawn runs f on a goroutine Close waits for. Callers hold a socket that
+// is not finished (a socket counts in s.wg from track to finish), so the
+// count is above zero and Add cannot race Close's Wait.
 func (s *Server) spawn(f func()) {
 	s.wg.Add(1)
 	go func() {
