@@ -60,6 +60,9 @@ func (b *syncBuffer) String() string {
 // proc is one courtd process under test.
 type proc struct {
 	name string
+	bin  string
+	env  []string
+	args []string
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
@@ -69,14 +72,8 @@ type proc struct {
 // output is logged if the test failed.
 func start(t *testing.T, name, bin string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout = p.out
-	p.cmd.Stderr = p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, p.cmd.Start(), "start %s", name)
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	p := &proc{name: name, bin: bin, env: env, args: args, out: &syncBuffer{}}
+	p.launch(t)
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
@@ -84,6 +81,41 @@ func start(t *testing.T, name, bin string, env []string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// launch starts the process.
+func (p *proc) launch(t *testing.T) {
+	t.Helper()
+	p.done = make(chan struct{})
+	p.cmd = exec.Command(p.bin, p.args...)
+	p.cmd.Env = append(os.Environ(), p.env...)
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, p.cmd.Start(), "start %s", p.name)
+	done := p.done
+	go func() { _ = p.cmd.Wait(); close(done) }()
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	<-p.done
+}
+
+// restart starts a killed process again with the same arguments.
+func (p *proc) restart(t *testing.T) {
+	t.Helper()
+	<-p.done
+	fmt.Fprintf(p.out, "--- restarted ---\n")
+	p.launch(t)
+}
+
+// signal sends sig (SIGSTOP, SIGCONT) to the process.
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(sig))
 }
 
 func (p *proc) stop() {

@@ -45,6 +45,7 @@ func (s *Server) claimRound(ctx context.Context) error {
 	for _, n := range live {
 		liveIDs = append(liveIDs, n.ID)
 	}
+	s.live.Store(&liveIDs)
 	if !slices.Contains(liveIDs, s.cfg.NodeID) {
 		return nil // not yet visible to the region
 	}

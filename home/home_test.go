@@ -443,3 +443,19 @@ func TestSessionID(t *testing.T) {
 	require.Contains(t, "89ab", string(id[19]))
 	require.Equal(t, 4, strings.Count(id, "-"))
 }
+
+// TestPlacedSessionIDStaysHere: a new session's id hashes to the node that
+// created it, so it is not handed off at the next claim round.
+func TestPlacedSessionIDStaysHere(t *testing.T) {
+	t.Parallel()
+	srv, err := New(Config{NodeID: "home-us-2", Region: "us", Directory: directory.NewMemory(), Store: store.NewMemory(),
+		Judge: devJudge(t), Mesh: &fakeMesh{}})
+	require.NoError(t, err)
+	live := []string{"home-us-1", "home-us-2", "home-us-3"}
+	srv.live.Store(&live)
+	for range 50 {
+		id, err := srv.placedSessionID()
+		require.NoError(t, err)
+		require.Equal(t, "home-us-2", directory.Rendezvous(id, live))
+	}
+}

@@ -36,6 +36,8 @@ type Server struct {
 	reg       *registry
 	timers    *timerQueue
 	lease     *lease
+	// live is the region's live home nodes as the last claim round saw them.
+	live atomic.Pointer[[]string]
 
 	// base is the context of spawned work (judge calls); cancelled by Close.
 	base       context.Context

@@ -197,6 +197,22 @@ func (c *Client) Emit(ctx context.Context, event string, payload any) (json.RawM
 	}
 }
 
+// Next returns the next court:state read, blocking; false once the
+// connection is closed and every read state was returned.
+func (c *Client) Next() (Received, bool) {
+	select {
+	case r := <-c.States:
+		return r, true
+	case <-c.done:
+		select {
+		case r := <-c.States:
+			return r, true
+		default:
+			return Received{}, false
+		}
+	}
+}
+
 // WaitState waits for a court:state matching pred and returns when it was read.
 func (c *Client) WaitState(ctx context.Context, pred func(State) bool) (time.Time, error) {
 	for {

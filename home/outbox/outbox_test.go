@@ -300,8 +300,12 @@ func TestStopMidPostResendsWithSameKey(t *testing.T) {
 		first := false
 		once.Do(func() { first = true })
 		if first {
+			_, _ = io.Copy(io.Discard, r.Body) // so the server notices the client hang up
 			close(started)
-			<-r.Context().Done() // hang until the dispatcher gives up
+			select { // hang until the dispatcher gives up
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
 			return
 		}
 		w.ServeHTTP(rw, r)

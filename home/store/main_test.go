@@ -25,20 +25,13 @@ func TestMain(m *testing.M) {
 var durations = court.DurationsFromScale(1)
 
 // newStore returns a store over a fresh migrated schema, and its pool.
-func newStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
-	t.Helper()
-	return newStoreB(t)
-}
-
-func newStoreB(t testing.TB) (*store.Store, *pgxpool.Pool) {
+func newStore(t testing.TB) (*store.Store, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	st, err := store.New(store.Config{DB: pool})
 	require.NoError(t, err)
 	return st, pool
 }
-
-func nowB() time.Time { return time.Now() }
 
 // newID returns a random uuid v4.
 func newID() string {

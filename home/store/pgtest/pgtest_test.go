@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -17,6 +16,7 @@ func TestMain(m *testing.M) {
 
 func TestPoolSchemaIsOwnAndDropped(t *testing.T) {
 	t.Parallel()
+	observer := pgtest.Empty(t) // skips (or fails with CI=true) when Postgres is unreachable
 	var schema string
 	t.Run("user", func(t *testing.T) { // not parallel: Run returns after its cleanup
 		pool := pgtest.Pool(t)
@@ -29,11 +29,8 @@ func TestPoolSchemaIsOwnAndDropped(t *testing.T) {
 		require.NoError(t, other.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&otherSchema))
 		require.NotEqual(t, schema, otherSchema)
 	})
-	conn, err := pgx.Connect(context.Background(), pgtest.URL())
-	require.NoError(t, err)
-	defer conn.Close(context.Background()) //nolint:errcheck // test cleanup
 	var exists bool
-	require.NoError(t, conn.QueryRow(context.Background(),
+	require.NoError(t, observer.QueryRow(context.Background(),
 		`SELECT EXISTS (SELECT 1 FROM information_schema.schemata WHERE schema_name = $1)`, schema).Scan(&exists))
 	require.False(t, exists)
 }
