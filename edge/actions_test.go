@@ -48,6 +48,8 @@ func TestRegisterWithSession(t *testing.T) {
 	require.Equal(t, `437[{"ok":true,"state":`+state+`}]`, c.read())
 	reqs := te.mesh.requests()
 	require.Len(t, reqs, 1)
+	require.NotEmpty(t, reqs[0].ID, "every action carries an id for deduplication")
+	reqs[0].ID = ""
 	require.Equal(t, wire.Request{UserID: "alice", Event: "court:register", Payload: json.RawMessage(`null`),
 		EdgeNode: "edge-asia-1", EdgeRegion: "asia"}, reqs[0])
 }

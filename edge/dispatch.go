@@ -191,7 +191,7 @@ func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
 	if payload == nil {
 		payload = jsonNull
 	}
-	return &wire.Request{UserID: c.userID, Event: event, Payload: payload,
+	return &wire.Request{ID: newID(), UserID: c.userID, Event: event, Payload: payload,
 		EdgeNode: c.s.cfg.NodeID, EdgeRegion: c.s.cfg.Region}
 }
 

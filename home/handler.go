@@ -82,9 +82,23 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 	case !objectOrNull(req.Payload):
 		err = errInvalidPayload
 	default:
+		if cached := s.answers.get(req.ID); cached != nil && mutates(req.Event) {
+			s.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
+			return cached, nil
+		}
 		resp, err = h(ctx, req)
 	}
 	resp, result, err := s.answer(req, resp, err)
+	if req.ID != "" && (result == resultOK || result == resultRejected) && mutates(req.Event) {
+		s.answers.put(req.ID, resp)
+		if result == resultRejected {
+			if first := s.answers.get(req.ID); first != resp {
+				// The same action, retried by the edge, ran concurrently
+				// and was applied: answer as it was answered.
+				return first, nil
+			}
+		}
+	}
 	s.metrics.actions.WithLabelValues(label, result).Inc()
 	return resp, err
 }
@@ -107,6 +121,10 @@ func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wir
 	s.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
 	return refuse(msgUnavailable), resultError, nil
 }
+
+// mutates reports whether event changes state: only those answers are
+// remembered for retries.
+func mutates(event string) bool { return event != evRegister && event != evState }
 
 // objectOrNull reports whether raw is absent, null or a JSON object: the
 // payloads a client action may carry.

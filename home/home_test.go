@@ -459,3 +459,23 @@ func TestPlacedSessionIDStaysHere(t *testing.T) {
 		require.Equal(t, "home-us-2", directory.Rendezvous(id, live))
 	}
 }
+
+// TestRetriedActionGetsTheSameAnswer: an edge that lost the answer to an
+// action and sends it again (same request id) gets the first answer, not a
+// second application or a refusal.
+func TestRetriedActionGetsTheSameAnswer(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	a, b := h.pair(t)
+	h.serve(t, a, b)
+	req := &wire.Request{ID: "req-1", UserID: b, Event: "court:accept", Payload: []byte(`{}`), EdgeNode: edgeAsia}
+	first, err := h.srv.HandleRequest(context.Background(), req)
+	require.NoError(t, err)
+	again, err := h.srv.HandleRequest(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.Contains(t, string(again.Ack), `"ok":true`)
+	other, err := h.srv.HandleRequest(context.Background(), &wire.Request{ID: "req-2", UserID: b, Event: "court:accept", Payload: []byte(`{}`)})
+	require.NoError(t, err)
+	require.Contains(t, string(other.Ack), "Session not in PENDING phase", "a new action is not deduplicated")
+}

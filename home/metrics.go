@@ -14,6 +14,7 @@ const (
 	resultRejected = "rejected"  // acked ok:false with a court rule's error
 	resultError    = "error"     // acked ok:false because a store failed
 	resultNotOwner = "not_owner" // answered not_owner: another node owns it
+	resultRepeat   = "repeat"    // a retried action answered from the answer cache
 )
 
 // Results of a fired timer (label result of court_home_timer_fires_total).
@@ -72,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"call"}),
 	}
 	for _, ev := range eventLabels() {
-		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner} {
+		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner, resultRepeat} {
 			m.actions.WithLabelValues(ev, r)
 		}
 	}

@@ -36,6 +36,7 @@ type Server struct {
 	reg       *registry
 	timers    *timerQueue
 	lease     *lease
+	answers   *answers
 	// live is the region's live home nodes as the last claim round saw them.
 	live atomic.Pointer[[]string]
 
@@ -69,6 +70,7 @@ func New(cfg Config) (*Server, error) {
 		reg:       newRegistry(),
 		timers:    newTimerQueue(),
 		lease:     &lease{inc: newIncarnation()},
+		answers:   newAnswers(),
 		ready:     make(chan struct{}),
 		closed:    make(chan struct{}),
 	}

@@ -40,7 +40,7 @@ func (t timer) key() timerKey { return timerKey{t.session, t.kind} }
 type timerQueue struct {
 	mu    sync.Mutex
 	items map[timerKey]*queued // guarded by mu
-	heap  timerHeap          // guarded by mu
+	heap  timerHeap            // guarded by mu
 	// wake is signalled when the earliest deadline may have changed.
 	wake chan struct{}
 }

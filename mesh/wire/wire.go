@@ -130,6 +130,10 @@ type GoAway struct {
 
 // Request is one client action forwarded from an edge to a home node.
 type Request struct {
+	// ID identifies the action across the edge's retries of it: a home that
+	// already applied the action answers a retry with the same response
+	// instead of applying it again. Empty means no deduplication.
+	ID string `json:"id,omitempty"`
 	// UserID is the authenticated user (the JWT sub) that acted.
 	UserID string `json:"user_id"`
 	// Event is the Socket.IO event name, e.g. "court:serve", or a mesh
