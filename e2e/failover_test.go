@@ -165,22 +165,21 @@ func finish(t *testing.T, a, b *user, from string) {
 		a.must(t, "court:accept_verdict", map[string]any{})
 		b.must(t, "court:accept_verdict", map[string]any{})
 	}
-	a.waitState(t, "CLOSED", 20*time.Second, phase("CLOSED"))
-	b.waitState(t, "CLOSED", 20*time.Second, phase("CLOSED"))
+	a.waitState(t, "CLOSED", 30*time.Second, phase("CLOSED"))
+	b.waitState(t, "CLOSED", 30*time.Second, phase("CLOSED"))
 }
 
 // TestKillOwnerInEachPhase kills -9 the home node that owns a session, in
 // each phase, with three home nodes as separate processes on the real Redis
 // and Postgres: another node takes the session over with the next owner
-// epoch, the session goes on (the PENDING session's overdue timer fires at
-// once, the VERDICT session's timer auto-accepts), every transition is
+// epoch, the session goes on (the PENDING session's timer, re-armed from
+// its stored deadline, tosses it; the VERDICT session's timer auto-accepts), every transition is
 // committed once, no client sees a state go back, and every outbox row
 // reaches the webhook exactly once.
 func TestKillOwnerInEachPhase(t *testing.T) {
-	t.Parallel()
 	hook := newWebhook(t)
-	// PENDING 1.2 s (overdue by the time a takeover is done), the 1 h phases 7.2 s.
-	c := startCluster(t, clusterOpts{homes: 3, timerScale: "0.002", homeArgs: []string{"--webhook-url", hook.url}})
+	// PENDING 3 s (about due when a takeover is done), the 1 h phases 18 s.
+	c := startCluster(t, clusterOpts{homes: 3, timerScale: "0.005", homeArgs: []string{"--webhook-url", hook.url}})
 	rdb := redistest.Client(t)
 	for _, ph := range []string{"PENDING", "EVIDENCE", "PRIMING", "JOINT_READY", "RESOLUTION", "VERDICT"} {
 		a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
@@ -197,7 +196,7 @@ func TestKillOwnerInEachPhase(t *testing.T) {
 		p.restart(t)
 
 		if ph == "PENDING" {
-			a.waitEnded(t, sid, 10*time.Second)
+			a.waitEnded(t, sid, 15*time.Second)
 		} else {
 			finish(t, a, b, ph)
 		}
@@ -234,7 +233,6 @@ func TestKillOwnerInEachPhase(t *testing.T) {
 // commits; then the old owner resumes (SIGCONT): it must step down, and none
 // of its writes may land.
 func TestPausedOwnerStepsDown(t *testing.T) {
-	t.Parallel()
 	c := startCluster(t, clusterOpts{homes: 3, timerScale: "0.01"})
 	rdb := redistest.Client(t)
 	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)

@@ -11,7 +11,6 @@ import (
 // with the real socket.io-client, partners on the us and asia edges, against
 // two home nodes on the real Redis and Postgres.
 func TestLifecycle(t *testing.T) {
-	t.Parallel()
 	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"})
 	for _, sc := range []string{"happy", "mismatch", "addendum", "settlement", "badinput"} {
 		t.Run(sc, func(t *testing.T) {
@@ -25,15 +24,12 @@ func TestLifecycle(t *testing.T) {
 // 1 h phases last 7.2 s), and the ANALYZING one against a judge slower than
 // it.
 func TestPhaseTimeouts(t *testing.T) {
-	t.Parallel()
 	t.Run("phases", func(t *testing.T) {
-		t.Parallel()
 		c := startCluster(t, clusterOpts{timerScale: "0.002"})
 		out := runNode(t, "lifecycle.mjs", c.nodeEnv(), 90*time.Second, "timeouts")
 		require.Contains(t, out, "e2e timeouts: all passed")
 	})
 	t.Run("analyzing", func(t *testing.T) {
-		t.Parallel()
 		// ANALYZING (5 min) becomes 600 ms; each judge call takes 450 ms.
 		c := startCluster(t, clusterOpts{timerScale: "0.002", homeArgs: []string{"--judge-delay", "450ms"}})
 		out := runNode(t, "lifecycle.mjs", c.nodeEnv(), 90*time.Second, "analyzing")

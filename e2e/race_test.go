@@ -59,7 +59,6 @@ func (c *cluster) closes(t *testing.T, sid string) (closes, cases, verdicts int)
 // couples), against two home nodes: exactly one close, one case and one
 // verdict row each; exactly one session each.
 func TestRaces(t *testing.T) {
-	t.Parallel()
 	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"})
 	const couples = 100
 
@@ -107,7 +106,6 @@ func TestRaces(t *testing.T) {
 // fire while both partners accept, at offsets spread around the deadline:
 // whichever wins, the session closes exactly once.
 func TestVerdictTimerRacesAccept(t *testing.T) {
-	t.Parallel()
 	c := startCluster(t, clusterOpts{timerScale: "0.001"})
 	const couples = 20
 	verdictFor := 3600 * time.Millisecond

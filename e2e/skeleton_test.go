@@ -13,7 +13,6 @@ import (
 // tokens and bad frames are refused without harming others, and the PENDING
 // timer fires.
 func TestSkeletonAcrossRegions(t *testing.T) {
-	t.Parallel()
 	// PENDING (10 min) becomes 3 s; EVIDENCE (1 h) 18 s, longer than the run.
 	c := startCluster(t, clusterOpts{timerScale: "0.005"})
 	out := runNode(t, "skeleton.mjs", c.nodeEnv(), 90*time.Second)

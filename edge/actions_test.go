@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,4 +201,34 @@ func TestUnknownEvent(t *testing.T) {
 	}
 	require.Empty(t, te.mesh.requests())
 	require.Equal(t, 2.0, counterValue(te.s.m.actions.WithLabelValues(eventOther, resultUnknown)))
+}
+
+// TestTemporaryFailuresAreRetried: while a home failover is under way the
+// home answers not_owner or unavailable; the edge retries with fresh
+// directory reads, with the same request id, and the client gets the ack of
+// the try that worked.
+func TestTemporaryFailuresAreRetried(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	var mu sync.Mutex
+	var ids []string
+	te.mesh.setFn(func(_ context.Context, _ string, req *wire.Request) (*wire.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		ids = append(ids, req.ID)
+		switch len(ids) {
+		case 1:
+			return nil, &wire.Error{Code: wire.CodeNotOwner, Reason: "moved", Temporary: true}
+		case 2:
+			return nil, &wire.Error{Code: wire.CodeUnavailable, Reason: "taking over", Temporary: true}
+		}
+		return &wire.Response{Ack: json.RawMessage(`{"ok":true}`)}, nil
+	})
+	c := te.connect(t, "alice")
+	c.write(`427["court:accept",{}]`)
+	require.Equal(t, `437[{"ok":true}]`, c.read())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, ids, 3)
+	require.Equal(t, ids[0], ids[2], "one request id across the retries")
 }

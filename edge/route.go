@@ -20,10 +20,16 @@ var (
 
 // retryPauses are the pauses before the retries of a request that failed
 // for a reason that passes (the owner is being taken over, a link is down,
-// the home is draining); the last one repeats until the action's deadline.
-// A variable so tests can shorten it.
-var retryPauses = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
-	400 * time.Millisecond, 800 * time.Millisecond}
+// the home is draining); the last one repeats. Retries stop once
+// retryBudget has passed since the first try: long enough to ride out a home
+// failover (a lease TTL plus a claim round, about 2 s), short enough that
+// a client cut off from its home region hears so within a few seconds.
+// Variables so tests can shorten them.
+var (
+	retryPauses = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
+		400 * time.Millisecond, 800 * time.Millisecond}
+	retryBudget = 3 * time.Second
+)
 
 // forward sends req to the home that owns the user's session, or to a home
 // of the policy's region when the user has none. A temporary failure (not
@@ -34,9 +40,10 @@ var retryPauses = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond,
 // the state machine's guards then refuse the repeat, and the state the
 // client fetches is right either way.
 func (s *Server) forward(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		resp, err := s.try(ctx, req, attempt > 0)
-		if err == nil || !temporary(err) {
+		if err == nil || !temporary(err) || time.Since(start) > retryBudget {
 			return resp, err
 		}
 		pause := retryPauses[min(attempt, len(retryPauses)-1)]
