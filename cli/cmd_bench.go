@@ -24,7 +24,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench --urls <edge,...>",
 		Short: "Load generator: idle sockets and court sessions against any server speaking the protocol",
 		Long: `bench mints tokens, opens --idle registered sockets on --idle-url, then runs
---couples sessions (serve → accept → dismiss), creator on URLs[i%n] and
+--couples whole sessions (serve → … → CLOSED), creator on URLs[i%n] and
 partner on URLs[(i+1)%n], and reports for each action the time from the
 actor's emit to the partner's court:state, and the RSS of --pids per idle
 socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
@@ -66,6 +66,7 @@ socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 	f.IntVar(&cfg.Idle, "idle", 0, "idle registered sockets held during the run")
 	f.IntVar(&cfg.Couples, "couples", 0, "couples, each running one session")
 	f.IntVar(&cfg.Concurrency, "concurrency", 50, "couples and dials in flight")
+	f.IntVar(&cfg.RampPerSec, "ramp", 0, "start at most this many couples a second (0: no ramp)")
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
 	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")

@@ -25,6 +25,7 @@ type devFlags struct {
 	wan                        bool
 	verbose                    bool
 	judge                      judgeFlags
+	opsAddr                    string
 }
 
 func newDevCmd() *cobra.Command {
@@ -47,6 +48,7 @@ start).`,
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 	f.judge.register(cmd)
+	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
 }
 
@@ -106,6 +108,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return homeRole.run(gctx) })
+	g.Go(func() error { return runOps(gctx, f.opsAddr, reg, homeRole.ready, logger) })
 	select {
 	case <-homeRole.node.Ready():
 	case <-gctx.Done():

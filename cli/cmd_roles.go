@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"courtmesh/home/outbox"
 	"courtmesh/mesh"
@@ -107,6 +108,7 @@ func newHomeCmd() *cobra.Command {
 		meshAddr string
 		webhook  string
 		leaseTTL time.Duration
+		opsAddr  string
 	)
 	cmd := &cobra.Command{
 		Use:   "home",
@@ -159,11 +161,15 @@ COURT_TIMER_SCALE.`,
 			if err != nil {
 				return err
 			}
-			return r.run(cmd.Context())
+			g, ctx := errgroup.WithContext(cmd.Context())
+			g.Go(func() error { return r.run(ctx) })
+			g.Go(func() error { return runOps(ctx, opsAddr, reg, r.ready, logger) })
+			return g.Wait()
 		},
 	}
 	f.register(cmd)
 	jf.register(cmd)
+	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
 	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", 1500*time.Millisecond, "node lease TTL: how long after a crash this node's sessions are taken over")

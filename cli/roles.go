@@ -31,7 +31,7 @@ type edgeRoleConfig struct {
 	Identity       *pki.Identity
 	Homes          []mesh.Peer
 	Secret         []byte
-	Directory      directory.Directory
+	Directory      directory.Store // also the edge's rate limiter
 	HomePolicy     string
 	ListenPacket   func(network, addr string) (net.PacketConn, error)
 	Logger         *slog.Logger
@@ -67,6 +67,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Catalog:    regions.Default(),
 		Verifier:   &token.Verifier{Secret: c.Secret},
 		Directory:  c.Directory,
+		Limiter:    c.Directory,
 		Mesh:       meshForEdge{node},
 		HomePolicy: c.HomePolicy,
 		Logger:     c.Logger,
@@ -221,6 +222,16 @@ func (r *homeRole) run(ctx context.Context) error {
 		runners = append(runners, r.outbox)
 	}
 	return runDraining(ctx, runners, func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
+}
+
+// ready reports whether the home holds its lease and serves.
+func (r *homeRole) ready() error {
+	select {
+	case <-r.home.Ready():
+		return nil
+	default:
+		return errors.New("home not ready: no node lease yet")
+	}
 }
 
 // homeMeshHandler hands requests forwarded by edges to the home.

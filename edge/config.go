@@ -53,6 +53,14 @@ type Config struct {
 	Directory directory.Directory
 	// Mesh carries requests to home nodes. Required.
 	Mesh Mesh
+	// Limiter counts the rate-limited court events per user
+	// (directory.CourtRateLimits, court-protocol.md §2.5) in windows shared
+	// by every edge, on the socket and the REST path alike. Nil means no
+	// rate limits. A Limiter error lets the event through (fail open): the
+	// limits protect the LLM budget against a misbehaving client, and a
+	// directory outage should not refuse every serve and submission; the
+	// failure is logged at Warn at most once per limiterWarnEvery.
+	Limiter directory.Limiter
 	// HomePolicy picks the home region of a new session: HomePrimary or
 	// HomeCreator. Empty means HomePrimary.
 	HomePolicy string

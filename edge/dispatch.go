@@ -152,6 +152,11 @@ func (c *conn) handleEvent(p sio.Packet) {
 	}
 	ctx, end := c.beginAction()
 	defer end()
+	if retryAfter, ok := c.s.allow(ctx, c.userID, p.Event); !ok {
+		c.s.m.actions.WithLabelValues(p.Event, resultRateLimited).Inc()
+		c.reply(p, rateLimited(retryAfter), nil)
+		return
+	}
 	var resp *wire.Response
 	var state json.RawMessage
 	var err error
@@ -188,11 +193,17 @@ func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, e
 }
 
 func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
+	return c.s.request(c.userID, event, payload)
+}
+
+// request builds the mesh request of user's event; a nil payload is sent as
+// null.
+func (s *Server) request(user, event string, payload json.RawMessage) *wire.Request {
 	if payload == nil {
 		payload = jsonNull
 	}
-	return &wire.Request{ID: newID(), UserID: c.userID, Event: event, Payload: payload,
-		EdgeNode: c.s.cfg.NodeID, EdgeRegion: c.s.cfg.Region}
+	return &wire.Request{ID: newID(), UserID: user, Event: event, Payload: payload,
+		EdgeNode: s.cfg.NodeID, EdgeRegion: s.cfg.Region}
 }
 
 // stateOf returns the "state" of an ack, or nil.

@@ -70,15 +70,23 @@ func (s *Server) checkHandshake(r *http.Request) (msg string, status int) {
 // bearerUser returns the user of a valid Authorization: Bearer token, or "".
 // It is used when the CONNECT packet carries no token.
 func (s *Server) bearerUser(r *http.Request) string {
+	user, _ := s.bearer(r)
+	return user
+}
+
+// bearer returns the user of the request's Authorization: Bearer token, or
+// the REST 401 message: no token, or a token that does not verify.
+func (s *Server) bearer(r *http.Request) (user, msg string) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
-		return ""
+		return "", msgMissingBearer
 	}
 	user, err := s.cfg.Verifier.Verify(tok)
 	if err != nil {
-		return ""
+		s.log.Debug("bearer token refused", "err", err)
+		return "", msgInvalidBearer
 	}
-	return user
+	return user, ""
 }
 
 func (s *Server) newConn(ws *websocket.Conn, br *bufio.Reader, hdrUser string) *conn {

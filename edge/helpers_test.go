@@ -275,3 +275,45 @@ func (te *testEdge) registered(user string) *conn {
 	defer te.s.mu.RUnlock()
 	return te.s.users[user][0]
 }
+
+// fakeLimiter counts like a fixed window that never ends: the (limit+1)th
+// event of a user and event is refused with retryAfter. A non-nil err fails
+// every call.
+type fakeLimiter struct {
+	mu         sync.Mutex
+	retryAfter time.Duration
+	err        error
+	counts     map[string]int // "user event" → events counted
+	limits     map[string]directory.Limit
+}
+
+func newFakeLimiter(retryAfter time.Duration) *fakeLimiter {
+	return &fakeLimiter{retryAfter: retryAfter, counts: map[string]int{}, limits: map[string]directory.Limit{}}
+}
+
+func (l *fakeLimiter) Allow(_ context.Context, user, event string, limit int, window time.Duration) (bool, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return false, 0, l.err
+	}
+	l.limits[event] = directory.Limit{Max: limit, Window: window}
+	k := user + " " + event
+	l.counts[k]++
+	if l.counts[k] > limit {
+		return false, l.retryAfter, nil
+	}
+	return true, 0, nil
+}
+
+func (l *fakeLimiter) count(user, event string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[user+" "+event]
+}
+
+func (l *fakeLimiter) limit(event string) directory.Limit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limits[event]
+}

@@ -8,10 +8,11 @@ import (
 
 // Action results, the result label of court_edge_actions_total.
 const (
-	resultOK          = "ok"          // the home answered without a court error
-	resultRejected    = "rejected"    // the home answered with a court error
-	resultUnavailable = "unavailable" // no home could be reached in time
-	resultUnknown     = "unknown"     // not a court event this edge knows
+	resultOK          = "ok"           // the home answered without a court error
+	resultRejected    = "rejected"     // the home answered with a court error
+	resultUnavailable = "unavailable"  // no home could be reached in time
+	resultUnknown     = "unknown"      // not a court event this edge knows
+	resultRateLimited = "rate_limited" // refused by the per-user rate limits
 )
 
 // Drop reasons, the reason label of court_edge_send_dropped_total.
@@ -22,7 +23,7 @@ const (
 )
 
 var (
-	actionResults = []string{resultOK, resultRejected, resultUnavailable, resultUnknown}
+	actionResults = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
 	dropReasons   = []string{dropQueueFull, dropStale, dropClosed}
 )
 
@@ -69,7 +70,7 @@ func (m *metrics) zero(region string) {
 	for _, r := range closeReasons {
 		m.closes.WithLabelValues(string(r))
 	}
-	for _, e := range append(courtEvents[:], eventOther) {
+	for _, e := range append(courtEvents[:], evState, eventOther) {
 		for _, r := range actionResults {
 			m.actions.WithLabelValues(e, r)
 		}

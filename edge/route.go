@@ -67,7 +67,7 @@ func temporary(err error) bool {
 }
 
 func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
-	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister)
+	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evState)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,8 @@ func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.
 }
 
 // pick returns the node to ask and, for a user in no session, the home
-// region the new session will live in.
+// region the new session will live in. A read of the state (register) of a
+// user in no session needs no home: it fails with errNoSession.
 func (s *Server) pick(ctx context.Context, user string, fresh, register bool) (node, homeRegion string, err error) {
 	rt, err := s.cfg.Directory.Lookup(ctx, user, fresh)
 	switch {

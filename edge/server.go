@@ -48,6 +48,9 @@ type Server struct {
 	connGone   chan struct{}          // signalled when a socket leaves conns
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 
+	limiterWarned     atomic.Int64 // unix ns of the last Limiter failure logged
+	limiterSuppressed atomic.Int64 // Limiter failures not logged since
+
 	mu       sync.RWMutex     // guards the fields below
 	conns    map[uint64]*conn // by conn.id
 	lastID   uint64
@@ -94,13 +97,14 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/socket.io/", s.serveSocket)
 	mux.HandleFunc("GET /healthz", s.serveHealthz)
 	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	mux.Handle(restPrefix, s.restHandler())
 	s.handler = mux
 	return s, nil
 }
 
-// Handler serves the client endpoint /socket.io/ and the probes /healthz
-// and /readyz. Run serves it on Addr;
-// tests may serve it with httptest instead.
+// Handler serves the client endpoint /socket.io/, the REST fallback
+// /api/court/ (handler_rest.go) and the probes /healthz and /readyz. Run
+// serves it on Addr; tests may serve it with httptest instead.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Ready is closed once Run listens.

@@ -20,12 +20,33 @@ var ErrUnauthorized = errors.New("loadgen: connect refused")
 
 // State is the part of a court:state the load generator reads.
 type State struct {
-	Phase       string `json:"phase"`
-	MyViewPhase string `json:"myViewPhase"`
-	Session     *struct {
-		ID      string `json:"id"`
-		Version uint64 `json:"version"`
-	} `json:"session"`
+	Phase       string   `json:"phase"`
+	MyViewPhase string   `json:"myViewPhase"`
+	Session     *Session `json:"session"`
+}
+
+// Session is the part of the sanitised session the load generator reads:
+// enough to see each action land (court-protocol.md §2.4).
+type Session struct {
+	ID       string `json:"id"`
+	Version  uint64 `json:"version"`
+	Evidence struct {
+		Creator struct {
+			Submitted bool `json:"submitted"`
+		} `json:"creator"`
+	} `json:"evidence"`
+	PrimingReady       Pair `json:"primingReady"`
+	JointReady         Pair `json:"jointReady"`
+	VerdictAcceptances Pair `json:"verdictAcceptances"`
+	ResolutionPicks    struct {
+		UserA *string `json:"userA"`
+	} `json:"resolutionPicks"`
+}
+
+// Pair is a {creator, partner} pair of flags.
+type Pair struct {
+	Creator bool `json:"creator"`
+	Partner bool `json:"partner"`
 }
 
 // Client is one Socket.IO v5 client over Engine.IO v4 websocket, enough of

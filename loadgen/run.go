@@ -27,8 +27,10 @@ type Config struct {
 	// held for the whole run.
 	Idle    int
 	IdleURL string
-	// Couples run serve → accept → dismiss once each.
+	// Couples run one whole session each, serve to CLOSED.
 	Couples int
+	// RampPerSec, when positive, starts at most that many couples a second.
+	RampPerSec int
 	// Concurrency bounds couples in flight and dials in flight. Zero means 50.
 	Concurrency int
 	// PIDs are the server processes whose RSS is reported.
@@ -41,26 +43,21 @@ type Config struct {
 
 // Result is what a run measured.
 type Result struct {
-	Idle             int                `json:"idle_sockets"`
-	IdleErrors       int                `json:"idle_errors"`
-	RSSBaseline      int64              `json:"rss_baseline_bytes"`
-	RSSIdle          int64              `json:"rss_idle_bytes"`
-	BytesPerIdle     float64            `json:"bytes_per_idle_socket"`
-	Couples          int                `json:"couples"`
-	SessionsPerSec   float64            `json:"sessions_per_sec"`
-	Actions          map[string]Summary `json:"actions"`
-	ActionOrder      []string           `json:"-"`
-	ConnectRegister  Summary            `json:"connect_register"`
-	CouplesDuration  float64            `json:"couples_seconds"`
-	IdleOpenDuration float64            `json:"idle_open_seconds"`
+	Idle              int                `json:"idle_sockets"`
+	IdleErrors        int                `json:"idle_errors"`
+	RSSBaseline       int64              `json:"rss_baseline_bytes"`
+	RSSIdle           int64              `json:"rss_idle_bytes"`
+	BytesPerIdle      float64            `json:"bytes_per_idle_socket"`
+	Couples           int                `json:"couples"`
+	Completed         int                `json:"completed_sessions"`
+	SessionsPerSec    float64            `json:"sessions_per_sec"`
+	TransitionsPerSec float64            `json:"transitions_per_sec"`
+	Actions           map[string]Summary `json:"actions"`
+	ActionOrder       []string           `json:"-"`
+	ConnectRegister   Summary            `json:"connect_register"`
+	CouplesDuration   float64            `json:"couples_seconds"`
+	IdleOpenDuration  float64            `json:"idle_open_seconds"`
 }
-
-// Action names measured from the actor's emit to the partner's matching court:state.
-const (
-	ActServe   = "serve→partner_state"
-	ActAccept  = "accept→partner_state"
-	ActDismiss = "dismiss→partner_state"
-)
 
 // Run executes cfg. The idle sockets are closed when it returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
@@ -97,14 +94,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if n := len(idle); n > 0 && res.RSSIdle > 0 {
 		res.BytesPerIdle = float64(res.RSSIdle-res.RSSBaseline) / float64(n)
 	}
-	series := map[string]*Series{ActServe: {}, ActAccept: {}, ActDismiss: {}}
+	series := map[string]*Series{}
+	for _, name := range actionOrder {
+		series[name] = &Series{}
+	}
 	start = time.Now()
-	runCouples(ctx, cfg, series, &connect)
+	res.Completed = runCouples(ctx, cfg, series, &connect)
 	res.CouplesDuration = time.Since(start).Seconds()
 	if res.CouplesDuration > 0 {
-		res.SessionsPerSec = float64(cfg.Couples) / res.CouplesDuration
+		res.SessionsPerSec = float64(res.Completed) / res.CouplesDuration
+		res.TransitionsPerSec = res.SessionsPerSec * TransitionsPerSession
 	}
-	res.ActionOrder = []string{ActServe, ActAccept, ActDismiss}
+	res.ActionOrder = actionOrder
 	for name, s := range series {
 		res.Actions[name] = s.Summary()
 	}
@@ -176,16 +177,21 @@ func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int)
 	return conns, int(errs.Load())
 }
 
-func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series) {
+func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series) int {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
-	var done atomic.Int64
+	var done, completed atomic.Int64
 	for i := range cfg.Couples {
 		if gctx.Err() != nil {
 			break
 		}
+		if cfg.RampPerSec > 0 {
+			time.Sleep(time.Second / time.Duration(cfg.RampPerSec)) // the ramp: at most RampPerSec new couples a second
+		}
 		g.Go(func() error {
-			runCouple(gctx, cfg, i, series, connect)
+			if runCouple(gctx, cfg, i, series, connect) {
+				completed.Add(1)
+			}
 			if n := done.Add(1); cfg.Progress != nil && (n%100 == 0 || int(n) == cfg.Couples) {
 				fmt.Fprintf(cfg.Progress, "couples: %d/%d done\n", n, cfg.Couples)
 			}
@@ -193,66 +199,32 @@ func runCouples(ctx context.Context, cfg Config, series map[string]*Series, conn
 		})
 	}
 	_ = g.Wait()
+	return int(completed.Load())
 }
 
-// runCouple runs one session: A serves B, B accepts, A dismisses. Each
-// latency is A's (or B's) emit to the partner's matching court:state.
-func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series) {
+// runCouple connects couple i, creator on URLs[i%n] and partner on
+// URLs[(i+1)%n], and runs one whole session. It reports whether the session
+// completed.
+func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series) bool {
 	n := len(cfg.URLs)
 	a, _, err := connectUser(ctx, cfg, cfg.URLs[i%n], connect)
 	if err != nil {
-		series[ActServe].Fail()
-		return
+		return false
 	}
 	defer a.Close()
 	b, bID, err := connectUser(ctx, cfg, cfg.URLs[(i+1)%n], connect)
 	if err != nil {
-		series[ActServe].Fail()
-		return
-	}
-	defer b.Close()
-	steps := []struct {
-		name    string
-		actor   *Client
-		partner *Client
-		event   string
-		payload any
-		want    func(State) bool
-	}{
-		{ActServe, a, b, "court:serve", map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"}, viewIs("PENDING_PARTNER")},
-		{ActAccept, b, a, "court:accept", map[string]any{}, phaseIs("EVIDENCE")},
-		{ActDismiss, a, b, "court:dismiss", map[string]any{}, phaseIs("IDLE")},
-	}
-	for _, s := range steps {
-		if !measure(ctx, cfg, s.actor, s.partner, s.event, s.payload, s.want, series[s.name]) {
-			return
-		}
-	}
-}
-
-func measure(ctx context.Context, cfg Config, actor, partner *Client, event string, payload any, want func(State) bool, s *Series) bool {
-	ctx, cancel := context.WithTimeout(ctx, cfg.ActionTimeout)
-	defer cancel()
-	t0 := time.Now()
-	ackCh := make(chan error, 1)
-	go func() {
-		ack, err := actor.Emit(ctx, event, payload)
-		if err == nil && !ackOK(ack) {
-			err = fmt.Errorf("%s refused: %s", event, ack)
-		}
-		ackCh <- err
-	}()
-	at, err := partner.WaitState(ctx, want)
-	if ackErr := <-ackCh; err != nil || ackErr != nil {
-		s.Fail()
 		return false
 	}
-	s.Add(at.Sub(t0))
+	defer b.Close()
+	if err := runSession(ctx, cfg, a, b, bID, series); err != nil {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "couple %d: %v\n", i, err)
+		}
+		return false
+	}
 	return true
 }
-
-func viewIs(v string) func(State) bool  { return func(s State) bool { return s.MyViewPhase == v } }
-func phaseIs(p string) func(State) bool { return func(s State) bool { return s.Phase == p } }
 
 func ackOK(ack json.RawMessage) bool {
 	var a struct {
@@ -279,7 +251,8 @@ func WriteReport(w io.Writer, res *Result) {
 		}
 	}
 	if res.Couples > 0 {
-		fmt.Fprintf(w, "couples: %d in %.1fs (%.1f sessions/s)\n", res.Couples, res.CouplesDuration, res.SessionsPerSec)
+		fmt.Fprintf(w, "couples: %d, %d sessions completed in %.1fs (%.1f sessions/s, %.0f transitions/s)\n",
+			res.Couples, res.Completed, res.CouplesDuration, res.SessionsPerSec, res.TransitionsPerSec)
 		writeTable(w, append(res.ActionOrder, "connect+register"), withConnect(res))
 	}
 }

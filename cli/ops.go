@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// opsHandler serves what operators and probes read from every node:
+// /metrics (Prometheus, from gatherer), /healthz, /readyz (ready() decides)
+// and /debug/pprof.
+func opsHandler(gatherer prometheus.Gatherer, ready func() error) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// runOps serves opsHandler on addr until ctx ends; an empty addr serves
+// nothing.
+func runOps(ctx context.Context, addr string, gatherer prometheus.Gatherer, ready func() error, logger *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	return serveHTTP(ctx, addr, opsHandler(gatherer, ready), func(a string) {
+		logger.Info("ops endpoint listening", "component", "ops", "addr", a)
+	})
+}

@@ -1,0 +1,80 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"courtmesh/directory"
+	"courtmesh/mesh/wire"
+)
+
+// codeRateLimited is the error code of a refused rate-limited event.
+const codeRateLimited = "RATE_LIMIT_EXCEEDED"
+
+// limiterWarnEvery is the least time between two logs of Limiter failures.
+const limiterWarnEvery = 10 * time.Second
+
+// allow counts one event of user when event is rate limited and reports
+// whether it may go on; when not, retryAfter is the time left in the
+// window. It is called before any other validation of the event, so refused
+// events count too (court-protocol.md §2.5). A Limiter error allows the
+// event (see Config.Limiter).
+func (s *Server) allow(ctx context.Context, user, event string) (retryAfter time.Duration, ok bool) {
+	lim, limited := directory.CourtRateLimits[event]
+	if s.cfg.Limiter == nil || !limited {
+		return 0, true
+	}
+	ok, retryAfter, err := s.cfg.Limiter.Allow(ctx, user, event, lim.Max, lim.Window)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.warnLimiter(event, err)
+		}
+		return 0, true
+	}
+	return retryAfter, ok
+}
+
+// warnLimiter logs a Limiter failure at most once per limiterWarnEvery,
+// with the number of failures not logged since the previous log.
+func (s *Server) warnLimiter(event string, err error) {
+	now := time.Now().UnixNano()
+	last := s.limiterWarned.Load()
+	if now-last < int64(limiterWarnEvery) || !s.limiterWarned.CompareAndSwap(last, now) {
+		s.limiterSuppressed.Add(1)
+		return
+	}
+	s.log.Warn("rate limiter failed, event allowed", "event", event, "err", err,
+		"suppressed", s.limiterSuppressed.Swap(0))
+}
+
+// retryAfterMs is d in whole milliseconds, rounded up.
+func retryAfterMs(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// rateLimitMessage is the court:error message of a refusal: the wait in
+// whole seconds, rounded up.
+func rateLimitMessage(ms int64) (msg string, secs int64) {
+	secs = (ms + 999) / 1000
+	return fmt.Sprintf("Rate limit exceeded. Please try again in %d seconds.", secs), secs
+}
+
+// rateLimited is the socket answer to a refused event: the coded ack and
+// court:error of the original server (court-protocol.md §2.5).
+func rateLimited(retryAfter time.Duration) *wire.Response {
+	ms := retryAfterMs(retryAfter)
+	msg, _ := rateLimitMessage(ms)
+	ack, _ := json.Marshal(struct {
+		OK           bool   `json:"ok"`
+		Error        string `json:"error"`
+		RetryAfterMs int64  `json:"retryAfterMs"`
+	}{false, codeRateLimited, ms})
+	courtErr, _ := json.Marshal(struct {
+		Message      string `json:"message"`
+		Code         string `json:"code"`
+		RetryAfterMs int64  `json:"retryAfterMs"`
+	}{msg, codeRateLimited, ms})
+	return &wire.Response{Ack: ack, CourtError: courtErr}
+}
