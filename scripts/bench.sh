@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# make bench: courtmesh (a home in us, edges in us and asia, separate courtd
-# processes on the real Redis) and the peer (../shared/peers/socketio-redis:
-# two Socket.IO + Redis adapter instances on their own Redis), on this machine,
-# in one run, measured by the same load generator (`courtctl bench`).
+# make bench: courtmesh and the peer (../shared/peers/socketio-redis: Socket.IO
+# with the Redis adapter and Redis locks), on this machine, in one run,
+# measured by the same load generator (`courtctl bench`). Writes JSON and text
+# results to $OUT; docs/benchmarks.md is written from them.
 #
 #   IDLE      idle registered sockets on one edge / one peer instance (10000)
-#   COUPLES   sessions (serve → accept → dismiss), partners on different edges (500)
+#   COUPLES   whole sessions, partners on different edges / instances (500)
 #   CONC      couples in flight (50)
+#   FAILOVER  sessions held by the home node that is killed (10000)
 #   OUT       output folder (bench-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${IDLE:-10000}
 COUPLES=${COUPLES:-500}
 CONC=${CONC:-50}
+FAILOVER=${FAILOVER:-10000}
 OUT=${OUT:-bench-out}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PEER_REDIS_PORT=${PEER_REDIS_PORT:-6391}
 export SUPABASE_JWT_SECRET=${SUPABASE_JWT_SECRET:-bench-secret-$RANDOM$RANDOM}
 export REDIS_URL
@@ -22,17 +25,20 @@ export REDIS_URL
 ulimit -n "$(ulimit -Hn)" # 20000 on these machines: enough for 10k sockets per process
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+SCHEMA="bench_$RANDOM$RANDOM"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -f "$OUT/peer-redis.pid" ]; then kill "$(cat "$OUT/peer-redis.pid")" 2>/dev/null || true; rm -f "$OUT/peer-redis.pid"; fi
+  psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 
 free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 wait_ready() { # url path
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 300); do
     if curl -fsS -o /dev/null "$1$2" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
@@ -43,24 +49,57 @@ echo "== build"
 go build -o "$OUT/bin/courtd" ./cli/courtd
 go build -o "$OUT/bin/courtctl" ./cli/courtctl
 CTL="$OUT/bin/courtctl"
-
-echo "== courtmesh: home us, edge us, edge asia (separate processes, real Redis)"
+COURTD="$OUT/bin/courtd"
 rm -rf "$OUT/pki"
 "$CTL" ca create --dir "$OUT/pki/ca" >/dev/null
-for n in home-us-1 edge-us-1 edge-asia-1; do "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$n" --out "$OUT/pki/$n" >/dev/null; done
-export COURT_REDIS_PREFIX="bench:$RANDOM:"
-MESH_PORT=$(free_port SOCK_DGRAM); US_PORT=$(free_port SOCK_STREAM); ASIA_PORT=$(free_port SOCK_STREAM)
-"$OUT/bin/courtd" home --node-id home-us-1 --region us --tls-dir "$OUT/pki/home-us-1" --mesh-addr "127.0.0.1:$MESH_PORT" 2>"$OUT/home.log" & pids+=($!)
-"$OUT/bin/courtd" edge --node-id edge-us-1 --region us --tls-dir "$OUT/pki/edge-us-1" --addr "127.0.0.1:$US_PORT" --home "us:home-us-1@127.0.0.1:$MESH_PORT" 2>"$OUT/edge-us.log" & US_PID=$!; pids+=($US_PID)
-"$OUT/bin/courtd" edge --node-id edge-asia-1 --region asia --tls-dir "$OUT/pki/edge-asia-1" --addr "127.0.0.1:$ASIA_PORT" --home "us:home-us-1@127.0.0.1:$MESH_PORT" 2>"$OUT/edge-asia.log" & pids+=($!)
-US="http://127.0.0.1:$US_PORT"; ASIA="http://127.0.0.1:$ASIA_PORT"
-wait_ready "$US" /readyz; wait_ready "$ASIA" /readyz
+for n in home-us-1 home-us-2 edge-us-1 edge-asia-1; do "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$n" --out "$OUT/pki/$n" >/dev/null; done
+psql "$PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
+sep='?'; case "$PG_URL" in *\?*) sep='&';; esac
+export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
+"$COURTD" migrate >/dev/null
 
+# start_mesh HOMES: home nodes home-us-1..HOMES (ops on HOME<i>_OPS), edges us and asia.
+start_mesh() {
+  export COURT_REDIS_PREFIX="bench:$RANDOM:"
+  local homes=() flags=()
+  for i in $(seq 1 "$1"); do
+    local mp op; mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)
+    "$COURTD" home --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
+      --ops-addr "127.0.0.1:$op" 2>"$OUT/home-$i.log" & pids+=($!)
+    eval "HOME${i}_PID=$!; HOME${i}_OPS=http://127.0.0.1:$op"
+    flags+=(--home "us:home-us-$i@127.0.0.1:$mp")
+  done
+  US_PORT=$(free_port SOCK_STREAM); ASIA_PORT=$(free_port SOCK_STREAM)
+  "$COURTD" edge --node-id edge-us-1 --region us --tls-dir "$OUT/pki/edge-us-1" --addr "127.0.0.1:$US_PORT" "${flags[@]}" 2>"$OUT/edge-us.log" & US_PID=$!; pids+=($US_PID)
+  "$COURTD" edge --node-id edge-asia-1 --region asia --tls-dir "$OUT/pki/edge-asia-1" --addr "127.0.0.1:$ASIA_PORT" "${flags[@]}" 2>"$OUT/edge-asia.log" & pids+=($!)
+  US="http://127.0.0.1:$US_PORT"; ASIA="http://127.0.0.1:$ASIA_PORT"
+  wait_ready "$US" /readyz; wait_ready "$ASIA" /readyz
+}
+
+echo "== courtmesh: one home in us, edges in us and asia (separate processes, real Redis and Postgres)"
+start_mesh 1
 echo "== courtmesh: $IDLE idle sockets on the us edge"
 "$CTL" bench --urls "$US" --idle "$IDLE" --pids "$US_PID" --concurrency 200 --json-out "$OUT/ours-idle.json" | tee "$OUT/ours-idle.txt"
-echo "== courtmesh: $COUPLES couples, creator and partner on different edges"
+echo "== courtmesh: $COUPLES whole sessions, creator and partner on different edges, one home node"
 "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/ours-couples.json" | tee "$OUT/ours-couples.txt"
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=()
+stop_all
+
+echo "== courtmesh failover: two homes, $((FAILOVER * 2)) PENDING sessions, kill -9 the fuller one"
+start_mesh 2
+"$CTL" bench sessions --urls "$US,$ASIA" --count "$((FAILOVER * 2))" | tee "$OUT/failover-create.txt"
+"$CTL" bench wait --url "$HOME1_OPS/metrics" --want 1 --timeout 30s
+for _ in $(seq 1 200); do # settle: both homes hold every session between them
+  a=$(curl -fsS "$HOME1_OPS/metrics" | awk '/^court_home_sessions /{print $2}'); b=$(curl -fsS "$HOME2_OPS/metrics" | awk '/^court_home_sessions /{print $2}')
+  [ "$(printf '%.0f' "$(echo "$a + $b" | bc)")" -ge "$((FAILOVER * 2))" ] && break; sleep 0.1
+done
+if [ "$(printf '%.0f' "$a")" -ge "$(printf '%.0f' "$b")" ]; then VICTIM=$HOME1_PID; HELD=$a; SURVIVOR=$HOME2_OPS; else VICTIM=$HOME2_PID; HELD=$b; SURVIVOR=$HOME1_OPS; fi
+echo "killing the home holding $HELD sessions"
+KILLED_MS=$(date +%s%3N); kill -9 "$VICTIM"
+"$CTL" bench wait --url "$SURVIVOR/metrics" --want "$((FAILOVER * 2))" --since-ms "$KILLED_MS" --timeout 60s | tee "$OUT/failover.txt"
+echo "held=$HELD" >> "$OUT/failover.txt"
+psql "$PG_URL" -Atc "SELECT 'sessions='||count(*)||' moved='||count(*) FILTER (WHERE owner_epoch = 2)||' versions_not_1='||count(*) FILTER (WHERE version <> 1) FROM $SCHEMA.court_sessions" | tee -a "$OUT/failover.txt"
+psql "$PG_URL" -Atc "SELECT 'transitions='||count(*)||' distinct='||count(DISTINCT (session_id, version)) FROM $SCHEMA.court_transitions" | tee -a "$OUT/failover.txt"
+stop_all
 
 echo "== peer: socket.io + redis adapter, two instances, own Redis on :$PEER_REDIS_PORT"
 PEER_DIR="$OUT/peer"
@@ -70,14 +109,29 @@ if [ ! -d "$PEER_DIR/node_modules" ]; then
 fi
 redis-server --port "$PEER_REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
   --pidfile "$OUT/peer-redis.pid" --logfile "$OUT/peer-redis.log"
-P1=$(free_port SOCK_STREAM); P2=$(free_port SOCK_STREAM)
-for p in $P1 $P2; do
-  (cd "$PEER_DIR" && REDIS_URL="redis://127.0.0.1:$PEER_REDIS_PORT" PORT=$p exec node server.js) >"$OUT/peer-$p.log" 2>&1 & pids+=($!)
-done
-PEER1_PID=${pids[0]}
-wait_ready "http://127.0.0.1:$P1" /health; wait_ready "http://127.0.0.1:$P2" /health
+start_peer() { # SCALE
+  P1=$(free_port SOCK_STREAM); P2=$(free_port SOCK_STREAM)
+  for p in $P1 $P2; do
+    (cd "$PEER_DIR" && COURT_TIMER_SCALE="$1" REDIS_URL="redis://127.0.0.1:$PEER_REDIS_PORT" PORT=$p exec node server.js) >"$OUT/peer-$p.log" 2>&1 & pids+=($!)
+  done
+  PEER1_PID=${pids[0]}
+  wait_ready "http://127.0.0.1:$P1" /health; wait_ready "http://127.0.0.1:$P2" /health
+}
+start_peer 1
 echo "== peer: $IDLE idle sockets on one instance"
 "$CTL" bench --urls "http://127.0.0.1:$P1" --idle "$IDLE" --pids "$PEER1_PID" --concurrency 200 --json-out "$OUT/peer-idle.json" | tee "$OUT/peer-idle.txt" || true
-echo "== peer: $COUPLES couples, creator and partner on different instances"
+echo "== peer: $COUPLES whole sessions, creator and partner on different instances"
 "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/peer-couples.json" | tee "$OUT/peer-couples.txt"
-echo "== done: JSON summaries in $OUT"
+stop_all
+
+echo "== peer failover: PENDING timers (1.2 s at scale 0.002) of sessions on a killed instance"
+redis-cli -p "$PEER_REDIS_PORT" flushall >/dev/null
+start_peer 0.002
+"$CTL" bench sessions --urls "http://127.0.0.1:$P1" --count 1000 | tee "$OUT/peer-failover.txt"
+BEFORE=$(redis-cli -p "$PEER_REDIS_PORT" scard court:sessions)
+kill -9 "$PEER1_PID"
+sleep 5 # five PENDING timeouts long: every session's timer was due
+AFTER=$(redis-cli -p "$PEER_REDIS_PORT" scard court:sessions)
+echo "peer sessions before kill: $BEFORE; 5 s after kill -9 (timers due after 1.2 s): $AFTER still live" | tee -a "$OUT/peer-failover.txt"
+stop_all
+echo "== done: results in $OUT"
