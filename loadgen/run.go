@@ -253,7 +253,11 @@ func WriteReport(w io.Writer, res *Result) {
 	if res.Couples > 0 {
 		fmt.Fprintf(w, "couples: %d, %d sessions completed in %.1fs (%.1f sessions/s, %.0f transitions/s)\n",
 			res.Couples, res.Completed, res.CouplesDuration, res.SessionsPerSec, res.TransitionsPerSec)
-		writeTable(w, append(res.ActionOrder, "connect+register"), withConnect(res))
+		order := res.ActionOrder
+		if len(order) == 0 {
+			order = actionOrder
+		}
+		writeTable(w, append(order, "connect+register"), withConnect(res))
 	}
 }
 
