@@ -71,3 +71,22 @@ func newBenchWaitCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "give up after this long")
 	return cmd
 }
+
+func newBenchReportCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "report --dir <bench output>",
+		Short: "Print the side-by-side tables of a `make bench` run as markdown",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := loadgen.LoadBench(dir)
+			if err != nil {
+				return err
+			}
+			b.WriteMarkdown(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "bench-out", "the folder scripts/bench.sh wrote")
+	return cmd
+}

@@ -50,6 +50,7 @@ func newEdgeCmd() *cobra.Command {
 		addr       string
 		homes      []string
 		homePolicy string
+		opsAddr    string
 	)
 	cmd := &cobra.Command{
 		Use:   "edge",
@@ -83,20 +84,25 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 				return err
 			}
 			defer closeDir()
+			reg := prometheus.NewRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy,
-				Logger: logger, Registerer: prometheus.NewRegistry(),
+				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err
 			}
-			return r.run(cmd.Context())
+			g, ctx := errgroup.WithContext(cmd.Context())
+			g.Go(func() error { return r.run(ctx) })
+			g.Go(func() error { return runOps(ctx, opsAddr, reg, r.ready, logger) })
+			return g.Wait()
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "client (Socket.IO) listen address")
 	cmd.Flags().StringArrayVar(&homes, "home", nil, "home node to dial, as <region>:<node-id>@<host:port> (repeatable)")
+	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&homePolicy, "home-policy", "primary", "home region of new sessions: primary | creator (nearest home region to this edge)")
 	return cmd
 }

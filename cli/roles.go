@@ -124,6 +124,19 @@ func runDraining(ctx context.Context, runners []runner, shutdown ...func(context
 	return g.Wait()
 }
 
+// ready reports whether the edge accepts sockets and reaches a home.
+func (r *edgeRole) ready() error {
+	if !r.edge.Serving() {
+		return errors.New("edge draining")
+	}
+	for _, p := range r.node.Peers() {
+		if p.Up && p.Role == wire.RoleHome {
+			return nil
+		}
+	}
+	return errors.New("no home node reachable")
+}
+
 // edgeMeshHandler hands events relayed by homes to the edge. Edges serve no
 // requests.
 type edgeMeshHandler struct{ edge *edge.Server }

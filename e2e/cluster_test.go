@@ -35,6 +35,8 @@ type cluster struct {
 	env            []string
 	homes          []*proc
 	homeIDs        []string
+	homeOps        []string // http://host:port of each home's ops endpoint
+	edgeOps        map[string]string
 	pool           *pgxpool.Pool // the test's schema
 	redisPrefix    string
 }
@@ -50,7 +52,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	bin := binaries(t)
 	redistest.Client(t) // fails under CI=true when Redis is down
 	dbURL, pool := testSchema(t)
-	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t)}
+	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t), edgeOps: map[string]string{}}
 	c.env = []string{
 		"SUPABASE_JWT_SECRET=e2e-secret-" + t.Name(),
 		"REDIS_URL=" + redistest.URL(),
@@ -75,16 +77,18 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		require.NoError(t, err, "%s", out)
 	}
 	for _, id := range c.homeIDs {
-		addr := freePort(t, "udp")
+		addr, ops := freePort(t, "udp"), freePort(t, "tcp")
+		c.homeOps = append(c.homeOps, "http://"+ops)
 		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
-			"--mesh-addr", addr}, o.homeArgs...)
+			"--mesh-addr", addr, "--ops-addr", ops}, o.homeArgs...)
 		c.homes = append(c.homes, start(t, id, courtd, c.env, args...))
 		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
 	}
 	for _, e := range []struct{ node, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
-		addr := freePort(t, "tcp")
+		addr, ops := freePort(t, "tcp"), freePort(t, "tcp")
+		c.edgeOps[e.region] = "http://" + ops
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
-			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr}, homeFlags...)
+			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, homeFlags...)
 		start(t, e.node, courtd, c.env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
 		if e.region == "us" {

@@ -1,7 +1,6 @@
 package mesh
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -29,15 +28,15 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 		n.m.dropped(dropLinkDown)
 		return unavailable(nodeID, "link down")
 	}
-	body, err := json.Marshal(ev)
+	frame, err := wire.EncodeFrame(wire.FrameEvent, ev)
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return fmt.Errorf("mesh event for %s: %w", nodeID, err)
+	}
 	if err != nil {
 		return fmt.Errorf("encode mesh event: %w", err)
 	}
-	if len(body) > wire.MaxFrameSize {
-		return fmt.Errorf("mesh event for %s: %w", nodeID, wire.ErrFrameTooLarge)
-	}
 	select {
-	case l.flows[flowOf(ev)] <- body:
+	case l.flows[flowOf(ev)] <- frame:
 		return nil
 	default:
 		n.m.dropped(dropQueueFull)
@@ -57,16 +56,16 @@ func flowOf(ev *wire.Event) int {
 	return int(h.Sum32() % wire.EventFlows)
 }
 
-// writeFlow writes one flow's queued events on its own unidirectional
-// stream, opened with the first event.
+// writeFlow writes one flow's queued event frames on its own
+// unidirectional stream, opened with the first event.
 func (l *link) writeFlow(queue chan []byte) error {
 	var s *quic.SendStream
 	for {
-		var body []byte
+		var frame []byte
 		select {
 		case <-l.ctx.Done():
 			return nil
-		case body = <-queue:
+		case frame = <-queue:
 		}
 		if s == nil {
 			var err error
@@ -75,7 +74,7 @@ func (l *link) writeFlow(queue chan []byte) error {
 				return nil
 			}
 		}
-		if err := wire.WriteRawFrame(s, wire.FrameEvent, body); err != nil {
+		if _, err := s.Write(frame); err != nil {
 			l.fail(closeProtocol, fmt.Errorf("write event: %w", err))
 			return nil
 		}

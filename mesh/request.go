@@ -2,7 +2,6 @@ package mesh
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,12 +48,12 @@ func unavailable(nodeID, why string) *wire.Error {
 }
 
 func (l *link) request(parent context.Context, req *wire.Request) (*wire.Response, error) {
-	body, err := json.Marshal(req)
+	frame, err := wire.EncodeFrame(wire.FrameRequest, req)
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return nil, fmt.Errorf("mesh request to %s: %w", l.peer.NodeID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode mesh request: %w", err)
-	}
-	if len(body) > wire.MaxFrameSize {
-		return nil, fmt.Errorf("mesh request to %s: %w", l.peer.NodeID, wire.ErrFrameTooLarge)
 	}
 	ctx, cancel := context.WithTimeoutCause(parent, l.n.cfg.RequestTimeout, errRequestTimeout)
 	defer cancel()
@@ -63,7 +62,7 @@ func (l *link) request(parent context.Context, req *wire.Request) (*wire.Respons
 		return nil, l.requestErr(ctx, err)
 	}
 	defer context.AfterFunc(ctx, func() { cancelStream(s) })()
-	if err := wire.WriteRawFrame(s, wire.FrameRequest, body); err != nil {
+	if _, err := s.Write(frame); err != nil {
 		cancelStream(s)
 		return nil, l.requestErr(ctx, err)
 	}

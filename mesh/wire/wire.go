@@ -31,8 +31,11 @@ cluster CA (ALPN "courtmesh/1"). Edges dial homes; the dialer is the client.
     each other.
 
 Every frame is: type (1 byte) | body length (4 bytes, big endian) | body.
-Bodies are JSON objects of the types below. A body longer than MaxFrameSize is
-refused before it is read.
+FrameRequest, FrameResponse and FrameEvent bodies are binary (body.go): each
+field length-prefixed, JSON payloads carried verbatim, so a large court:state
+is copied, never re-parsed, on its way through the mesh. The other bodies are
+JSON objects of the types below. A body longer than MaxFrameSize is refused
+before it is read.
 */
 
 import (
@@ -44,8 +47,9 @@ import (
 )
 
 // ProtocolVersion is the mesh protocol version carried in FrameHello. Nodes
-// with different versions refuse each other.
-const ProtocolVersion = 1
+// with different versions refuse each other. Version 2 made the request,
+// response and event bodies binary.
+const ProtocolVersion = 2
 
 // ALPN is the TLS application protocol of mesh connections.
 const ALPN = "courtmesh/1"
@@ -203,13 +207,94 @@ var (
 	ErrBadFrameType  = errors.New("wire: unknown frame type")
 )
 
-// WriteFrame writes one frame whose body is v encoded as JSON.
+// WriteFrame writes one frame whose body is v encoded: binary for *Request,
+// *Response and *Event, JSON otherwise.
 func WriteFrame(w io.Writer, t FrameType, v any) error {
+	frame, err := EncodeFrame(t, v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(frame)
+	return err
+}
+
+// EncodeFrame returns the whole frame, header and body, of type t with body
+// v, encoded as WriteFrame does. The body of FrameRequest, FrameResponse and
+// FrameEvent must be a *Request, *Response or *Event respectively.
+func EncodeFrame(t FrameType, v any) ([]byte, error) {
+	hdr := make([]byte, headerLen, headerLen+512)
+	hdr[0] = byte(t)
+	frame, err := appendBody(hdr, t, v)
+	if err != nil {
+		return nil, err
+	}
+	n := len(frame) - headerLen
+	if n > MaxFrameSize {
+		return nil, ErrFrameTooLarge
+	}
+	binary.BigEndian.PutUint32(frame[1:headerLen], uint32(n))
+	return frame, nil
+}
+
+// appendBody appends the encoded body v of a frame of type t to dst.
+func appendBody(dst []byte, t FrameType, v any) ([]byte, error) {
+	if b, ok := binaryBody(t); ok {
+		return b.append(dst, v)
+	}
 	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", t, err)
+		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
-	return WriteRawFrame(w, t, body)
+	return append(dst, body...), nil
+}
+
+// binaryCodec encodes and decodes the binary body of one frame type.
+type binaryCodec struct {
+	append func(dst []byte, v any) ([]byte, error)
+	decode func(body []byte, v any) error
+}
+
+// binaryBody returns the codec of t, if its body is binary.
+func binaryBody(t FrameType) (binaryCodec, bool) {
+	switch t {
+	case FrameRequest:
+		return binaryCodec{
+			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendRequest) },
+			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeRequest) },
+		}, true
+	case FrameResponse:
+		return binaryCodec{
+			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendResponse) },
+			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeResponse) },
+		}, true
+	case FrameEvent:
+		return binaryCodec{
+			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendEvent) },
+			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeEvent) },
+		}, true
+	}
+	return binaryCodec{}, false
+}
+
+func appendAs[T any](dst []byte, t FrameType, v any, enc func([]byte, *T) []byte) ([]byte, error) {
+	m, ok := v.(*T)
+	if !ok || m == nil {
+		return nil, fmt.Errorf("encode %s: body is %T, want %T", t, v, m)
+	}
+	return enc(dst, m), nil
+}
+
+func decodeInto[T any](b []byte, t FrameType, v any, dec func([]byte) (*T, error)) error {
+	dst, ok := v.(*T)
+	if !ok || dst == nil {
+		return fmt.Errorf("decode %s: into %T, want %T", t, v, dst)
+	}
+	m, err := dec(b)
+	if err != nil {
+		return err
+	}
+	*dst = *m
+	return nil
 }
 
 // WriteRawFrame writes one frame with an already encoded body, in one Write.
@@ -261,7 +346,8 @@ func ReadFrameAs(r io.Reader, want FrameType, v any) error {
 }
 
 // DecodeBody decodes a frame body of type t into v, which must be of the type
-// that goes with want. A FrameError body is returned as *Error.
+// that goes with want. A FrameError body is returned as *Error. A decoded
+// binary body's payloads share body's memory.
 func DecodeBody(t FrameType, body []byte, want FrameType, v any) error {
 	if t == FrameError && want != FrameError {
 		var e Error
@@ -272,6 +358,9 @@ func DecodeBody(t FrameType, body []byte, want FrameType, v any) error {
 	}
 	if t != want {
 		return fmt.Errorf("wire: got %s frame, want %s", t, want)
+	}
+	if b, ok := binaryBody(t); ok {
+		return b.decode(body, v)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("decode %s: %w", t, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -113,6 +114,10 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{byte(wire.FrameEvent), 0xff, 0xff, 0xff, 0xff}) // oversized
 	f.Add([]byte{byte(wire.FrameEvent), 0, 0x40, 0, 1})          // one past MaxFrameSize
 	f.Add([]byte{})
+	for _, frame := range realFrames(f) {
+		f.Add(frame)
+		f.Add(frame[:len(frame)-1])
+	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		typ, body, err := wire.ReadFrame(bytes.NewReader(data))
@@ -141,10 +146,8 @@ func FuzzReadFrame(f *testing.F) {
 		if err := wire.ReadFrameAs(&buf, typ, again); err != nil {
 			t.Fatalf("re-read %s: %v", typ, err)
 		}
-		a, _ := json.Marshal(v)
-		b, _ := json.Marshal(again)
-		if !bytes.Equal(a, b) {
-			t.Fatalf("%s: %s != %s", typ, a, b)
+		if !reflect.DeepEqual(v, again) {
+			t.Fatalf("%s: %+v != %+v", typ, v, again)
 		}
 	})
 }

@@ -1,0 +1,291 @@
+package court
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// StateEncoder writes the state objects of one session version, byte for
+// byte as json.Marshal(View(s, userID)) writes them, without reflection. The
+// sanitised session is the same for both users, so it is encoded once, in
+// NewStateEncoder, and spliced into each user's state. Raw JSON values (the
+// LLM outputs) are copied as they are when they are already compact and
+// HTML-escaped, as values the judge encoded are; others are compacted as
+// json.Marshal would.
+type StateEncoder struct {
+	sess    *Session // nil: IDLE
+	session []byte   // the sanitised session; nil for IDLE
+}
+
+// NewStateEncoder encodes the sanitised session of s; nil or an ended
+// session gives the IDLE state. It fails only for a raw value that is not
+// valid JSON, as json.Marshal would.
+func NewStateEncoder(s *Session) (*StateEncoder, error) {
+	if s == nil || s.Ended() {
+		return &StateEncoder{}, nil
+	}
+	b, err := AppendSanitized(nil, s)
+	if err != nil {
+		return nil, err
+	}
+	return &StateEncoder{sess: s, session: b}, nil
+}
+
+// AppendState appends the state object userID sees to dst.
+func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
+	phase, view, session := string(PhaseIdle), ViewIdle, []byte("null")
+	if e.sess != nil {
+		phase, view, session = string(e.sess.Phase), ViewPhase(e.sess, userID), e.session
+	}
+	dst = append(dst, `{"phase":`...)
+	dst = appendString(dst, phase)
+	dst = append(dst, `,"myViewPhase":`...)
+	dst = appendString(dst, view)
+	dst = append(dst, `,"session":`...)
+	dst = append(dst, session...)
+	return append(dst, '}')
+}
+
+// AppendSanitized appends Sanitize(s) encoded as json.Marshal encodes it.
+func AppendSanitized(dst []byte, s *Session) ([]byte, error) {
+	w := jsonWriter{b: dst}
+	w.grow(s)
+	w.str(`{"id":`, s.ID)
+	w.str(`,"coupleId":`, s.CoupleID)
+	w.str(`,"creatorId":`, s.CreatorID)
+	w.str(`,"partnerId":`, s.PartnerID)
+	w.str(`,"phase":`, string(s.Phase))
+	w.strPtr(`,"caseId":`, s.CaseID)
+	w.evidence(`,"evidence":{"creator":`, s.Creator)
+	w.evidence(`,"partner":`, s.Partner)
+	w.pair(`},"verdictAcceptances":`, s.Creator.VerdictAccepted, s.Partner.VerdictAccepted)
+	w.raw(`,"verdict":`, s.Verdict)
+	w.strPtr(`,"settlementRequested":`, s.SettlementRequested)
+	w.int(`,"createdAt":`, s.CreatedAt)
+	w.intPtr(`,"resolvedAt":`, s.ResolvedAt)
+	w.int(`,"addendumCount":`, int64(s.AddendumCount))
+	w.int(`,"addendumLimit":`, AddendumLimit)
+	w.int(`,"addendumRemaining":`, int64(max(AddendumLimit-s.AddendumCount, 0)))
+	w.raw(`,"analysis":`, s.Analysis)
+	w.raw(`,"resolutions":`, s.Resolutions)
+	w.raw(`,"assessedIntensity":`, s.AssessedIntensity)
+	w.raw(`,"primingContent":`, s.PrimingContent)
+	w.raw(`,"jointMenu":`, s.JointMenu)
+	w.pair(`,"primingReady":`, s.Creator.PrimingReady, s.Partner.PrimingReady)
+	w.pair(`,"jointReady":`, s.Creator.JointReady, s.Partner.JointReady)
+	w.picks(`,"resolutionPicks":`, &Picks{UserA: s.UserAResolutionPick, UserB: s.UserBResolutionPick})
+	w.raw(`,"hybridResolution":`, s.HybridResolution)
+	w.raw(`,"finalResolution":`, s.FinalResolution)
+	w.picks(`,"mismatchOriginal":`, s.MismatchOriginal)
+	w.picks(`,"mismatchPicks":`, s.MismatchPicks)
+	w.bool(`,"hybridResolutionPending":`, s.HybridResolutionPending)
+	w.b = append(w.b, `,"version":`...)
+	w.b = strconv.AppendUint(w.b, s.Version, 10)
+	w.b = append(w.b, '}')
+	return w.b, w.err
+}
+
+// jsonWriter appends JSON; the first error sticks.
+type jsonWriter struct {
+	b   []byte
+	err error
+}
+
+// grow makes room for the sanitised session s at once.
+func (w *jsonWriter) grow(s *Session) {
+	n := 1024 + len(s.Verdict) + len(s.Analysis) + len(s.Resolutions) + len(s.AssessedIntensity) +
+		len(s.PrimingContent) + len(s.JointMenu) + len(s.HybridResolution) + len(s.FinalResolution)
+	for _, u := range []UserState{s.Creator, s.Partner} {
+		if u.Evidence != nil {
+			n += len(*u.Evidence) + len(*u.Evidence)/8
+		}
+		if u.Feelings != nil {
+			n += len(*u.Feelings) + len(*u.Feelings)/8
+		}
+	}
+	if cap(w.b)-len(w.b) < n {
+		w.b = append(make([]byte, 0, len(w.b)+n), w.b...)
+	}
+}
+
+func (w *jsonWriter) str(key, s string) {
+	w.b = append(w.b, key...)
+	w.b = appendString(w.b, s)
+}
+
+func (w *jsonWriter) strPtr(key string, s *string) {
+	if s == nil {
+		w.b = append(append(w.b, key...), "null"...)
+		return
+	}
+	w.str(key, *s)
+}
+
+func (w *jsonWriter) int(key string, v int64) {
+	w.b = strconv.AppendInt(append(w.b, key...), v, 10)
+}
+
+func (w *jsonWriter) intPtr(key string, v *int64) {
+	if v == nil {
+		w.b = append(append(w.b, key...), "null"...)
+		return
+	}
+	w.int(key, *v)
+}
+
+func (w *jsonWriter) bool(key string, v bool) {
+	w.b = strconv.AppendBool(append(w.b, key...), v)
+}
+
+func (w *jsonWriter) pair(key string, creator, partner bool) {
+	w.b = append(w.b, key...)
+	w.bool(`{"creator":`, creator)
+	w.bool(`,"partner":`, partner)
+	w.b = append(w.b, '}')
+}
+
+func (w *jsonWriter) picks(key string, p *Picks) {
+	if p == nil {
+		w.b = append(append(w.b, key...), "null"...)
+		return
+	}
+	w.b = append(w.b, key...)
+	w.strPtr(`{"userA":`, p.UserA)
+	w.strPtr(`,"userB":`, p.UserB)
+	w.b = append(w.b, '}')
+}
+
+func (w *jsonWriter) evidence(key string, u UserState) {
+	w.b = append(w.b, key...)
+	w.bool(`{"submitted":`, u.EvidenceSubmitted)
+	w.strPtr(`,"facts":`, u.Evidence)
+	w.strPtr(`,"feelings":`, u.Feelings)
+	w.b = append(w.b, '}')
+}
+
+// raw appends a raw JSON value, null when it holds none (orNull).
+func (w *jsonWriter) raw(key string, raw json.RawMessage) {
+	w.b = append(w.b, key...)
+	switch {
+	case isNull(raw):
+		w.b = append(w.b, "null"...)
+	case compactEscaped(raw):
+		w.b = append(w.b, raw...)
+	default:
+		b, err := json.Marshal(raw) // compacts and escapes
+		if err != nil && w.err == nil {
+			w.err = fmt.Errorf("court: encode state: %w", err)
+		}
+		w.b = append(w.b, b...)
+	}
+}
+
+// compactEscaped reports whether raw, valid JSON, is already as json.Marshal
+// writes a json.RawMessage: no whitespace outside strings, and <, >, &, U+2028
+// and U+2029 escaped.
+func compactEscaped(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\n', '\r':
+			return false
+		case '"':
+			end, ok := stringEnd(raw, i+1)
+			if !ok {
+				return false
+			}
+			i = end
+		}
+	}
+	return true
+}
+
+// stringSpecial marks the bytes stringEnd looks at.
+var stringSpecial = [256]bool{'"': true, '\\': true, '<': true, '>': true, '&': true, 0xE2: true}
+
+// stringEnd returns the index of the quote that ends the string whose
+// contents start at raw[i], and whether the string is escaped as json.Marshal
+// escapes it.
+func stringEnd(raw []byte, i int) (int, bool) {
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if !stringSpecial[c] {
+			continue
+		}
+		switch c {
+		case '"':
+			return i, true
+		case '\\':
+			i++
+		case 0xE2:
+			if i+2 < len(raw) && raw[i+1] == 0x80 && raw[i+2]&^1 == 0xA8 {
+				return i, false
+			}
+		default: // <, >, &
+			return i, false
+		}
+	}
+	return i, true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// htmlSafe marks the ASCII bytes json.Marshal writes unescaped in a string.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string exactly as json.Marshal does:
+// HTML-escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if htmlSafe[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,139 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Bench is what one `make bench` run left in its output folder.
+type Bench struct {
+	OursIdle, PeerIdle       *Result
+	OursCouples, PeerCouples *Result
+	// FailoverMS is the time from kill -9 of a home node to every session
+	// owned again with its timers armed; FailoverHeld how many it held.
+	FailoverMS, FailoverHeld int
+	// FailoverCheck is the store's count after the failover.
+	FailoverCheck string
+	// PeerFailover describes the peer's timers after a kill.
+	PeerFailover string
+}
+
+// LoadBench reads the results in dir.
+func LoadBench(dir string) (*Bench, error) {
+	b := &Bench{}
+	for name, dst := range map[string]**Result{
+		"ours-idle.json": &b.OursIdle, "peer-idle.json": &b.PeerIdle,
+		"ours-couples.json": &b.OursCouples, "peer-couples.json": &b.PeerCouples,
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue // a run that did not get there
+		}
+		var r Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		*dst = &r
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "failover.txt")); err == nil {
+		s := string(data)
+		b.FailoverMS = firstInt(s, `after (\d+) ms`)
+		b.FailoverHeld = firstInt(s, `held=(\d+)`)
+		b.FailoverCheck = strings.TrimSpace(lastLines(s, 2))
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "peer-failover.txt")); err == nil {
+		b.PeerFailover = strings.TrimSpace(lastLines(string(data), 1))
+	}
+	return b, nil
+}
+
+func firstInt(s, pattern string) int {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// WriteMarkdown writes the side-by-side tables of b.
+func (b *Bench) WriteMarkdown(w io.Writer) {
+	fmt.Fprintln(w, "| measure | courtmesh | peer | ratio (ours / peer) | target | met? |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	if b.OursIdle != nil && b.PeerIdle != nil {
+		o, p := b.OursIdle.BytesPerIdle/1024, b.PeerIdle.BytesPerIdle/1024
+		fmt.Fprintf(w, "| memory per idle registered socket, %d sockets on one edge / instance | %.2f KiB | %.2f KiB | %.2f | < 8 KiB and ≤ 1/5 of the peer | %s |\n",
+			b.OursIdle.Idle, o, p, o/p, verdict(o < 8 && o <= p/5, fmt.Sprintf("%.2f KiB vs 8; %.2f× of the peer vs 0.20", o, o/p)))
+	}
+	if b.OursCouples != nil && b.PeerCouples != nil {
+		o, p := b.OursCouples.Actions[ActAll], b.PeerCouples.Actions[ActAll]
+		for _, q := range []struct {
+			name   string
+			ov, pv float64
+		}{{"p50", o.P50, p.P50}, {"p90", o.P90, p.P90}, {"p99", o.P99, p.P99}, {"max", o.Max, p.Max}} {
+			target, met := "", ""
+			if q.name == "p99" {
+				target = "below the peer's; < 5 ms at 6k clients"
+				met = verdict(q.ov < q.pv && q.ov < 5, fmt.Sprintf("%.1f ms vs %.1f ms and 5 ms", q.ov, q.pv))
+			}
+			fmt.Fprintf(w, "| action → partner court:state %s, %d sessions, partners on different edges | %.1f ms | %.1f ms | %.2f | %s | %s |\n",
+				q.name, b.OursCouples.Couples, q.ov, q.pv, ratio(q.ov, q.pv), target, met)
+		}
+		fmt.Fprintf(w, "| errors | %d | %d | | 0 | |\n", o.Errors, p.Errors)
+		ot, pt := b.OursCouples.TransitionsPerSec, b.PeerCouples.TransitionsPerSec
+		fmt.Fprintf(w, "| transitions per second (%d per whole session), ours on one home node with Redis and Postgres, the peer's two instances on one Redis | %.0f | %.0f | %.2f | ≥ 5× the peer | %s |\n",
+			TransitionsPerSession, ot, pt, ratio(ot, pt), verdict(ot >= 5*pt, fmt.Sprintf("%.2f× vs 5×", ratio(ot, pt))))
+		fmt.Fprintf(w, "| sessions per second | %.1f | %.1f | %.2f | | |\n", b.OursCouples.SessionsPerSec, b.PeerCouples.SessionsPerSec, ratio(b.OursCouples.SessionsPerSec, b.PeerCouples.SessionsPerSec))
+	}
+	if b.FailoverMS > 0 {
+		fmt.Fprintf(w, "| failover: kill -9 of a home node holding %d sessions → all owned again, timers armed | %d ms | timers lost until an instance restarts (below) | | ≤ 3 s | %s |\n",
+			b.FailoverHeld, b.FailoverMS, verdict(b.FailoverMS <= 3000, fmt.Sprintf("%d ms vs 3000", b.FailoverMS)))
+	}
+	fmt.Fprintln(w)
+	if b.FailoverCheck != "" {
+		fmt.Fprintf(w, "After the failover the store holds: `%s`.\n\n", strings.ReplaceAll(b.FailoverCheck, "\n", "`, `"))
+	}
+	if b.PeerFailover != "" {
+		fmt.Fprintf(w, "Peer after kill -9 of the instance holding the sessions: %s.\n\n", b.PeerFailover)
+	}
+	for _, r := range []struct {
+		name string
+		res  *Result
+	}{{"courtmesh", b.OursCouples}, {"peer", b.PeerCouples}} {
+		if r.res == nil {
+			continue
+		}
+		fmt.Fprintf(w, "Per action, %s:\n\n```\n", r.name)
+		WriteReport(w, r.res)
+		fmt.Fprintln(w, "```")
+		fmt.Fprintln(w)
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func verdict(met bool, distance string) string {
+	if met {
+		return "met (" + distance + ")"
+	}
+	return "**missed** (" + distance + ")"
+}
