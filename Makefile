@@ -51,8 +51,15 @@ fuzz: ## Fuzz every decoder for FUZZTIME each (default 20s)
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./token
 
 .PHONY: bench
-bench: ## Edge memory per idle socket (10k) and serve→partner latency, ours and the peer side by side
+bench: ## The benchmark suite, ours and the peer side by side; writes docs/benchmarks.md
 	scripts/bench.sh
+	scripts/benchmarks-md.sh bench-out
+
+.PHONY: bench-quick
+bench-quick: ## The same suite at small sizes (under two minutes); prints the tables
+	@mkdir -p bench-out
+	IDLE=1000 COUPLES=50 FAILOVER=1000 OUT=bench-out/quick scripts/bench.sh > bench-out/quick.log 2>&1 || { tail -40 bench-out/quick.log; exit 1; }
+	bench-out/quick/bin/courtctl bench report --dir bench-out/quick
 
 .PHONY: lint
 lint: ## gofmt, go vet, and golangci-lint (with the depguard import rules) when installed

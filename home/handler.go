@@ -133,11 +133,6 @@ func objectOrNull(raw json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null" || (t[0] == '{' && json.Valid(t))
 }
 
-type okState struct {
-	OK    bool        `json:"ok"`
-	State court.State `json:"state"`
-}
-
 type okOnly struct {
 	OK bool `json:"ok"`
 }
@@ -154,11 +149,12 @@ type courtError struct {
 // ackState acks {"ok":true,"state":<userID's view of sess>}; a nil sess is
 // the IDLE state.
 func ackState(sess *court.Session, userID string) (*wire.Response, error) {
-	ack, err := json.Marshal(okState{OK: true, State: court.View(sess, userID)})
+	enc, err := court.NewStateEncoder(sess)
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	resp := &wire.Response{Ack: ack}
+	ack := enc.AppendState([]byte(`{"ok":true,"state":`), userID)
+	resp := &wire.Response{Ack: append(ack, '}')}
 	if sess != nil {
 		resp.SessionID, resp.Version = sess.ID, sess.Version
 	}

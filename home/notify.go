@@ -3,7 +3,6 @@ package home
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -26,12 +25,13 @@ const pushTimeout = 5 * time.Second
 func (s *Server) notify(ctx context.Context, sess *court.Session, actor, actorEdge string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
 	defer cancel()
+	enc, err := court.NewStateEncoder(sess)
+	if err != nil {
+		s.log.Error("encode court:state", "session", sess.ID, "err", err)
+		return
+	}
 	for _, u := range sess.Users() {
-		payload, err := json.Marshal(court.View(sess, u))
-		if err != nil {
-			s.log.Error("encode court:state", "session", sess.ID, "err", err)
-			return
-		}
+		payload := enc.AppendState(nil, u)
 		ev := &wire.Event{UserID: u, Name: evState, Payload: payload, SessionID: sess.ID, Version: sess.Version}
 		edges, err := s.cfg.Directory.Presence(ctx, u)
 		if err != nil {
