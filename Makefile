@@ -34,11 +34,11 @@ test: e2e-deps ## All tests (unit, real Redis, WAN simulator, end-to-end, fuzz s
 
 .PHONY: test-integration
 test-integration: ## Only the tests against real Redis and Postgres
-	$(GO) test -race -count=1 ./directory/...
+	$(GO) test -race -count=1 ./directory/... ./home/store/... ./home/outbox/...
 
 .PHONY: test-wan
 test-wan: ## Only the WAN simulator scenarios
-	$(GO) test -race -count=1 -run 'WAN|Partition' ./mesh/... ./e2e/...
+	$(GO) test -race -count=1 -run 'WAN|Partition' ./mesh/... ./cli/...
 
 .PHONY: test-e2e
 test-e2e: e2e-deps ## Only the end-to-end tests (separate courtd processes, real socket.io-client)

@@ -39,6 +39,9 @@ func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
 	if e.sess != nil {
 		phase, view, session = string(e.sess.Phase), ViewPhase(e.sess, userID), e.session
 	}
+	if n := len(session) + 128; cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
 	dst = append(dst, `{"phase":`...)
 	dst = appendString(dst, phase)
 	dst = append(dst, `,"myViewPhase":`...)
