@@ -38,7 +38,7 @@ func (s *Server) commitLocked(ctx context.Context, e *entry, event string, fn fu
 	if next.Version == prev.Version {
 		return next, nil
 	}
-	err := s.cfg.Store.Commit(ctx, store.Commit{Prev: prev.Version, Session: next, Epoch: e.epoch,
+	err := s.cfg.Store.Commit(ctx, store.Commit{Prev: prev.Version, Session: next, PrevSession: prev, Epoch: e.epoch,
 		Node: s.cfg.NodeID, Event: event, Effects: effects})
 	if errors.Is(err, store.ErrFenced) {
 		s.log.Warn("store refused a write: stepping down for the session", "session", next.ID, "epoch", e.epoch)

@@ -139,7 +139,7 @@ func FuzzAppendString(f *testing.F) {
 func verdictSized(tb testing.TB) *court.Session {
 	s := &court.Session{ID: "2f1c0b1e-7d0c-4c59-9a57-3c1f8d2b6a10", CoupleID: "alice-bob", CreatorID: "alice", PartnerID: "bob",
 		Phase: court.PhaseVerdict, Creator: court.UserState{EvidenceSubmitted: true, Evidence: ptr("she said"), Feelings: ptr("sad")},
-		Partner: court.UserState{EvidenceSubmitted: true, Evidence: ptr("he said"), Feelings: ptr("angry"), VerdictAccepted: true},
+		Partner:           court.UserState{EvidenceSubmitted: true, Evidence: ptr("he said"), Feelings: ptr("angry"), VerdictAccepted: true},
 		AssessedIntensity: json.RawMessage(`"moderate"`), UserAResolutionPick: ptr("resolution_1"),
 		UserBResolutionPick: ptr("resolution_1"), CreatedAt: 1_700_000_000_000, Version: 12}
 	text := strings.Repeat("We both want the evening to feel fair, calm & kind; let's talk it through. ", 18)

@@ -20,8 +20,11 @@
 // change nothing twice. The case and verdict rows, the transition row and the
 // outbox rows of a transition follow in the same batch.
 //
-// Only the doc column (the whole court.Session as JSON) is read back; the
-// app's columns are kept in step for the app's own readers.
+// A session is read back from the doc column (the court.Session as JSON,
+// without its LLM outputs and verdicts) and the columns that hold those big
+// values (split.go); the app's other columns are kept in step for the app's
+// own readers. A commit given the previous session writes a big column only
+// when its value changed.
 //
 // Migrate applies the embedded migrations; package pgtest gives tests a
 // fresh, migrated schema on the real Postgres.

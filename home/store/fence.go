@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -25,17 +24,17 @@ func (s *Store) Fence(ctx context.Context, sessionID string, epoch uint64) (*cou
 	if !isUUID(sessionID) {
 		return nil, ErrNotFound
 	}
-	var doc []byte
+	var row storedRow
 	err := s.db.QueryRow(ctx, `UPDATE court_sessions SET owner_epoch = $2
-		WHERE id = $1 AND owner_epoch < $2 AND ended_at IS NULL RETURNING doc`,
-		sessionID, int64(epoch)).Scan(&doc)
+		WHERE id = $1 AND owner_epoch < $2 AND ended_at IS NULL RETURNING `+readCols,
+		sessionID, int64(epoch)).Scan(row.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, s.whyNotFenced(ctx, sessionID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: fence session %s: %w", sessionID, err)
 	}
-	return decodeSession(doc)
+	return row.session()
 }
 
 // whyNotFenced tells ErrFenced from ErrNotFound after a fence matched no row.
@@ -64,7 +63,7 @@ const fenceManySQL = `WITH want AS (
 	)
 	UPDATE court_sessions c SET owner_epoch = l.epoch FROM locked l
 	WHERE c.id = l.id AND c.owner_epoch < l.epoch
-	RETURNING c.id::text, c.doc`
+	RETURNING c.id::text, ` + readCols
 
 // FenceMany fences many sessions in one statement, for a failover. It
 // returns the sessions it fenced, by id; a session missing from the map was
@@ -92,11 +91,11 @@ func (s *Store) FenceMany(ctx context.Context, want []SessionEpoch) (map[string]
 	out := make(map[string]*court.Session, len(ids))
 	for rows.Next() {
 		var id string
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
+		var row storedRow
+		if err := rows.Scan(append([]any{&id}, row.dest()...)...); err != nil {
 			return nil, fmt.Errorf("store: fence sessions: scan: %w", err)
 		}
-		sess, err := decodeSession(doc)
+		sess, err := row.session()
 		if err != nil {
 			return nil, err
 		}
@@ -106,12 +105,4 @@ func (s *Store) FenceMany(ctx context.Context, want []SessionEpoch) (map[string]
 		return nil, fmt.Errorf("store: fence %d sessions: %w", len(ids), err)
 	}
 	return out, nil
-}
-
-func decodeSession(doc []byte) (*court.Session, error) {
-	var s court.Session
-	if err := json.Unmarshal(doc, &s); err != nil {
-		return nil, fmt.Errorf("store: decode session: %w", err)
-	}
-	return &s, nil
 }

@@ -36,15 +36,15 @@ func (s *Store) Get(ctx context.Context, id string) (*court.Session, error) {
 	if !isUUID(id) {
 		return nil, ErrNotFound
 	}
-	var doc []byte
-	err := s.db.QueryRow(ctx, `SELECT doc FROM court_sessions WHERE id = $1`, id).Scan(&doc)
+	var row storedRow
+	err := s.db.QueryRow(ctx, `SELECT `+readCols+` FROM court_sessions WHERE id = $1`, id).Scan(row.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get session %s: %w", id, err)
 	}
-	return decodeSession(doc)
+	return row.session()
 }
 
 // ActiveSessions lists the sessions that have not ended whose home region is

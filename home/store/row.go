@@ -13,11 +13,29 @@ import (
 // every write (court-protocol.md §4.4; never read).
 const expiresAfter = 24 * time.Hour
 
-// col is one court_sessions column and its value.
+// col is one court_sessions column, its value, and the group it is written
+// with.
 type col struct {
 	name  string
 	value any
+	group group
 }
+
+// group is a set of columns that a commit writes only when one of them
+// changed (changedGroups); the columns of no group are written at every
+// write. Each set of groups is one UPDATE text, so there are at most
+// 1<<len(groups) of them for pgx to prepare.
+type group uint8
+
+// Groups of big columns.
+const (
+	groupEvidence     group = 1 << iota // evidence_submissions, user_[ab]_{evidence,feelings,needs}
+	groupVerdict                        // verdict, verdict_history
+	groupAddenda                        // addendum_history
+	groupDeliberation                   // analysis, resolutions, assessed_intensity, priming_content, joint_menu
+	groupResolution                     // hybrid_resolution, final_resolution
+	allGroups         = groupResolution<<1 - 1
+)
 
 // rowState is what a row says besides the session: whether the session ended
 // (kept rows only) and the case it closed with.
@@ -31,7 +49,7 @@ type rowState struct {
 // row of an ended session shows status and phase CLOSED; its doc keeps the
 // session's own phase, IDLE.
 func sessionCols(s *court.Session, st rowState) ([]col, error) {
-	doc, err := json.Marshal(s)
+	doc, err := json.Marshal(docOf(s))
 	if err != nil {
 		return nil, fmt.Errorf("store: encode session: %w", err)
 	}
@@ -40,31 +58,31 @@ func sessionCols(s *court.Session, st rowState) ([]col, error) {
 		status = string(court.PhaseClosed)
 	}
 	cols := []col{
-		{"status", status},
-		{"phase", status},
-		{"created_by", s.CreatorID},
-		{"partner_id", s.PartnerID},
-		{"couple_id", uuidOrNil(s.CoupleID)},
-		{"couple_key", s.CoupleID},
-		{"creator_joined", true},
-		{"partner_joined", s.Phase != court.PhasePending},
-		{"case_id", st.caseID},
-		{"judge_type", s.JudgeType},
-		{"creator_language", s.CreatorLanguage},
-		{"partner_language", s.PartnerLanguage},
-		{"case_language", s.CaseLanguage},
+		{"status", status, 0},
+		{"phase", status, 0},
+		{"created_by", s.CreatorID, 0},
+		{"partner_id", s.PartnerID, 0},
+		{"couple_id", uuidOrNil(s.CoupleID), 0},
+		{"couple_key", s.CoupleID, 0},
+		{"creator_joined", true, 0},
+		{"partner_joined", s.Phase != court.PhasePending, 0},
+		{"case_id", st.caseID, 0},
+		{"judge_type", s.JudgeType, 0},
+		{"creator_language", s.CreatorLanguage, 0},
+		{"partner_language", s.PartnerLanguage, 0},
+		{"case_language", s.CaseLanguage, 0},
 	}
 	cols = append(cols, evidenceCols(s)...)
 	cols = append(cols, verdictCols(s)...)
 	cols = append(cols, v2Cols(s)...)
 	return append(cols,
-		col{"created_at", time.UnixMilli(s.CreatedAt).UTC()},
-		col{"expires_at", time.Now().Add(expiresAfter).UTC()},
-		col{"version", int64(s.Version)},
-		col{"doc", string(doc)},
-		col{"phase_deadline", msTime(s.PhaseDeadline)},
-		col{"settlement_deadline", msTime(s.SettlementDeadline)},
-		col{"ended_at", st.endedAt},
+		col{"created_at", time.UnixMilli(s.CreatedAt).UTC(), 0},
+		col{"expires_at", time.Now().Add(expiresAfter).UTC(), 0},
+		col{"version", int64(s.Version), 0},
+		col{"doc", string(doc), 0},
+		col{"phase_deadline", msTime(s.PhaseDeadline), 0},
+		col{"settlement_deadline", msTime(s.SettlementDeadline), 0},
+		col{"ended_at", st.endedAt, 0},
 	), nil
 }
 
@@ -81,13 +99,13 @@ func evidenceCols(s *court.Session) []col {
 		return evidenceSide{u.EvidenceSubmitted, deref(u.Evidence), deref(u.Feelings), deref(u.Needs)}
 	}
 	return []col{
-		{"evidence_submissions", mustJSON(map[string]evidenceSide{"creator": side(s.Creator), "partner": side(s.Partner)})},
-		{"user_a_evidence", deref(s.Creator.Evidence)},
-		{"user_a_feelings", deref(s.Creator.Feelings)},
-		{"user_a_needs", deref(s.Creator.Needs)},
-		{"user_b_evidence", deref(s.Partner.Evidence)},
-		{"user_b_feelings", deref(s.Partner.Feelings)},
-		{"user_b_needs", deref(s.Partner.Needs)},
+		{"evidence_submissions", mustJSON(map[string]evidenceSide{"creator": side(s.Creator), "partner": side(s.Partner)}), groupEvidence},
+		{"user_a_evidence", deref(s.Creator.Evidence), groupEvidence},
+		{"user_a_feelings", deref(s.Creator.Feelings), groupEvidence},
+		{"user_a_needs", deref(s.Creator.Needs), groupEvidence},
+		{"user_b_evidence", deref(s.Partner.Evidence), groupEvidence},
+		{"user_b_feelings", deref(s.Partner.Feelings), groupEvidence},
+		{"user_b_needs", deref(s.Partner.Needs), groupEvidence},
 	}
 }
 
@@ -104,60 +122,81 @@ func verdictCols(s *court.Session) []col {
 		resolvedAt = &t
 	}
 	return []col{
-		{"settle_requests", mustJSON(settle)},
-		{"verdict_acceptances", mustJSON(map[string]bool{"creator": s.Creator.VerdictAccepted, "partner": s.Partner.VerdictAccepted})},
-		{"verdict", jsonOrNil(s.Verdict)},
-		{"resolved_at", resolvedAt},
-		{"addendum_history", mustJSON(nonNil(s.AddendumHistory))},
-		{"addendum_count", s.AddendumCount},
-		{"verdict_history", mustJSON(nonNil(s.VerdictHistory))},
+		{"settle_requests", mustJSON(settle), 0},
+		{"verdict_acceptances", mustJSON(map[string]bool{"creator": s.Creator.VerdictAccepted, "partner": s.Partner.VerdictAccepted}), 0},
+		{"verdict", jsonOrNil(s.Verdict), groupVerdict},
+		{"resolved_at", resolvedAt, 0},
+		{"addendum_history", lazy(func() any { return mustJSON(nonNil(s.AddendumHistory)) }), groupAddenda},
+		{"addendum_count", s.AddendumCount, 0},
+		{"verdict_history", lazy(func() any { return mustJSON(nonNil(s.VerdictHistory)) }), groupVerdict},
 	}
 }
 
 func v2Cols(s *court.Session) []col {
 	return []col{
-		{"analysis", jsonOrNil(s.Analysis)},
-		{"resolutions", jsonOrNil(s.Resolutions)},
-		{"assessed_intensity", jsonOrNil(s.AssessedIntensity)},
-		{"priming_content", jsonOrNil(s.PrimingContent)},
-		{"joint_menu", jsonOrNil(s.JointMenu)},
-		{"user_a_priming_ready", s.Creator.PrimingReady},
-		{"user_b_priming_ready", s.Partner.PrimingReady},
-		{"user_a_joint_ready", s.Creator.JointReady},
-		{"user_b_joint_ready", s.Partner.JointReady},
-		{"user_a_resolution_pick", s.UserAResolutionPick},
-		{"user_b_resolution_pick", s.UserBResolutionPick},
-		{"hybrid_resolution", jsonOrNil(s.HybridResolution)},
-		{"final_resolution", jsonOrNil(s.FinalResolution)},
+		{"analysis", jsonOrNil(s.Analysis), groupDeliberation},
+		{"resolutions", jsonOrNil(s.Resolutions), groupDeliberation},
+		{"assessed_intensity", jsonOrNil(s.AssessedIntensity), groupDeliberation},
+		{"priming_content", jsonOrNil(s.PrimingContent), groupDeliberation},
+		{"joint_menu", jsonOrNil(s.JointMenu), groupDeliberation},
+		{"user_a_priming_ready", s.Creator.PrimingReady, 0},
+		{"user_b_priming_ready", s.Partner.PrimingReady, 0},
+		{"user_a_joint_ready", s.Creator.JointReady, 0},
+		{"user_b_joint_ready", s.Partner.JointReady, 0},
+		{"user_a_resolution_pick", s.UserAResolutionPick, 0},
+		{"user_b_resolution_pick", s.UserBResolutionPick, 0},
+		{"hybrid_resolution", jsonOrNil(s.HybridResolution), groupResolution},
+		{"final_resolution", jsonOrNil(s.FinalResolution), groupResolution},
 	}
 }
 
 // Statements built once from the column list, so names and values cannot
-// drift apart.
+// drift apart: the INSERT, and the fenced UPDATE for every set of groups.
 var (
-	insertSessionSQL, updateSessionSQL = sessionSQL()
-	sessionColCount                    = len(mustCols())
+	insertSessionSQL = insertSQL(mustCols())
+	updateSessionSQL = func() (u [allGroups + 1]string) {
+		for g := range u {
+			u[g] = updateSQL(withGroups(mustCols(), group(g)))
+		}
+		return u
+	}()
 )
 
-// sessionSQL returns the INSERT (arguments: id, owner_epoch, home_region, then
-// the columns) and the fenced UPDATE (arguments: the columns, then id,
-// owner_epoch, previous version).
-func sessionSQL() (insert, update string) {
-	cols := mustCols()
+// insertSQL returns the INSERT of cols (arguments: id, owner_epoch,
+// home_region, then the columns).
+func insertSQL(cols []col) string {
 	names := make([]string, len(cols))
 	params := make([]string, len(cols))
-	sets := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
 		params[i] = fmt.Sprintf("$%d", i+4)
+	}
+	return "INSERT INTO court_sessions (id, owner_epoch, home_region, " + strings.Join(names, ", ") +
+		") VALUES ($1, $2, $3, " + strings.Join(params, ", ") + ")"
+}
+
+// updateSQL returns the fenced UPDATE of cols (arguments: the columns, then
+// id, owner_epoch, previous version), raising CM001 when it matches no row.
+func updateSQL(cols []col) string {
+	sets := make([]string, len(cols))
+	for i, c := range cols {
 		sets[i] = fmt.Sprintf("%s = $%d", c.name, i+1)
 	}
 	n := len(cols)
-	insert = "INSERT INTO court_sessions (id, owner_epoch, home_region, " + strings.Join(names, ", ") +
-		") VALUES ($1, $2, $3, " + strings.Join(params, ", ") + ")"
-	update = "UPDATE court_sessions SET " + strings.Join(sets, ", ") + ", updated_at = now()" +
-		fmt.Sprintf(" WHERE id = $%d AND owner_epoch = $%d AND version = $%d AND ended_at IS NULL", n+1, n+2, n+3)
-	return insert, update
+	return "WITH w AS (UPDATE court_sessions SET " + strings.Join(sets, ", ") + ", updated_at = now()" +
+		fmt.Sprintf(" WHERE id = $%d AND owner_epoch = $%d AND version = $%d AND ended_at IS NULL", n+1, n+2, n+3) +
+		" RETURNING 1) SELECT court_fence(count(*)) FROM w"
+}
+
+// withGroups returns the columns of no group and those of groups g.
+func withGroups(cols []col, g group) []col {
+	out := make([]col, 0, len(cols))
+	for _, c := range cols {
+		if c.group == 0 || c.group&g != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // mustCols returns the columns of an empty session; it cannot fail.
@@ -169,10 +208,16 @@ func mustCols() []col {
 	return cols
 }
 
+// lazy is a column value computed only if the column is written.
+type lazy func() any
+
 func values(cols []col) []any {
 	v := make([]any, len(cols))
 	for i, c := range cols {
 		v[i] = c.value
+		if f, ok := c.value.(lazy); ok {
+			v[i] = f()
+		}
 	}
 	return v
 }
@@ -207,12 +252,12 @@ func isUUID(s string) bool {
 }
 
 // jsonOrNil returns raw for a jsonb argument, or nil (SQL NULL) for a missing
-// value or JSON null.
+// value or JSON null. pgx sends a []byte as JSON text as it is.
 func jsonOrNil(raw json.RawMessage) any {
-	if len(raw) == 0 || string(raw) == "null" {
+	if isNullJSON(raw) {
 		return nil
 	}
-	return string(raw)
+	return []byte(raw)
 }
 
 // mustJSON encodes v, a value built here from plain fields that always encodes.

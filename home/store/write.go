@@ -34,6 +34,10 @@ type Commit struct {
 	Prev uint64
 	// Session is the new state; its Version is greater than Prev.
 	Session *court.Session
+	// PrevSession, if set, is the session at version Prev as committed: the
+	// big columns whose values did not change since are not written again.
+	// Nil writes every column.
+	PrevSession *court.Session
 	// Epoch is the committing owner's epoch.
 	Epoch uint64
 	// Node is the committing node's id; Event names the transition.
@@ -62,10 +66,6 @@ const (
 		WHERE id = $1 AND owner_epoch = $2 AND version = $3 AND ended_at IS NULL RETURNING 1)
 		SELECT court_fence(count(*)) FROM w`
 )
-
-// fencedUpdateSQL is the fenced UPDATE of every column, raising CM001 when it
-// matches no row.
-var fencedUpdateSQL = "WITH w AS (" + updateSessionSQL + " RETURNING 1) SELECT court_fence(count(*)) FROM w"
 
 // Create inserts a new session, claims both its users (ErrUserBusy if either
 // is in a live session: of two crossed serves exactly one wins), and writes
@@ -141,8 +141,9 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 }
 
 // queueFenced queues the fenced statement that must come first: the UPDATE
-// of every column, or for a session that ends without a case the DELETE of
-// its row, and what an ended row that is kept needs.
+// of the columns that changed since c.PrevSession (every column without
+// it), or for a session that ends without a case the DELETE of its row, and
+// what an ended row that is kept needs.
 func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
 	fence := []any{sess.ID, int64(c.Epoch), int64(c.Prev)}
 	caseID := sess.CaseID
@@ -162,7 +163,11 @@ func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
 	if err != nil {
 		return err
 	}
-	b.Queue(fencedUpdateSQL, append(values(cols), fence...)...)
+	groups := allGroups
+	if prev := c.PrevSession; prev != nil && prev.ID == sess.ID && prev.Version == c.Prev {
+		groups = changedGroups(prev, sess)
+	}
+	b.Queue(updateSessionSQL[groups], append(values(withGroups(cols, groups)), fence...)...)
 	if p.saveCase != nil {
 		queueCase(b, p.saveCase.CaseID, court.CaseRow(sess))
 	}

@@ -139,9 +139,13 @@ func fuzzBody[T any](f *testing.F, typ wire.FrameType, enc func([]byte, *T) []by
 	})
 }
 
-func FuzzDecodeEvent(f *testing.F)    { fuzzBody(f, wire.FrameEvent, wire.AppendEvent, wire.DecodeEvent) }
-func FuzzDecodeRequest(f *testing.F)  { fuzzBody(f, wire.FrameRequest, wire.AppendRequest, wire.DecodeRequest) }
-func FuzzDecodeResponse(f *testing.F) { fuzzBody(f, wire.FrameResponse, wire.AppendResponse, wire.DecodeResponse) }
+func FuzzDecodeEvent(f *testing.F) { fuzzBody(f, wire.FrameEvent, wire.AppendEvent, wire.DecodeEvent) }
+func FuzzDecodeRequest(f *testing.F) {
+	fuzzBody(f, wire.FrameRequest, wire.AppendRequest, wire.DecodeRequest)
+}
+func FuzzDecodeResponse(f *testing.F) {
+	fuzzBody(f, wire.FrameResponse, wire.AppendResponse, wire.DecodeResponse)
+}
 
 // BenchmarkEvent encodes and decodes a VERDICT-sized court:state event, as
 // JSON (protocol version 1) and as the binary body.

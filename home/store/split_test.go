@@ -1,0 +1,101 @@
+package store_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/home/court"
+	"courtmesh/home/store"
+)
+
+// TestSessionRoundTrip writes a session with every big value set, then
+// transitions that change none, some or all of them (with and without the
+// previous session), and reads each back with Get, Fence and FenceMany: the
+// session comes back unchanged, its raw values compact and escaped as
+// json.Marshal writes them, and the doc column holds none of them.
+func TestSessionRoundTrip(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	ctx := t.Context()
+	s := bigSession(t)
+	s.HybridResolution = json.RawMessage(`{"title": "spaced <out> & \u2028", "n": [1, 2]}`)
+	s.AddendumHistory = []court.Addendum{{UserID: s.CreatorID, FromUser: "userA", Text: "also <this>", SubmittedAt: 5}}
+	s.Creator.Evidence, s.Partner.Needs = ptr("she said <x>"), ptr("")
+	require.NoError(t, st.Create(ctx, store.Create{Session: s, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve"}))
+	check := func(want *court.Session) {
+		t.Helper()
+		got, err := st.Get(ctx, want.ID)
+		require.NoError(t, err)
+		sameSession(t, want, got)
+		for _, raw := range []json.RawMessage{got.Verdict, got.Analysis, got.Resolutions, got.AssessedIntensity,
+			got.PrimingContent, got.JointMenu, got.HybridResolution, got.FinalResolution, got.VerdictHistory[0].Content} {
+			if raw == nil {
+				continue
+			}
+			canonical, err := json.Marshal(raw)
+			require.NoError(t, err)
+			require.Equal(t, string(canonical), string(raw))
+		}
+		var doc court.Session
+		require.NoError(t, pool.QueryRow(ctx, `SELECT doc FROM court_sessions WHERE id = $1`, want.ID).Scan(&doc))
+		require.Equal(t, "null", string(doc.Verdict))
+		require.Equal(t, "null", string(doc.Analysis))
+		require.Nil(t, doc.VerdictHistory)
+	}
+	check(s)
+
+	prev := s
+	steps := map[string]func(*court.Session){
+		"nothing big": func(n *court.Session) { n.Creator.VerdictAccepted = true },
+		"verdict": func(n *court.Session) {
+			n.Verdict = json.RawMessage(`{"status":"success","v":2}`)
+			n.VerdictHistory = append(n.VerdictHistory, court.VerdictVersion{Version: 2, Content: n.Verdict, AddendumBy: ptr("userA")})
+		},
+		"resolution":   func(n *court.Session) { n.HybridResolution, n.FinalResolution = nil, json.RawMessage(`{"id":"r"}`) },
+		"deliberation": func(n *court.Session) { n.Analysis, n.JointMenu = json.RawMessage(`{"a":1}`), json.RawMessage(`null`) },
+		"evidence":     func(n *court.Session) { n.Partner.Evidence = ptr("he said") },
+		"addenda":      func(n *court.Session) { n.AddendumHistory = append(n.AddendumHistory, court.Addendum{Text: "more"}) },
+	}
+	for _, withPrev := range []bool{true, false} {
+		for name, change := range steps {
+			n := prev.Clone()
+			n.Version++
+			change(n)
+			c := store.Commit{Prev: prev.Version, Session: n, Epoch: 1, Node: "n1", Event: name}
+			if withPrev {
+				c.PrevSession = prev
+			}
+			require.NoError(t, st.Commit(ctx, c), name)
+			check(n)
+			prev = n
+		}
+	}
+
+	got, err := st.Fence(ctx, s.ID, 2)
+	require.NoError(t, err)
+	sameSession(t, prev, got)
+	many, err := st.FenceMany(ctx, []store.SessionEpoch{{ID: s.ID, Epoch: 3}})
+	require.NoError(t, err)
+	sameSession(t, prev, many[s.ID])
+}
+
+// TestCommitWithStalePrevSession writes every column when PrevSession is
+// not the session at Prev.
+func TestCommitWithStalePrevSession(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := t.Context()
+	s := bigSession(t)
+	require.NoError(t, st.Create(ctx, store.Create{Session: s, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve"}))
+	n := s.Clone()
+	n.Version++
+	n.Verdict = json.RawMessage(`{"status":"success","v":2}`)
+	stale := n.Clone() // claims the verdict is already written
+	stale.Version = s.Version + 7
+	require.NoError(t, st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: stale, Epoch: 1, Node: "n1", Event: "x"}))
+	got, err := st.Get(ctx, s.ID)
+	require.NoError(t, err)
+	sameSession(t, n, got)
+}
