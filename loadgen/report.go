@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -15,6 +16,8 @@ import (
 type Bench struct {
 	OursIdle, PeerIdle       *Result
 	OursCouples, PeerCouples *Result
+	// Clients are the latency-under-load runs by client count: ours, peer.
+	Clients map[int][2]*Result
 	// FailoverMS is the time from kill -9 of a home node to every session
 	// owned again with its timers armed; FailoverHeld how many it held.
 	FailoverMS, FailoverHeld int
@@ -24,9 +27,31 @@ type Bench struct {
 	PeerFailover string
 }
 
+func readResult(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &r, nil
+}
+
 // LoadBench reads the results in dir.
 func LoadBench(dir string) (*Bench, error) {
-	b := &Bench{}
+	b := &Bench{Clients: map[int][2]*Result{}}
+	matches, _ := filepath.Glob(filepath.Join(dir, "ours-clients-*.json"))
+	for _, m := range matches {
+		n := firstInt(filepath.Base(m), `ours-clients-(\d+)\.json`)
+		ours, err := readResult(m)
+		if err != nil {
+			return nil, err
+		}
+		peer, _ := readResult(filepath.Join(dir, fmt.Sprintf("peer-clients-%d.json", n)))
+		b.Clients[n] = [2]*Result{ours, peer}
+	}
 	for name, dst := range map[string]**Result{
 		"ours-idle.json": &b.OursIdle, "peer-idle.json": &b.PeerIdle,
 		"ours-couples.json": &b.OursCouples, "peer-couples.json": &b.PeerCouples,
@@ -99,6 +124,20 @@ func (b *Bench) WriteMarkdown(w io.Writer) {
 			TransitionsPerSession, ot, pt, ratio(ot, pt), verdict(ot >= 5*pt, fmt.Sprintf("%.2f× vs 5×", ratio(ot, pt))))
 		fmt.Fprintf(w, "| sessions per second | %.1f | %.1f | %.2f | | |\n", b.OursCouples.SessionsPerSec, b.PeerCouples.SessionsPerSec, ratio(b.OursCouples.SessionsPerSec, b.PeerCouples.SessionsPerSec))
 	}
+	for _, n := range sortedKeys(b.Clients) {
+		o, p := b.Clients[n][0], b.Clients[n][1]
+		if o == nil || p == nil {
+			continue
+		}
+		oa, pa := o.Actions[ActAll], p.Actions[ActAll]
+		target, met := "below the peer's", verdict(oa.P99 < pa.P99, fmt.Sprintf("%.1f ms vs %.1f ms", oa.P99, pa.P99))
+		if n >= 6000 {
+			target = "below the peer's and < 5 ms"
+			met = verdict(oa.P99 < pa.P99 && oa.P99 < 5, fmt.Sprintf("%.1f ms vs %.1f ms and 5 ms", oa.P99, pa.P99))
+		}
+		fmt.Fprintf(w, "| %d clients (200 couples in sessions + %d idle): p50 / p99 / errors | %.1f / %.1f ms / %d | %.1f / %.1f ms / %d | %.2f (p99) | %s | %s |\n",
+			n, o.Idle, oa.P50, oa.P99, oa.Errors+o.IdleErrors, pa.P50, pa.P99, pa.Errors+p.IdleErrors, ratio(oa.P99, pa.P99), target, met)
+	}
 	if b.FailoverMS > 0 {
 		fmt.Fprintf(w, "| failover: kill -9 of a home node holding %d sessions → all owned again, timers armed | %d ms | timers lost until an instance restarts (below) | | ≤ 3 s | %s |\n",
 			b.FailoverHeld, b.FailoverMS, verdict(b.FailoverMS <= 3000, fmt.Sprintf("%d ms vs 3000", b.FailoverMS)))
@@ -122,6 +161,15 @@ func (b *Bench) WriteMarkdown(w io.Writer) {
 		fmt.Fprintln(w, "```")
 		fmt.Fprintln(w)
 	}
+}
+
+func sortedKeys(m map[int][2]*Result) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
 }
 
 func ratio(a, b float64) float64 {

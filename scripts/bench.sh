@@ -8,6 +8,7 @@
 #   COUPLES   whole sessions, partners on different edges / instances (500)
 #   CONC      couples in flight (50)
 #   FAILOVER  sessions held by the home node that is killed (10000)
+#   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ IDLE=${IDLE:-10000}
 COUPLES=${COUPLES:-500}
 CONC=${CONC:-50}
 FAILOVER=${FAILOVER:-10000}
+CLIENTS=${CLIENTS:-2000 6000}
 OUT=${OUT:-bench-out}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
@@ -82,6 +84,10 @@ echo "== courtmesh: $IDLE idle sockets on the us edge"
 "$CTL" bench --urls "$US" --idle "$IDLE" --pids "$US_PID" --concurrency 200 --json-out "$OUT/ours-idle.json" | tee "$OUT/ours-idle.txt"
 echo "== courtmesh: $COUPLES whole sessions, creator and partner on different edges, one home node"
 "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/ours-couples.json" | tee "$OUT/ours-couples.txt"
+for clients in $CLIENTS; do
+  echo "== courtmesh: $clients clients: 200 couples in sessions plus idle sockets"
+  "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/ours-clients-$clients.json" > "$OUT/ours-clients-$clients.txt"
+done
 stop_all
 
 echo "== courtmesh failover: two homes, $((FAILOVER * 2)) PENDING sessions, kill -9 the fuller one"
@@ -122,6 +128,10 @@ echo "== peer: $IDLE idle sockets on one instance"
 "$CTL" bench --urls "http://127.0.0.1:$P1" --idle "$IDLE" --pids "$PEER1_PID" --concurrency 200 --json-out "$OUT/peer-idle.json" | tee "$OUT/peer-idle.txt" || true
 echo "== peer: $COUPLES whole sessions, creator and partner on different instances"
 "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/peer-couples.json" | tee "$OUT/peer-couples.txt"
+for clients in $CLIENTS; do
+  echo "== peer: $clients clients: 200 couples in sessions plus idle sockets"
+  "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/peer-clients-$clients.json" > "$OUT/peer-clients-$clients.txt"
+done
 stop_all
 
 echo "== peer failover: PENDING timers (1.2 s at scale 0.002) of sessions on a killed instance"
