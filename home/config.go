@@ -36,6 +36,9 @@ type Store interface {
 	Create(ctx context.Context, c store.Create) error
 	Commit(ctx context.Context, c store.Commit) error
 	FenceMany(ctx context.Context, want []store.SessionEpoch) (map[string]*court.Session, error)
+	// ActiveSessions lists the live sessions of a region, to rebuild the
+	// directory from.
+	ActiveSessions(ctx context.Context, region string) ([]store.ActiveRef, error)
 }
 
 // Config configures a home Server.

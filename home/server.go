@@ -101,6 +101,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.runHeartbeat(ctx) })
 	g.Go(func() error { return s.runClaims(ctx) })
 	g.Go(func() error { return s.runTimers(ctx) })
+	g.Go(func() error { return s.runRepair(ctx) })
 	g.Go(func() error { return s.signalReady(ctx) })
 	return g.Wait()
 }

@@ -97,3 +97,18 @@ func (m *Memory) FenceMany(_ context.Context, want []SessionEpoch) (map[string]*
 	}
 	return out, nil
 }
+
+// ActiveSessions lists the live sessions (every region: the stand-in does
+// not keep regions).
+func (m *Memory) ActiveSessions(_ context.Context, _ string) ([]ActiveRef, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []ActiveRef
+	for id, row := range m.sessions {
+		if row.ended {
+			continue
+		}
+		out = append(out, ActiveRef{ID: id, Users: row.sess.Users(), OwnerEpoch: row.epoch})
+	}
+	return out, nil
+}

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory/redistest"
+)
+
+// flushPrefix deletes every Redis key of the cluster: Redis lost its data.
+func (c *cluster) flushPrefix(t *testing.T, rdb rueidis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	var cursor uint64
+	for range 1000 {
+		e, err := rdb.Do(ctx, rdb.B().Scan().Cursor(cursor).Match(c.redisPrefix+"*").Count(1000).Build()).AsScanEntry()
+		require.NoError(t, err)
+		for _, k := range e.Elements {
+			require.NoError(t, rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error())
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return
+		}
+	}
+	t.Fatal("scan did not end")
+}
+
+// TestRedisLossIsRepaired wipes the cluster's Redis keys (directory, leases,
+// presence) in the middle of a session, twice: the home holding the session
+// re-creates its route; then, wiped again with its owner killed, the other
+// home rebuilds the route from Postgres, takes the session over and the
+// session goes on to CLOSED with nothing lost or doubled.
+func TestRedisLossIsRepaired(t *testing.T) {
+	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"})
+	rdb := redistest.Client(t)
+	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
+	sid := driveTo(t, a, b, "EVIDENCE")
+	owner, epoch, ok := c.route(rdb, sid)
+	require.True(t, ok)
+
+	c.flushPrefix(t, rdb)
+	require.Eventually(t, func() bool { o, _, ok := c.route(rdb, sid); return ok && o == owner },
+		15*time.Second, 50*time.Millisecond, "the owner re-creates the route")
+	a.must(t, "court:register", map[string]string{"userId": a.id}) // clients resync and re-record presence
+	b.must(t, "court:register", map[string]string{"userId": b.id})
+	a.must(t, "court:submit_evidence", evidence)
+
+	c.flushPrefix(t, rdb)
+	c.home(t, owner).kill(t)
+	require.Eventually(t, func() bool { return c.reowned(t, rdb, sid, owner, epoch) },
+		20*time.Second, 50*time.Millisecond, "the survivor rebuilds the route from Postgres and takes the session over")
+	a.must(t, "court:register", map[string]string{"userId": a.id})
+	b.must(t, "court:register", map[string]string{"userId": b.id})
+	b.must(t, "court:submit_evidence", evidence)
+	a.waitState(t, "PRIMING", 10*time.Second, phase("PRIMING"))
+	finish(t, a, b, "PRIMING")
+	c.requireHistory(t, sid)
+}
