@@ -4,7 +4,6 @@ GO ?= go
 PKGS := ./...
 E2E_CLIENT := e2e/client
 FUZZTIME ?= 20s
-export REDIS_URL ?= redis://127.0.0.1:6379
 
 .DEFAULT_GOAL := help
 
