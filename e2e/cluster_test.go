@@ -37,6 +37,7 @@ type cluster struct {
 	homeIDs        []string
 	homeOps        []string // http://host:port of each home's ops endpoint
 	edgeOps        map[string]string
+	edges          map[string]*proc // by region
 	pool           *pgxpool.Pool // the test's schema
 	redisPrefix    string
 }
@@ -52,7 +53,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	bin := binaries(t)
 	redistest.Client(t) // fails under CI=true when Redis is down
 	dbURL, pool := testSchema(t)
-	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t), edgeOps: map[string]string{}}
+	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t), edgeOps: map[string]string{}, edges: map[string]*proc{}}
 	c.env = []string{
 		"SUPABASE_JWT_SECRET=e2e-secret-" + t.Name(),
 		"REDIS_URL=" + redistest.URL(),
@@ -89,7 +90,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		c.edgeOps[e.region] = "http://" + ops
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
 			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, homeFlags...)
-		start(t, e.node, courtd, c.env, args...)
+		c.edges[e.region] = start(t, e.node, courtd, c.env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
 		if e.region == "us" {
 			c.usURL = "http://" + addr

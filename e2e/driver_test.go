@@ -38,7 +38,13 @@ func secretOf(c *cluster) []byte {
 // connect dials url as a new user and registers it.
 func connect(t *testing.T, c *cluster, url string) *user {
 	t.Helper()
-	u := &user{id: newUUID(), wake: make(chan struct{}, 1)}
+	return connectAs(t, c, url, newUUID())
+}
+
+// connectAs dials url as user id (a new socket of that user) and registers it.
+func connectAs(t *testing.T, c *cluster, url, id string) *user {
+	t.Helper()
+	u := &user{id: id, wake: make(chan struct{}, 1)}
 	tok, err := token.Mint(secretOf(c), u.id, time.Hour)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory/redistest"
+	"courtmesh/loadgen"
 )
 
 // webhook is the outbox's receiver: it counts deliveries by idempotency key.
@@ -266,4 +267,27 @@ func TestPausedOwnerStepsDown(t *testing.T) {
 	for i, ep := range epochs[2:] { // after serve and accept: none by the paused owner
 		require.Greater(t, ep, epoch, "transition %d committed under a later epoch than the paused owner's", i+3)
 	}
+}
+
+// TestEdgeKilled kills -9 the asia edge under a partner: the partner
+// reconnects to the us edge, court:register gives it the current state, and
+// the session goes on with its pushes reaching the new edge.
+func TestEdgeKilled(t *testing.T) {
+	c := startCluster(t, clusterOpts{timerScale: "0.01"})
+	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
+	sid := driveTo(t, a, b, "EVIDENCE")
+	c.edges["asia"].kill(t)
+
+	b2 := connectAs(t, c, c.usURL, b.id)
+	reg := b2.must(t, "court:register", map[string]string{"userId": b.id})
+	require.Equal(t, "EVIDENCE", reg.State.Phase)
+	require.Equal(t, sid, reg.State.Session.ID)
+	a.must(t, "court:submit_evidence", evidence)
+	b2.waitState(t, "A's evidence pushed to the new edge", 10*time.Second, func(s loadgen.State) bool {
+		return s.Session != nil && s.Session.Evidence.Creator.Submitted
+	})
+	b2.must(t, "court:submit_evidence", evidence)
+	a.waitState(t, "PRIMING", 10*time.Second, phase("PRIMING"))
+	finish(t, a, b2, "PRIMING")
+	c.requireHistory(t, sid)
 }
