@@ -38,7 +38,7 @@ type cluster struct {
 	homeOps        []string // http://host:port of each home's ops endpoint
 	edgeOps        map[string]string
 	edges          map[string]*proc // by region
-	pool           *pgxpool.Pool // the test's schema
+	pool           *pgxpool.Pool    // the test's schema
 	redisPrefix    string
 }
 
