@@ -25,6 +25,8 @@ type clusterOpts struct {
 	homes      int    // home nodes in us (default 1)
 	timerScale string // COURT_TIMER_SCALE (default 1)
 	homeArgs   []string
+	// pgProxy, when set, is placed between the homes and Postgres.
+	pgProxy bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -40,6 +42,7 @@ type cluster struct {
 	edges          map[string]*proc // by region
 	pool           *pgxpool.Pool    // the test's schema
 	redisPrefix    string
+	pg             *tcpProxy // between the homes and Postgres, when asked for
 }
 
 func startCluster(t *testing.T, o clusterOpts) *cluster {
@@ -53,7 +56,15 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	bin := binaries(t)
 	redistest.Client(t) // fails under CI=true when Redis is down
 	dbURL, pool := testSchema(t)
-	c := &cluster{pool: pool, redisPrefix: redistest.Prefix(t), edgeOps: map[string]string{}, edges: map[string]*proc{}}
+	var pg *tcpProxy
+	if o.pgProxy {
+		u, err := url.Parse(dbURL)
+		require.NoError(t, err)
+		pg = newTCPProxy(t, u.Host)
+		u.Host = pg.addr()
+		dbURL = u.String()
+	}
+	c := &cluster{pg: pg, pool: pool, redisPrefix: redistest.Prefix(t), edgeOps: map[string]string{}, edges: map[string]*proc{}}
 	c.env = []string{
 		"SUPABASE_JWT_SECRET=e2e-secret-" + t.Name(),
 		"REDIS_URL=" + redistest.URL(),

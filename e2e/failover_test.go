@@ -291,3 +291,34 @@ func TestEdgeKilled(t *testing.T) {
 	finish(t, a, b2, "PRIMING")
 	c.requireHistory(t, sid)
 }
+
+// TestPostgresDown cuts Postgres away from the home (every connection
+// closed, new ones refused, as during a restart): an action fails with a
+// clear error and changes nothing; once Postgres is back the session is
+// served again (reloaded from the store), the same action goes through and
+// the session goes on, with its history whole.
+func TestPostgresDown(t *testing.T) {
+	c := startCluster(t, clusterOpts{timerScale: "0.01", pgProxy: true})
+	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
+	sid := driveTo(t, a, b, "EVIDENCE")
+
+	c.pg.down()
+	start := time.Now()
+	failed := a.emit(t, "court:submit_evidence", evidence)
+	require.False(t, failed.OK)
+	require.Contains(t, []string{"Service temporarily unavailable. Please try again.", "Court service unavailable. Please try again."}, failed.Error)
+	require.Less(t, time.Since(start), 10*time.Second, "the error comes within a bounded time")
+
+	c.pg.up()
+	require.Eventually(t, func() bool {
+		reg := b.emit(t, "court:register", map[string]string{"userId": b.id})
+		return reg.OK && reg.State.Phase == "EVIDENCE"
+	}, 20*time.Second, 200*time.Millisecond, "the session is served again once Postgres is back")
+	reg := b.must(t, "court:register", map[string]string{"userId": b.id})
+	require.False(t, reg.State.Session.Evidence.Creator.Submitted, "nothing half-written")
+	a.must(t, "court:submit_evidence", evidence)
+	b.must(t, "court:submit_evidence", evidence)
+	a.waitState(t, "PRIMING", 10*time.Second, phase("PRIMING"))
+	finish(t, a, b, "PRIMING")
+	c.requireHistory(t, sid)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"courtmesh/directory"
 	"courtmesh/home/court"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
@@ -41,12 +42,13 @@ func (s *Server) commitLocked(ctx context.Context, e *entry, event string, fn fu
 	err := s.cfg.Store.Commit(ctx, store.Commit{Prev: prev.Version, Session: next, PrevSession: prev, Epoch: e.epoch,
 		Node: s.cfg.NodeID, Event: event, Effects: effects})
 	if errors.Is(err, store.ErrFenced) {
-		s.log.Warn("store refused a write: stepping down for the session", "session", next.ID, "epoch", e.epoch)
-		s.drop(e)
-		s.metrics.leaseLosses.Inc()
+		s.stepDown(ctx, e)
 		return nil, errMoved
 	}
 	if err != nil {
+		// The outcome is unknown (say the connection broke after the commit
+		// was sent): the held copy may be behind the store. Reload it.
+		s.stepDown(ctx, e)
 		return nil, fmt.Errorf("commit %s of %s: %w", event, next.ID, err)
 	}
 	e.sess = next
@@ -70,4 +72,21 @@ func (s *Server) commitLocked(ctx context.Context, e *entry, event string, fn fu
 		}
 	}
 	return next, nil
+}
+
+// stepDown drops a session whose write the store refused or whose write's
+// outcome is unknown. Either another node owns it now, or a commit of this
+// node whose answer was lost (a connection cut mid-commit) did go through and
+// the held copy is behind the store. In the second case the lease is still this node's: releasing it
+// lets the claim loop take the session over again at the next epoch and load
+// it from the store. Releasing a lease another node holds changes nothing.
+// Lock held on entry.
+func (s *Server) stepDown(ctx context.Context, e *entry) {
+	s.log.Warn("store refused a write: stepping down for the session", "session", e.sess.ID, "epoch", e.epoch)
+	s.drop(e)
+	s.metrics.leaseLosses.Inc()
+	err := s.cfg.Directory.Release(ctx, e.sess.ID, s.cfg.NodeID, s.lease.incarnation())
+	if err != nil && !errors.Is(err, directory.ErrNotOwner) && !errors.Is(err, directory.ErrNotFound) {
+		s.log.Warn("release fenced session", "session", e.sess.ID, "err", err)
+	}
 }
