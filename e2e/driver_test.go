@@ -168,10 +168,6 @@ func (u *user) versionsInOrder(t *testing.T, sid string) map[uint64]int {
 	return seen
 }
 
-func view(v string) func(loadgen.State) bool {
-	return func(s loadgen.State) bool { return s.MyViewPhase == v }
-}
-
 func phase(p string) func(loadgen.State) bool {
 	return func(s loadgen.State) bool { return s.Phase == p }
 }

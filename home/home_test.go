@@ -128,12 +128,12 @@ func TestRegister(t *testing.T) {
 	h := start(t, options{})
 	a, b := h.pair(t)
 
-	resp, got := h.do(t, a, "court:register", fmt.Sprintf(`{"userId":%q}`, a))
+	resp, _ := h.do(t, a, "court:register", fmt.Sprintf(`{"userId":%q}`, a))
 	require.JSONEq(t, `{"ok":true,"state":{"phase":"IDLE","myViewPhase":"IDLE","session":null}}`, string(resp.Ack))
 	require.Empty(t, resp.SessionID)
 
 	served := h.serve(t, a, b)
-	resp, got = h.do(t, b, "court:register", "")
+	resp, got := h.do(t, b, "court:register", "")
 	require.True(t, got.OK)
 	require.Equal(t, "PENDING_PARTNER", got.State.MyViewPhase)
 	require.Equal(t, served.SessionID, got.State.Session.ID)

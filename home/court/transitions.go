@@ -5,10 +5,10 @@ import "time"
 // ValidateServe checks a serve by creatorID of partnerID (court-protocol.md
 // §2.5): a partner is required and may not be the creator.
 func ValidateServe(creatorID, partnerID string) error {
-	switch {
-	case partnerID == "":
+	switch partnerID {
+	case "":
 		return ErrPartnerRequired
-	case partnerID == creatorID:
+	case creatorID:
 		return ErrInvalidPartner
 	}
 	return nil

@@ -62,7 +62,7 @@ func (c completion) body() ([]byte, error) {
 func (o *OpenAI) send(ctx context.Context, key string, body []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: build request: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: build request: %w", ErrConfig, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+o.key)
@@ -87,7 +87,7 @@ func (o *OpenAI) send(ctx context.Context, key string, body []byte) ([]byte, err
 		}
 		return nil, &StatusError{Status: resp.StatusCode, Message: msg}
 	case jsonErr != nil:
-		return nil, fmt.Errorf("%w: %v", ErrBadResponse, jsonErr)
+		return nil, fmt.Errorf("%w: %w", ErrBadResponse, jsonErr)
 	case chat.Error != nil:
 		return nil, &StatusError{Status: http.StatusBadGateway, Message: chat.Error.Message}
 	case len(chat.Choices) == 0:

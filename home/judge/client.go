@@ -110,7 +110,7 @@ func post[T any](ctx context.Context, c *HTTPClient, pol policy, step Step, path
 			return err
 		}
 		if err := check(&got); err != nil {
-			return fmt.Errorf("%w: %v", ErrBadResponse, err)
+			return fmt.Errorf("%w: %w", ErrBadResponse, err)
 		}
 		out = got
 		return nil
@@ -122,7 +122,7 @@ func post[T any](ctx context.Context, c *HTTPClient, pol policy, step Step, path
 func (c *HTTPClient) send(ctx context.Context, path, key string, data []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("%w: build request: %v", ErrConfig, err)
+		return fmt.Errorf("%w: build request: %w", ErrConfig, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -143,7 +143,7 @@ func (c *HTTPClient) send(ctx context.Context, path, key string, data []byte, ou
 		return fmt.Errorf("%w: reply larger than %d bytes", ErrBadResponse, maxReply)
 	}
 	if err := json.Unmarshal(reply, out); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadResponse, err)
+		return fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	return nil
 }

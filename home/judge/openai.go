@@ -177,7 +177,7 @@ func complete[T any](ctx context.Context, o *OpenAI, pol policy, step Step, c co
 		}
 		got, err := parse(stripFence(content))
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadResponse, err)
+			return fmt.Errorf("%w: %w", ErrBadResponse, err)
 		}
 		out = got
 		return nil

@@ -61,7 +61,7 @@ func (p policy) do(ctx context.Context, step Step, attempt func(context.Context)
 	for n < p.attempts {
 		if n > 0 {
 			if werr := sleep(ctx, p.delay(n)); werr != nil {
-				return fmt.Errorf("judge: %s: %d attempt(s): %w (last error: %v)", step, n, werr, err)
+				return fmt.Errorf("judge: %s: %d attempt(s): %w (last error: %w)", step, n, werr, err)
 			}
 		}
 		n++

@@ -156,7 +156,7 @@ func TestPartitionAndHeal(t *testing.T) {
 		if errors.As(err, &werr) && werr.Code == wire.CodeUnavailable {
 			return nil
 		}
-		return fmt.Errorf("request during partition: %v", err)
+		return fmt.Errorf("request during partition: %w", err)
 	})
 	t.Logf("unavailable after %v", time.Since(start))
 	// Once down, it fails fast.
