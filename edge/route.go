@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"courtmesh/directory"
@@ -90,8 +89,8 @@ func (s *Server) pick(ctx context.Context, user string, fresh, register bool) (n
 	switch {
 	case err == nil && rt.OwnerNode != "":
 		return rt.OwnerNode, "", nil
-	case err == nil: // owner lost: any home of the region takes it over
-		node, err = s.homeNode(rt.HomeRegion, user)
+	case err == nil: // released: the region's claim loops place it by rendezvous on its id
+		node, err = s.homeNode(rt.HomeRegion, rt.SessionID)
 		return node, "", err
 	case errors.Is(err, directory.ErrNotFound) && register:
 		return "", "", errNoSession
@@ -102,21 +101,14 @@ func (s *Server) pick(ctx context.Context, user string, fresh, register bool) (n
 	return "", "", fmt.Errorf("look up user: %w", err)
 }
 
-// homeNode picks a reachable home node of region for user by rendezvous
-// hashing: stable for a user while the set of nodes stays the same.
-func (s *Server) homeNode(region, user string) (string, error) {
-	best, bestW := "", uint64(0)
-	for _, n := range s.cfg.Mesh.HomeNodes(region) {
-		h := fnv.New64a()
-		h.Write([]byte(user))
-		h.Write([]byte{0})
-		h.Write([]byte(n))
-		if w := h.Sum64(); best == "" || w > bestW {
-			best, bestW = n, w
-		}
-	}
-	if best == "" {
+// homeNode picks a reachable home node of region for key (the creator of a
+// new session, or a released session's id) by rendezvous hashing, the same
+// hashing the homes place sessions by: stable while the set of nodes stays
+// the same.
+func (s *Server) homeNode(region, key string) (string, error) {
+	node := directory.Rendezvous(key, s.cfg.Mesh.HomeNodes(region))
+	if node == "" {
 		return "", fmt.Errorf("%w in %s", errNoHome, region)
 	}
-	return best, nil
+	return node, nil
 }

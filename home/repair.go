@@ -48,38 +48,72 @@ func (s *Server) runRepair(ctx context.Context) error {
 	}
 }
 
-// repairHeld re-creates the missing routes of the sessions this node holds.
+// repairHeld re-creates the missing routes of the sessions this node holds,
+// and steps down from a held session whose route names another owner or no
+// live one (the directory was rebuilt under it): the claim loop then takes it
+// over properly, at the next epoch, from the store.
 func (s *Server) repairHeld(ctx context.Context) int {
 	repaired := 0
+	inc := s.lease.incarnation()
 	for _, e := range s.reg.all() {
 		if ctx.Err() != nil {
 			return repaired
 		}
-		if _, err := s.cfg.Directory.RouteOf(ctx, e.id(), false); !errors.Is(err, directory.ErrNotFound) {
+		r, err := s.cfg.Directory.RouteOf(ctx, e.id(), false)
+		if err == nil && r.OwnerNode == s.cfg.NodeID && r.OwnerInc == inc {
+			continue
+		}
+		if err != nil && !errors.Is(err, directory.ErrNotFound) {
 			continue
 		}
 		e.mu.Lock()
-		if !e.gone {
-			route := directory.Route{SessionID: e.sess.ID, HomeRegion: s.cfg.Region, OwnerNode: s.cfg.NodeID,
-				OwnerInc: s.lease.incarnation(), Epoch: e.epoch}
-			if err := s.cfg.Directory.CreateSession(ctx, route, e.sess.CreatorID, e.sess.PartnerID); err == nil {
-				repaired++
-			} else {
-				s.log.Warn("re-create route", "session", e.sess.ID, "err", err)
-			}
+		if s.repairEntry(ctx, e, inc) {
+			repaired++
 		}
 		e.mu.Unlock()
 	}
 	return repaired
 }
 
+// repairEntry checks e's route again, from the store of record this time,
+// and repairs it: re-created when missing, stepped down from when it names
+// another owner. It reports whether it repaired anything. Lock held on entry.
+func (s *Server) repairEntry(ctx context.Context, e *entry, inc string) bool {
+	if e.gone {
+		return false
+	}
+	r, err := s.cfg.Directory.RouteOf(ctx, e.sess.ID, true)
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		s.recreateRoute(ctx, e, inc)
+		return true
+	case err == nil && (r.OwnerNode != s.cfg.NodeID || r.OwnerInc != inc):
+		s.stepDown(ctx, e)
+		return true
+	}
+	return false
+}
+
+// recreateRoute writes the route and claims of a held session back. Lock
+// held on entry.
+func (s *Server) recreateRoute(ctx context.Context, e *entry, inc string) {
+	route := directory.Route{SessionID: e.sess.ID, HomeRegion: s.cfg.Region, OwnerNode: s.cfg.NodeID,
+		OwnerInc: inc, Epoch: e.epoch}
+	if err := s.cfg.Directory.CreateSession(ctx, route, e.sess.CreatorID, e.sess.PartnerID); err != nil {
+		s.log.Warn("re-create route", "session", e.sess.ID, "err", err)
+	}
+}
+
 // repairOrphans re-creates, released, the routes of live sessions of the
-// region that the store has and the directory does not.
+// region that the store has and the directory does not, once they have been
+// missing for two rounds in a row: a node that holds such a session re-creates
+// its route within one round, so only sessions no live node holds are left.
 func (s *Server) repairOrphans(ctx context.Context) (int, error) {
 	refs, err := s.cfg.Store.ActiveSessions(ctx, s.cfg.Region)
 	if err != nil {
 		return 0, err
 	}
+	missing := make(map[string]bool)
 	repaired := 0
 	for _, ref := range refs {
 		if s.reg.session(ref.ID) != nil {
@@ -88,12 +122,18 @@ func (s *Server) repairOrphans(ctx context.Context) (int, error) {
 		if _, err := s.cfg.Directory.RouteOf(ctx, ref.ID, true); !errors.Is(err, directory.ErrNotFound) {
 			continue
 		}
+		missing[ref.ID] = true
+		if !s.missingBefore[ref.ID] {
+			continue
+		}
 		route := directory.Route{SessionID: ref.ID, HomeRegion: s.cfg.Region, Epoch: ref.OwnerEpoch}
 		if err := s.cfg.Directory.CreateSession(ctx, route, ref.Users[0], ref.Users[1]); err != nil {
 			s.log.Warn("re-create released route", "session", ref.ID, "err", err)
 			continue
 		}
+		delete(missing, ref.ID)
 		repaired++
 	}
+	s.missingBefore = missing
 	return repaired, nil
 }

@@ -39,6 +39,9 @@ type Server struct {
 	answers   *answers
 	// live is the region's live home nodes as the last claim round saw them.
 	live atomic.Pointer[[]string]
+	// missingBefore is the sessions the last repair round found without a
+	// route; used only by runRepair's goroutine.
+	missingBefore map[string]bool
 
 	// base is the context of spawned work (judge calls); cancelled by Close.
 	base       context.Context
