@@ -163,14 +163,27 @@ func (s *Server) handOff(ctx context.Context, liveIDs []string) {
 		e.mu.Lock()
 		if !e.gone {
 			s.drop(e)
-			if err := s.cfg.Directory.Release(ctx, e.sess.ID, s.cfg.NodeID, s.lease.incarnation()); err != nil {
-				s.log.Warn("release session", "session", e.sess.ID, "err", err)
-			}
+			s.release(ctx, e)
 			moved++
 		}
 		e.mu.Unlock()
 	}
 	if moved > 0 {
 		s.log.Info("handed sessions to a peer", "sessions", moved)
+	}
+}
+
+// release hands e's session to the region: its lease is released, or, if the
+// directory lost the route (Redis lost its data), the route is written back
+// released. Either way a claim loop takes the session over. Lock held on
+// entry.
+func (s *Server) release(ctx context.Context, e *entry) {
+	err := s.cfg.Directory.Release(ctx, e.sess.ID, s.cfg.NodeID, s.lease.incarnation())
+	if errors.Is(err, directory.ErrNotFound) {
+		route := directory.Route{SessionID: e.sess.ID, HomeRegion: s.cfg.Region, Epoch: e.epoch}
+		err = s.cfg.Directory.CreateSession(ctx, route, e.sess.CreatorID, e.sess.PartnerID)
+	}
+	if err != nil && !errors.Is(err, directory.ErrNotOwner) {
+		s.log.Warn("release session", "session", e.sess.ID, "err", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"courtmesh/directory"
 	"courtmesh/home/court"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
@@ -85,8 +84,5 @@ func (s *Server) stepDown(ctx context.Context, e *entry) {
 	s.log.Warn("store refused a write: stepping down for the session", "session", e.sess.ID, "epoch", e.epoch)
 	s.drop(e)
 	s.metrics.leaseLosses.Inc()
-	err := s.cfg.Directory.Release(ctx, e.sess.ID, s.cfg.NodeID, s.lease.incarnation())
-	if err != nil && !errors.Is(err, directory.ErrNotOwner) && !errors.Is(err, directory.ErrNotFound) {
-		s.log.Warn("release fenced session", "session", e.sess.ID, "err", err)
-	}
+	s.release(ctx, e)
 }
