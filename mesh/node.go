@@ -152,7 +152,13 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open mesh socket: %w", err)
 	}
-	r := &runner{n: n, tr: &quic.Transport{Conn: pc}, runCtx: runCtx, loopCtx: loopCtx}
+	resetKey, err := n.cfg.Identity.StatelessResetKey()
+	if err != nil {
+		pc.Close()
+		return err
+	}
+	srk := quic.StatelessResetKey(resetKey)
+	r := &runner{n: n, tr: &quic.Transport{Conn: pc, StatelessResetKey: &srk}, runCtx: runCtx, loopCtx: loopCtx}
 	defer r.closeTransport()
 	var ln *quic.Listener
 	if n.cfg.ListenAddr != "" {

@@ -1,6 +1,8 @@
 package pki
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -152,4 +154,22 @@ func DevCluster(dir string, nodeIDs ...string) (map[string]*Identity, error) {
 		ids[id] = ident
 	}
 	return ids, nil
+}
+
+// StatelessResetKey derives the node's QUIC stateless reset key from its
+// private key: stable across restarts of the node, so that a restarted node
+// can reset the connections its previous process had, and their peers
+// reconnect at once instead of after the link timeout.
+func (id *Identity) StatelessResetKey() ([32]byte, error) {
+	var key [32]byte
+	der, err := x509.MarshalPKCS8PrivateKey(id.cert.PrivateKey)
+	if err != nil {
+		return key, fmt.Errorf("pki: stateless reset key: %w", err)
+	}
+	k, err := hkdf.Key(sha256.New, der, nil, "courtmesh quic stateless reset key", len(key))
+	if err != nil {
+		return key, fmt.Errorf("pki: stateless reset key: %w", err)
+	}
+	copy(key[:], k)
+	return key, nil
 }
