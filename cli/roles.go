@@ -125,17 +125,7 @@ func runDraining(ctx context.Context, runners []runner, shutdown ...func(context
 }
 
 // ready reports whether the edge accepts sockets and reaches a home.
-func (r *edgeRole) ready() error {
-	if !r.edge.Serving() {
-		return errors.New("edge draining")
-	}
-	for _, p := range r.node.Peers() {
-		if p.Up && p.Role == wire.RoleHome {
-			return nil
-		}
-	}
-	return errors.New("no home node reachable")
-}
+func (r *edgeRole) ready() error { return r.edge.CheckReady() }
 
 // edgeMeshHandler hands events relayed by homes to the edge. Edges serve no
 // requests.

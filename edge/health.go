@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -11,19 +12,27 @@ func (s *Server) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// serveReadyz answers 200 when the edge accepts sockets and a home node of
-// its home region is reachable over the mesh, and 503 with the reason
+// CheckReady reports why the edge is not ready, or nil: it must accept
+// sockets and reach a home node of its home region over the mesh. /readyz on
+// the client port and the node's ops endpoint both answer from it.
+func (s *Server) CheckReady() error {
+	if !s.Serving() {
+		return errors.New("draining")
+	}
+	if len(s.cfg.Mesh.HomeNodes(s.homeRegion)) == 0 {
+		return fmt.Errorf("no home node of region %s reachable", s.homeRegion)
+	}
+	return nil
+}
+
+// serveReadyz answers 200 when CheckReady passes, and 503 with the reason
 // otherwise (draining, or before the mesh is up).
 func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	switch {
-	case !s.Serving():
+	if err := s.CheckReady(); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, "draining")
-	case len(s.cfg.Mesh.HomeNodes(s.homeRegion)) == 0:
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "no home node of region %s reachable\n", s.homeRegion)
-	default:
-		fmt.Fprintln(w, "ready")
+		fmt.Fprintln(w, err)
+		return
 	}
+	fmt.Fprintln(w, "ready")
 }
