@@ -11,6 +11,10 @@ import (
 	"courtmesh/home/store"
 )
 
+// claimWarmUp is how long a node that just started waits before its first
+// claim round. A variable so tests can shorten it.
+var claimWarmUp = time.Second
+
 // maxHandoffs bounds the sessions one claim round hands to a new peer, so a
 // node joining the region moves its share over a few rounds, not in a burst.
 const maxHandoffs = 500
@@ -19,6 +23,17 @@ const maxHandoffs = 500
 // have no live owner and that rendezvous hashing gives to this node, and
 // hands off the sessions it holds that now belong to a peer that joined.
 func (s *Server) runClaims(ctx context.Context) error {
+	// A node that just started waits before taking sessions over: the edges
+	// redial it (its stateless resets end their old links at once, the
+	// redial follows a backoff step later), and a session taken over before
+	// they have would lose its pushes to them.
+	warm := time.NewTimer(claimWarmUp)
+	select {
+	case <-ctx.Done():
+		warm.Stop()
+		return nil
+	case <-warm.C:
+	}
 	tick := time.NewTicker(s.cfg.ClaimInterval)
 	defer tick.Stop()
 	for {
