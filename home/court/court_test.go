@@ -76,6 +76,7 @@ const pendingGolden = `{
   "mismatchOriginal": null,
   "mismatchPicks": null,
   "hybridResolutionPending": false,
+  "judgeType": "logical",
   "version": 1
  }
 }`
@@ -92,26 +93,29 @@ func TestPendingGolden(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got, &top))
 	require.ElementsMatch(t, []string{"phase", "myViewPhase", "session"}, slices.Collect(maps.Keys(top)))
 	require.NotContains(t, string(got), "needs")
-	require.NotContains(t, string(got), "judgeType")
 
-	// Evidence, once submitted, still carries no needs.
+	// Evidence, once submitted, still carries no needs; its texts reach
+	// only their author (R17).
 	s.Creator = court.UserState{EvidenceSubmitted: true, Evidence: ptr("f"), Feelings: ptr("g"), Needs: ptr("secret")}
 	got, err = json.Marshal(court.View(s, "alice"))
 	require.NoError(t, err)
 	require.NotContains(t, string(got), "secret")
 	require.Contains(t, string(got), `"creator":{"submitted":true,"facts":"f","feelings":"g"}`)
+	got, err = json.Marshal(court.View(s, "bob"))
+	require.NoError(t, err)
+	require.Contains(t, string(got), `"creator":{"submitted":true,"facts":null,"feelings":null}`)
 }
 
 func TestSanitizedKeyOrder(t *testing.T) {
 	t.Parallel()
-	got, err := json.Marshal(court.Sanitize(newPending(t)))
+	got, err := json.Marshal(court.Sanitize(newPending(t), "alice"))
 	require.NoError(t, err)
 	want := []string{"id", "coupleId", "creatorId", "partnerId", "phase", "caseId", "evidence",
 		"verdictAcceptances", "verdict", "settlementRequested", "createdAt", "resolvedAt",
 		"addendumCount", "addendumLimit", "addendumRemaining", "analysis", "resolutions",
 		"assessedIntensity", "primingContent", "jointMenu", "primingReady", "jointReady",
 		"resolutionPicks", "hybridResolution", "finalResolution", "mismatchOriginal",
-		"mismatchPicks", "hybridResolutionPending", "version"}
+		"mismatchPicks", "hybridResolutionPending", "judgeType", "version"}
 	require.Equal(t, want, topKeys(t, got))
 }
 

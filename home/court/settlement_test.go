@@ -37,7 +37,7 @@ func TestRequestSettlement(t *testing.T) {
 	require.Equal(t, tm(2).UnixMilli(), *s.SettlementRequestedAt)
 	require.Equal(t, tm(7).UnixMilli(), s.SettlementDeadline)
 	require.Equal(t, tm(1).Add(time.Hour).UnixMilli(), s.PhaseDeadline, "the phase timer runs on")
-	require.Equal(t, "alice", *court.Sanitize(s).SettlementRequested)
+	require.Equal(t, "alice", *court.Sanitize(s, "alice").SettlementRequested)
 	require.Equal(t, []court.Effect{
 		court.Emit{UserID: "bob", Name: "court:settlement_requested", Payload: json.RawMessage(`{"byUserId":"alice"}`)},
 		court.Notify{

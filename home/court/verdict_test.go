@@ -142,7 +142,7 @@ func TestAddendum(t *testing.T) {
 	require.Nil(t, s.ResolvedAt)
 	require.Equal(t, "she said", *s.Creator.Evidence)
 	require.Len(t, s.VerdictHistory, 1)
-	require.Equal(t, 1, court.Sanitize(s).AddendumRemaining)
+	require.Equal(t, 1, court.Sanitize(s, "alice").AddendumRemaining)
 
 	// The flow runs again to a second verdict version.
 	redo(t, s)
@@ -157,7 +157,7 @@ func TestAddendum(t *testing.T) {
 	redo(t, s)
 	require.Equal(t, "second", *s.VerdictHistory[2].AddendumText)
 	refuse(t, s, "Addendum limit reached for this case.", add("alice", "third"))
-	require.Zero(t, court.Sanitize(s).AddendumRemaining)
+	require.Zero(t, court.Sanitize(s, "alice").AddendumRemaining)
 }
 
 // redo takes a session from ANALYZING to VERDICT again.

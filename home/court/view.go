@@ -11,9 +11,10 @@ type State struct {
 }
 
 // Sanitized is the session as clients see it (§2.4), field for field and in
-// that order. Both partners receive the same one. It adds Version, the
-// session version that orders court:state deliveries (DESIGN.md "Delivery");
-// the client ignores fields it does not know.
+// that order, except that each user receives only their own private parts
+// (private.go, §6 R17). It adds JudgeType, the judge the creator chose (§6
+// R18), and Version, the session version that orders court:state deliveries
+// (DESIGN.md "Delivery"); the client ignores fields it does not know.
 type Sanitized struct {
 	ID                      string          `json:"id"`
 	CoupleID                string          `json:"coupleId"`
@@ -43,6 +44,7 @@ type Sanitized struct {
 	MismatchOriginal        *Picks          `json:"mismatchOriginal"`
 	MismatchPicks           *Picks          `json:"mismatchPicks"`
 	HybridResolutionPending bool            `json:"hybridResolutionPending"`
+	JudgeType               string          `json:"judgeType"`
 	Version                 uint64          `json:"version"`
 }
 
@@ -52,7 +54,8 @@ type Evidence struct {
 	Partner EvidenceSide `json:"partner"`
 }
 
-// EvidenceSide is one user's evidence: facts is the evidence text.
+// EvidenceSide is one user's evidence: facts is the evidence text, null in
+// the other user's view.
 type EvidenceSide struct {
 	Submitted bool    `json:"submitted"`
 	Facts     *string `json:"facts"`
@@ -76,11 +79,13 @@ func View(s *Session, userID string) State {
 	if s == nil || s.Ended() {
 		return IdleState()
 	}
-	return State{Phase: string(s.Phase), MyViewPhase: ViewPhase(s, userID), Session: Sanitize(s)}
+	return State{Phase: string(s.Phase), MyViewPhase: ViewPhase(s, userID), Session: Sanitize(s, userID)}
 }
 
-// Sanitize returns the client view of s (§2.4).
-func Sanitize(s *Session) *Sanitized {
+// Sanitize returns the session userID sees of s (§2.4 without the other
+// user's private parts).
+func Sanitize(s *Session, userID string) *Sanitized {
+	viewer := sideOf(s, userID)
 	return &Sanitized{
 		ID:                      s.ID,
 		CoupleID:                s.CoupleID,
@@ -88,9 +93,9 @@ func Sanitize(s *Session) *Sanitized {
 		PartnerID:               s.PartnerID,
 		Phase:                   string(s.Phase),
 		CaseID:                  s.CaseID,
-		Evidence:                Evidence{Creator: evidenceOf(s.Creator), Partner: evidenceOf(s.Partner)},
+		Evidence:                Evidence{Creator: evidenceOf(s.Creator, viewer == creatorSide), Partner: evidenceOf(s.Partner, viewer == partnerSide)},
 		VerdictAcceptances:      Pair{s.Creator.VerdictAccepted, s.Partner.VerdictAccepted},
-		Verdict:                 orNull(s.Verdict),
+		Verdict:                 orNull(privateView(compact(s.Verdict), verdictHalves, viewer)),
 		SettlementRequested:     s.SettlementRequested,
 		CreatedAt:               s.CreatedAt,
 		ResolvedAt:              s.ResolvedAt,
@@ -100,7 +105,7 @@ func Sanitize(s *Session) *Sanitized {
 		Analysis:                orNull(s.Analysis),
 		Resolutions:             orNull(s.Resolutions),
 		AssessedIntensity:       orNull(s.AssessedIntensity),
-		PrimingContent:          orNull(s.PrimingContent),
+		PrimingContent:          orNull(privateView(compact(s.PrimingContent), primingHalves, viewer)),
 		JointMenu:               orNull(s.JointMenu),
 		PrimingReady:            Pair{s.Creator.PrimingReady, s.Partner.PrimingReady},
 		JointReady:              Pair{s.Creator.JointReady, s.Partner.JointReady},
@@ -110,11 +115,16 @@ func Sanitize(s *Session) *Sanitized {
 		MismatchOriginal:        s.MismatchOriginal,
 		MismatchPicks:           s.MismatchPicks,
 		HybridResolutionPending: s.HybridResolutionPending,
+		JudgeType:               s.JudgeType,
 		Version:                 s.Version,
 	}
 }
 
-func evidenceOf(u UserState) EvidenceSide {
+// evidenceOf is u's evidence; its texts only for u's own view (mine).
+func evidenceOf(u UserState, mine bool) EvidenceSide {
+	if !mine {
+		return EvidenceSide{Submitted: u.EvidenceSubmitted}
+	}
 	return EvidenceSide{Submitted: u.EvidenceSubmitted, Facts: u.Evidence, Feelings: u.Feelings}
 }
 

@@ -78,8 +78,8 @@ func TestViewPhase(t *testing.T) {
 			st := court.View(s, "bob")
 			require.Equal(t, string(s.Phase), st.Phase)
 			require.Equal(t, tc.partner, st.MyViewPhase)
-			require.Equal(t, court.Sanitize(s), st.Session, "both partners get the same session")
-			require.Equal(t, court.View(s, "alice").Session, st.Session)
+			require.Equal(t, court.Sanitize(s, "bob"), st.Session)
+			require.Equal(t, court.Sanitize(s, "alice"), court.View(s, "alice").Session)
 		})
 	}
 }
@@ -102,7 +102,7 @@ func TestSanitizeValues(t *testing.T) {
 	s.JointMenu = json.RawMessage(`null`)
 	s.HybridResolutionPending = true
 	s.UserAResolutionPick = ptr("resolution_2")
-	z := court.Sanitize(s)
+	z := court.Sanitize(s, "alice")
 	require.Equal(t, 0, z.AddendumRemaining)
 	require.Equal(t, court.AddendumLimit, z.AddendumLimit)
 	require.Equal(t, "case-1", *z.CaseID)

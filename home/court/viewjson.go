@@ -9,14 +9,24 @@ import (
 
 // StateEncoder writes the state objects of one session version, byte for
 // byte as json.Marshal(View(s, userID)) writes them, without reflection. The
-// sanitised session is the same for both users, so it is encoded once, in
-// NewStateEncoder, and spliced into each user's state. Raw JSON values (the
-// LLM outputs) are copied as they are when they are already compact and
+// sanitised session is encoded once, in NewStateEncoder, with holes where
+// the private parts go (private.go); each user's state splices in that
+// user's own parts and null for the other's. Raw JSON values (the LLM
+// outputs) are copied as they are when they are already compact and
 // HTML-escaped, as values the judge encoded are; others are compacted as
 // json.Marshal would.
 type StateEncoder struct {
 	sess    *Session // nil: IDLE
-	session []byte   // the sanitised session; nil for IDLE
+	session []byte   // the sanitised session without its private parts; nil for IDLE
+	holes   []hole   // where the private parts go, in order
+}
+
+// hole is a private part of the encoded session: val at offset at, for
+// owner's view only; the other user's view has null there.
+type hole struct {
+	at    int
+	owner side
+	val   []byte
 }
 
 // NewStateEncoder encodes the sanitised session of s; nil or an ended
@@ -26,20 +36,21 @@ func NewStateEncoder(s *Session) (*StateEncoder, error) {
 	if s == nil || s.Ended() {
 		return &StateEncoder{}, nil
 	}
-	b, err := AppendSanitized(nil, s)
-	if err != nil {
-		return nil, err
+	w := jsonWriter{}
+	w.session(s)
+	if w.err != nil {
+		return nil, w.err
 	}
-	return &StateEncoder{sess: s, session: b}, nil
+	return &StateEncoder{sess: s, session: w.b, holes: w.holes}, nil
 }
 
 // AppendState appends the state object userID sees to dst.
 func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
-	phase, view, session := string(PhaseIdle), ViewIdle, []byte("null")
+	phase, view := string(PhaseIdle), ViewIdle
 	if e.sess != nil {
-		phase, view, session = string(e.sess.Phase), ViewPhase(e.sess, userID), e.session
+		phase, view = string(e.sess.Phase), ViewPhase(e.sess, userID)
 	}
-	if n := len(session) + 128; cap(dst)-len(dst) < n {
+	if n := len(e.session) + 128; cap(dst)-len(dst) < n {
 		dst = append(make([]byte, 0, len(dst)+n), dst...)
 	}
 	dst = append(dst, `{"phase":`...)
@@ -47,13 +58,43 @@ func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
 	dst = append(dst, `,"myViewPhase":`...)
 	dst = appendString(dst, view)
 	dst = append(dst, `,"session":`...)
-	dst = append(dst, session...)
+	dst = e.appendSession(dst, userID)
 	return append(dst, '}')
 }
 
-// AppendSanitized appends Sanitize(s) encoded as json.Marshal encodes it.
-func AppendSanitized(dst []byte, s *Session) ([]byte, error) {
-	w := jsonWriter{b: dst}
+// appendSession appends the sanitised session userID sees, null for IDLE.
+func (e *StateEncoder) appendSession(dst []byte, userID string) []byte {
+	if e.sess == nil {
+		return append(dst, "null"...)
+	}
+	viewer := sideOf(e.sess, userID)
+	at := 0
+	for _, h := range e.holes {
+		dst = append(dst, e.session[at:h.at]...)
+		if h.owner == viewer {
+			dst = append(dst, h.val...)
+		} else {
+			dst = append(dst, "null"...)
+		}
+		at = h.at
+	}
+	return append(dst, e.session[at:]...)
+}
+
+// AppendSanitized appends Sanitize(s, userID) encoded as json.Marshal
+// encodes it.
+func AppendSanitized(dst []byte, s *Session, userID string) ([]byte, error) {
+	w := jsonWriter{}
+	w.session(s)
+	if w.err != nil {
+		return dst, w.err
+	}
+	e := StateEncoder{sess: s, session: w.b, holes: w.holes}
+	return e.appendSession(dst, userID), nil
+}
+
+// session appends the sanitised session of s, its private parts as holes.
+func (w *jsonWriter) session(s *Session) {
 	w.grow(s)
 	w.str(`{"id":`, s.ID)
 	w.str(`,"coupleId":`, s.CoupleID)
@@ -61,10 +102,10 @@ func AppendSanitized(dst []byte, s *Session) ([]byte, error) {
 	w.str(`,"partnerId":`, s.PartnerID)
 	w.str(`,"phase":`, string(s.Phase))
 	w.strPtr(`,"caseId":`, s.CaseID)
-	w.evidence(`,"evidence":{"creator":`, s.Creator)
-	w.evidence(`,"partner":`, s.Partner)
+	w.evidence(`,"evidence":{"creator":`, s.Creator, creatorSide)
+	w.evidence(`,"partner":`, s.Partner, partnerSide)
 	w.pair(`},"verdictAcceptances":`, s.Creator.VerdictAccepted, s.Partner.VerdictAccepted)
-	w.raw(`,"verdict":`, s.Verdict)
+	w.rawPrivate(`,"verdict":`, s.Verdict, verdictHalves)
 	w.strPtr(`,"settlementRequested":`, s.SettlementRequested)
 	w.int(`,"createdAt":`, s.CreatedAt)
 	w.intPtr(`,"resolvedAt":`, s.ResolvedAt)
@@ -74,7 +115,7 @@ func AppendSanitized(dst []byte, s *Session) ([]byte, error) {
 	w.raw(`,"analysis":`, s.Analysis)
 	w.raw(`,"resolutions":`, s.Resolutions)
 	w.raw(`,"assessedIntensity":`, s.AssessedIntensity)
-	w.raw(`,"primingContent":`, s.PrimingContent)
+	w.rawPrivate(`,"primingContent":`, s.PrimingContent, primingHalves)
 	w.raw(`,"jointMenu":`, s.JointMenu)
 	w.pair(`,"primingReady":`, s.Creator.PrimingReady, s.Partner.PrimingReady)
 	w.pair(`,"jointReady":`, s.Creator.JointReady, s.Partner.JointReady)
@@ -84,16 +125,18 @@ func AppendSanitized(dst []byte, s *Session) ([]byte, error) {
 	w.picks(`,"mismatchOriginal":`, s.MismatchOriginal)
 	w.picks(`,"mismatchPicks":`, s.MismatchPicks)
 	w.bool(`,"hybridResolutionPending":`, s.HybridResolutionPending)
+	w.str(`,"judgeType":`, s.JudgeType)
 	w.b = append(w.b, `,"version":`...)
 	w.b = strconv.AppendUint(w.b, s.Version, 10)
 	w.b = append(w.b, '}')
-	return w.b, w.err
 }
 
-// jsonWriter appends JSON; the first error sticks.
+// jsonWriter appends JSON; the first error sticks. Private parts are left
+// out of b and recorded in holes.
 type jsonWriter struct {
-	b   []byte
-	err error
+	b     []byte
+	holes []hole
+	err   error
 }
 
 // grow makes room for the sanitised session s at once.
@@ -160,29 +203,66 @@ func (w *jsonWriter) picks(key string, p *Picks) {
 	w.b = append(w.b, '}')
 }
 
-func (w *jsonWriter) evidence(key string, u UserState) {
+// evidence appends the evidence of u, whose texts are owner's private parts.
+func (w *jsonWriter) evidence(key string, u UserState, owner side) {
 	w.b = append(w.b, key...)
 	w.bool(`{"submitted":`, u.EvidenceSubmitted)
-	w.strPtr(`,"facts":`, u.Evidence)
-	w.strPtr(`,"feelings":`, u.Feelings)
+	w.b = append(w.b, `,"facts":`...)
+	w.private(owner, u.Evidence)
+	w.b = append(w.b, `,"feelings":`...)
+	w.private(owner, u.Feelings)
 	w.b = append(w.b, '}')
+}
+
+// private records the string s, or null, as a hole for owner.
+func (w *jsonWriter) private(owner side, s *string) {
+	val := []byte("null")
+	if s != nil {
+		val = appendString(nil, *s)
+	}
+	w.holes = append(w.holes, hole{len(w.b), owner, val})
 }
 
 // raw appends a raw JSON value, null when it holds none (orNull).
 func (w *jsonWriter) raw(key string, raw json.RawMessage) {
+	w.rawPrivate(key, raw, [2][]string{})
+}
+
+// rawPrivate appends a raw JSON value, null when it holds none (orNull), the
+// values at the halves' paths as holes.
+func (w *jsonWriter) rawPrivate(key string, raw json.RawMessage, halves [2][]string) {
 	w.b = append(w.b, key...)
+	c := w.compact(raw)
+	if c == nil {
+		w.b = append(w.b, "null"...)
+		return
+	}
+	at := 0
+	for _, r := range privateRanges(c, halves) {
+		w.b = append(w.b, c[at:r.start]...)
+		w.holes = append(w.holes, hole{len(w.b), r.owner, c[r.start:r.end]})
+		at = r.end
+	}
+	w.b = append(w.b, c[at:]...)
+}
+
+// compact is raw as json.Marshal writes a json.RawMessage, nil when it holds
+// no value.
+func (w *jsonWriter) compact(raw json.RawMessage) []byte {
 	switch {
 	case isNull(raw):
-		w.b = append(w.b, "null"...)
+		return nil
 	case compactEscaped(raw):
-		w.b = append(w.b, raw...)
-	default:
-		b, err := json.Marshal(raw) // compacts and escapes
-		if err != nil && w.err == nil {
-			w.err = fmt.Errorf("court: encode state: %w", err)
-		}
-		w.b = append(w.b, b...)
+		return raw
 	}
+	b, err := json.Marshal(raw) // compacts and escapes
+	if err != nil && w.err == nil {
+		w.err = fmt.Errorf("court: encode state: %w", err)
+	}
+	if isNull(b) {
+		return nil
+	}
+	return b
 }
 
 // compactEscaped reports whether raw, valid JSON, is already as json.Marshal

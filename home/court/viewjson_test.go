@@ -27,6 +27,10 @@ var rawValues = []json.RawMessage{
 	json.RawMessage(" {\n\t\"a\" : \"<b> & </b>\"\r\n} "), json.RawMessage(`{"s":"line\u2028sep \u003c"}`),
 	json.RawMessage("{\"s\":\"raw \u2028 sep\"}"), json.RawMessage(`{"s":"esc \" \\ \/ q"}`),
 	json.RawMessage(`[1.5e3,-0,{"k":{}}]`), json.RawMessage(`  null  `),
+	json.RawMessage(primingJSON), json.RawMessage(`{ "userB" : [1, {"x":"}"}], "userA": "a\"b" }`),
+	json.RawMessage(`{"userA":1,"userB":2,"userA":3,"us\u0065rB":"<x>"}`),
+	json.RawMessage(`{"status":"success","_meta":{"primingContent":{"userA":{"p":"a"},"userB":{"p":"b"}},"x":[]}}`),
+	json.RawMessage(`{"_meta":{"primingContent":"not an object"},"_meta":{"primingContent":{"userB":null}}}`),
 }
 
 // sessionShapes returns sessions at every step of the lifecycle, then n
@@ -94,10 +98,10 @@ func TestStateEncoderMatchesJSON(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(want), string(enc.AppendState(nil, u)), "shape %d, user %q", i, u)
 		}
-		if s != nil {
-			want, err := json.Marshal(court.Sanitize(s))
+		for _, u := range users[3:] {
+			want, err := json.Marshal(court.Sanitize(s, u))
 			require.NoError(t, err)
-			got, err := court.AppendSanitized([]byte("prefix"), s)
+			got, err := court.AppendSanitized([]byte("prefix"), s, u)
 			require.NoError(t, err)
 			require.Equal(t, "prefix"+string(want), string(got), "shape %d", i)
 		}
@@ -123,11 +127,11 @@ func FuzzAppendString(f *testing.F) {
 		if json.Valid(raw) {
 			sess.Verdict = raw
 		}
-		want, err := json.Marshal(court.Sanitize(sess))
+		want, err := json.Marshal(court.Sanitize(sess, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := court.AppendSanitized(nil, sess)
+		got, err := court.AppendSanitized(nil, sess, "")
 		if err != nil || string(got) != string(want) {
 			t.Fatalf("got %s, %v; want %s", got, err, want)
 		}
