@@ -81,6 +81,9 @@ type Config struct {
 	// PresenceTTL is the lifetime of presence records; Run refreshes them
 	// every PresenceTTL/3 for users with registered sockets. Zero means 2 min.
 	PresenceTTL time.Duration
+	// TokenGrace is how long after its token's exp a socket is closed
+	// (expiry.go). Zero means MaxTokenGrace, its upper bound.
+	TokenGrace time.Duration
 	// Logger receives logs. Nil means discard.
 	Logger *slog.Logger
 	// Registerer receives the metrics. Nil means they are not registered.
@@ -100,6 +103,7 @@ func (c *Config) setDefaults() {
 	c.SendQueueLen = orDefault(c.SendQueueLen, 128)
 	c.RequestTimeout = orDefault(c.RequestTimeout, 8*time.Second)
 	c.PresenceTTL = orDefault(c.PresenceTTL, 2*time.Minute)
+	c.TokenGrace = orDefault(c.TokenGrace, MaxTokenGrace)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -124,8 +128,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: Mesh is required", ErrConfig)
 	case c.HomePolicy != HomePrimary && c.HomePolicy != HomeCreator:
 		return fmt.Errorf("%w: unknown HomePolicy %q", ErrConfig, c.HomePolicy)
-	case c.PingInterval < 0 || c.PingTimeout < 0 || c.RequestTimeout < 0 || c.PresenceTTL < 0:
+	case c.PingInterval < 0 || c.PingTimeout < 0 || c.RequestTimeout < 0 || c.PresenceTTL < 0 || c.TokenGrace < 0:
 		return fmt.Errorf("%w: negative duration", ErrConfig)
+	case c.TokenGrace > MaxTokenGrace:
+		return fmt.Errorf("%w: TokenGrace above %s", ErrConfig, MaxTokenGrace)
 	case c.MaxPayload < 0 || c.SendQueueLen < 0:
 		return fmt.Errorf("%w: negative size", ErrConfig)
 	}

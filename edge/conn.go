@@ -32,11 +32,13 @@ const (
 	reasonTooLarge       closeReason = "too_large"       // a frame above MaxPayload
 	reasonUnauthorized   closeReason = "unauthorized"    // CONNECT without a valid token
 	reasonShutdown       closeReason = "shutdown"        // the edge is draining or closing
+	reasonTokenExpired   closeReason = "token_expired"   // the token expired (expiry.go)
 )
 
 var closeReasons = []closeReason{
 	reasonClientClose, reasonTransport, reasonPingTimeout, reasonConnectTimeout,
 	reasonSlowConsumer, reasonBadPacket, reasonTooLarge, reasonUnauthorized, reasonShutdown,
+	reasonTokenExpired,
 }
 
 // closeGrace is how long a socket that was sent a close frame may take to
@@ -62,7 +64,8 @@ type conn struct {
 	br      *bufio.Reader // ws's read buffer; see idle.go
 	id      uint64        // key in Server.conns, set by track
 	sid     string
-	hdrUser string // user of a valid Authorization: Bearer token, if any
+	hdrUser string    // user of a valid Authorization: Bearer token, if any
+	hdrExp  time.Time // its exp
 
 	// userID is set by the reader at CONNECT, before it starts any action.
 	userID   string
@@ -80,6 +83,7 @@ type conn struct {
 	sessionID  string
 	version    uint64 // of the newest court:state sent for sessionID
 	timer      *time.Timer
+	expiry     *time.Timer        // ends the socket when its token expires (expiry.go)
 	actx       context.Context    // parent of the actions in flight; nil while none
 	acancel    context.CancelFunc // cancels actx
 	nact       int                // actions in flight, see beginAction
@@ -201,6 +205,9 @@ func (c *conn) close(reason closeReason) {
 	c.queue = nil
 	if c.timer != nil {
 		c.timer.Stop()
+	}
+	if c.expiry != nil {
+		c.expiry.Stop()
 	}
 	c.cancelActionsLocked()
 	c.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/wire"
@@ -99,7 +100,7 @@ func (c *conn) onConnect(p sio.Packet) closeReason {
 	if c.userID != "" {
 		return reasonBadPacket // a second CONNECT on the same socket
 	}
-	user := c.authenticate(p.Data)
+	user, exp := c.authenticate(p.Data)
 	if user == "" {
 		c.closeAfterFlush(reasonUnauthorized, unauthorizedFrame)
 		return ""
@@ -109,12 +110,13 @@ func (c *conn) onConnect(p sio.Packet) closeReason {
 	c.connected = true
 	c.mu.Unlock()
 	c.send(sio.AppendConnect(nil, sio.DefaultNamespace, newID()))
+	c.armExpiry(exp)
 	return ""
 }
 
 // authenticate returns the user of auth.token, else of the bearer header,
-// or "" when neither is valid.
-func (c *conn) authenticate(auth json.RawMessage) string {
+// or "" when neither is valid, and the token's expiry.
+func (c *conn) authenticate(auth json.RawMessage) (string, time.Time) {
 	var a struct {
 		Token json.RawMessage `json:"token"`
 	}
@@ -123,11 +125,11 @@ func (c *conn) authenticate(auth json.RawMessage) string {
 		user, err := c.s.cfg.Verifier.Verify(tok)
 		if err != nil {
 			c.s.log.Debug("token refused", "conn_id", c.sid, "err", err)
-			return ""
+			return "", time.Time{}
 		}
-		return user
+		return user, tokenExpiry(tok)
 	}
-	return c.hdrUser
+	return c.hdrUser, c.hdrExp
 }
 
 // dispatch handles an event on its own goroutine, or on the reader's when

@@ -39,6 +39,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := s.newConn(ws, hw.br, hdrUser)
+	c.hdrExp = bearerExpiry(r)
 	if !s.track(c) {
 		_ = ws.Close()
 		return

@@ -1,0 +1,77 @@
+package edge
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/token"
+)
+
+// TestTokenExpiryEndsSocket: a socket whose token expires is sent the
+// Socket.IO DISCONNECT (socket.io-client: "io server disconnect") and a close
+// frame TokenGrace after the token's exp, whether the token came in the
+// CONNECT packet or the Authorization header; the close is counted as
+// token_expired; a socket with a live token stays (R15).
+func TestTokenExpiryEndsSocket(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	te := newTestEdge(t, func(c *Config) { c.TokenGrace = grace })
+	short, err := token.Mint(testSecret, "alice", time.Second)
+	require.NoError(t, err)
+	exp := tokenExpiry(short)
+	require.WithinDuration(t, time.Now().Add(time.Second), exp, time.Second)
+
+	viaConnect := te.dial(t, nil)
+	require.True(t, strings.HasPrefix(viaConnect.read(), `0{"sid":`))
+	viaConnect.write(`40{"token":"` + short + `"}`)
+	require.True(t, strings.HasPrefix(viaConnect.read(), `40{"sid":`))
+
+	viaHeader := te.dial(t, http.Header{"Authorization": {"Bearer " + short}})
+	require.True(t, strings.HasPrefix(viaHeader.read(), `0{"sid":`))
+	viaHeader.write(`40`)
+	require.True(t, strings.HasPrefix(viaHeader.read(), `40{"sid":`))
+
+	live := te.connect(t, "bob")
+
+	for _, c := range []*client{viaConnect, viaHeader} {
+		require.NoError(t, c.ws.SetReadDeadline(time.Now().Add(5*time.Second)))
+		var frames []string
+		var err error
+		for {
+			var b []byte
+			if _, b, err = c.ws.ReadMessage(); err != nil {
+				break
+			}
+			if string(b) != "2" { // pings may come first
+				frames = append(frames, string(b))
+			}
+		}
+		closedAt := time.Now()
+		require.Equal(t, []string{"41"}, frames, "a Socket.IO DISCONNECT, then the close")
+		require.True(t, websocket.IsCloseError(err, websocket.CloseNormalClosure), "close frame: %v", err)
+		require.False(t, closedAt.Before(exp.Add(grace)), "closed at %v, before exp %v + grace", closedAt, exp)
+	}
+	require.Eventually(t, func() bool { return te.closes(reasonTokenExpired) == 2 }, 3*time.Second, 5*time.Millisecond)
+
+	live.write("3") // a pong is harmless; the socket is still served
+	live.register()
+}
+
+func TestTokenGraceBounded(t *testing.T) {
+	_, err := New(Config{NodeID: "e", Region: "asia", Verifier: &token.Verifier{Secret: testSecret},
+		Directory: newFakeDir(), Mesh: &fakeMesh{}, TokenGrace: MaxTokenGrace + time.Second})
+	require.ErrorIs(t, err, ErrConfig)
+}
+
+func TestTokenExpiry(t *testing.T) {
+	tok, err := token.Mint(testSecret, "alice", time.Hour)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(time.Hour), tokenExpiry(tok), 2*time.Second)
+	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + "bm90IGpzb24" + ".c", "a.e30.c"} {
+		require.True(t, tokenExpiry(bad).IsZero(), bad)
+	}
+}
