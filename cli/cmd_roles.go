@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/edge"
 	"courtmesh/home/outbox"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
@@ -51,6 +52,7 @@ func newEdgeCmd() *cobra.Command {
 		homes      []string
 		homePolicy string
 		opsAddr    string
+		tokenGrace time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "edge",
@@ -87,7 +89,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			reg := prometheus.NewRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
-				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy,
+				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
@@ -104,6 +106,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 	cmd.Flags().StringArrayVar(&homes, "home", nil, "home node to dial, as <region>:<node-id>@<host:port> (repeatable)")
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&homePolicy, "home-policy", "primary", "home region of new sessions: primary | creator (nearest home region to this edge)")
+	cmd.Flags().DurationVar(&tokenGrace, "token-grace", edge.MaxTokenGrace, "how long after its token's exp a socket is closed (at most 30s)")
 	return cmd
 }
 

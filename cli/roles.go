@@ -33,6 +33,7 @@ type edgeRoleConfig struct {
 	Secret         []byte
 	Directory      directory.Store // also the edge's rate limiter
 	HomePolicy     string
+	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
 	ListenPacket   func(network, addr string) (net.PacketConn, error)
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
@@ -70,6 +71,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Limiter:    c.Directory,
 		Mesh:       meshForEdge{node},
 		HomePolicy: c.HomePolicy,
+		TokenGrace: c.TokenGrace,
 		Logger:     c.Logger,
 		Registerer: c.Registerer,
 	})

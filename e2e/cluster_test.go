@@ -25,6 +25,7 @@ type clusterOpts struct {
 	homes      int    // home nodes in us (default 1)
 	timerScale string // COURT_TIMER_SCALE (default 1)
 	homeArgs   []string
+	edgeArgs   []string
 	// pgProxy, when set, is placed between the homes and Postgres.
 	pgProxy bool
 }
@@ -100,7 +101,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		addr, ops := freePort(t, "tcp"), freePort(t, "tcp")
 		c.edgeOps[e.region] = "http://" + ops
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
-			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, homeFlags...)
+			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, append(homeFlags, o.edgeArgs...)...)
 		c.edges[e.region] = start(t, e.node, courtd, c.env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
 		if e.region == "us" {
