@@ -71,3 +71,5 @@ func (MemoryJob) effect() {}
 func (SaveCase) effect()  {}
 func (JudgeCall) effect() {}
 func (Emit) effect()      {}
+
+func (CaseResolved) effect() {}

@@ -147,3 +147,15 @@ func pickBoth(t *testing.T, s *court.Session, a, b string) {
 func memoryJob(s *court.Session) court.MemoryJob {
 	return court.MemoryJob{SessionID: s.ID, Case: court.CaseData(s)}
 }
+
+// resolvedOf returns the CaseResolved among effects.
+func resolvedOf(t *testing.T, effects []court.Effect) court.CaseResolved {
+	t.Helper()
+	for _, e := range effects {
+		if r, ok := e.(court.CaseResolved); ok {
+			return r
+		}
+	}
+	t.Fatal("no CaseResolved effect")
+	return court.CaseResolved{}
+}

@@ -62,5 +62,7 @@ func TestHappyPath(t *testing.T) {
 		court.JudgeCall{Kind: court.JudgeDeliberate, Version: v},
 		court.SaveCase{CaseID: caseID},
 		court.MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: court.CaseData(s)},
+		resolvedOf(t, effects),
 	}, effects)
+	require.Equal(t, caseID, resolvedOf(t, effects).CaseID)
 }

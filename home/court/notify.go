@@ -9,6 +9,24 @@ const (
 	NotifySettlementRequest = "settlement_request"
 )
 
+// CategoryCourtSessions is the notification preference category (the app's
+// notification_preferences, checked by should_send_notification; §4.7) of
+// every push the court sends: the summons, evidence complete and a
+// settlement request are all court-session notifications. The original sent
+// its push types where the category belongs, so users' category settings
+// were ignored (§6 R19).
+const CategoryCourtSessions = "court_sessions"
+
+// Category is the preference category of a push of type notifyType, "" for
+// a type the court does not send.
+func Category(notifyType string) string {
+	switch notifyType {
+	case NotifyCourtSession, NotifyEvidenceSubmitted, NotifySettlementRequest:
+		return CategoryCourtSessions
+	}
+	return ""
+}
+
 // Push notification texts (court-protocol.md §3.5 T1, T5 and §3.8).
 const (
 	titleCourtSession      = "Court Session Request"

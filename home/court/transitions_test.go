@@ -134,10 +134,13 @@ func TestExpireVerdictClosesThenRemoves(t *testing.T) {
 	require.Equal(t, "case-1", *s.CaseID)
 	require.Equal(t, now.Add(30*time.Second).UnixMilli(), s.PhaseDeadline)
 	caseID := "case-1"
+	effects := s.TakeEffects()
 	require.Equal(t, []court.Effect{
 		court.SaveCase{CaseID: "case-1"},
 		court.MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: court.CaseData(s)},
-	}, s.TakeEffects())
+		resolvedOf(t, effects),
+	}, effects)
+	require.Equal(t, now.UnixMilli(), resolvedOf(t, effects).ResolvedAt, "the timer's close is announced too")
 	require.Equal(t, "CLOSED", court.ViewPhase(s, "alice"))
 
 	refuseIs(t, s, court.ErrNotDue, func(s *court.Session) error { return s.Expire(now.Add(29*time.Second), "x", d1) })

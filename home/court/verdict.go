@@ -149,10 +149,12 @@ func (s *Session) AcceptVerdict(userID, caseID string, now time.Time, d Duration
 }
 
 // close is §3.9: phase CLOSED (timers cleared, held for d.ClosedHold), the
-// case saved as caseID and the memory extracted for it.
+// case saved as caseID, the memory extracted for it and the case announced
+// to the awards service (R20).
 func (s *Session) close(caseID string, now time.Time, d Durations) {
 	s.CaseID = &caseID
-	s.emit(SaveCase{CaseID: caseID}, MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: CaseData(s)})
+	s.emit(SaveCase{CaseID: caseID}, MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: CaseData(s)},
+		caseResolved(s, caseID, now))
 	s.enter(PhaseClosed, now, d)
 }
 

@@ -93,7 +93,11 @@ func TestAcceptVerdict(t *testing.T) {
 	require.Equal(t, []court.Effect{
 		court.SaveCase{CaseID: "case-7"},
 		court.MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: court.CaseData(s)},
-	}, s.TakeEffects())
+		court.CaseResolved{Event: "case_resolved", CaseID: "case-7", SessionID: s.ID, CoupleID: "alice-bob",
+			CreatorID: "alice", PartnerID: "bob", JudgeType: court.DefaultJudgeType, ResolvedAt: tm(10).UnixMilli(),
+			Verdict: court.VerdictSummary{Version: 1, CaseTitle: ptr("The dishes"), SeverityLevel: ptr("moderate"),
+				ShortResolution: ptr("Take turns"), Summary: ptr("You both care."), Title: ptr("Take turns")}},
+	}, s.TakeEffects(), "R20: the closed case is announced with both users and the verdict summary")
 	require.Equal(t, "CLOSED", court.View(s, "bob").MyViewPhase)
 }
 

@@ -3,7 +3,7 @@ package outbox
 import "github.com/prometheus/client_golang/prometheus"
 
 // kinds are the outbox row kinds, the only label values.
-var kinds = []string{"push", "memory_job"}
+var kinds = []string{"push", "memory_job", "case_resolved"}
 
 type metrics struct {
 	backlog   prometheus.Gauge

@@ -82,7 +82,16 @@ func TestCloseSavesCaseOnce(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status, case_id::text FROM court_sessions WHERE id = $1`, v.ID).Scan(&sessStatus, &sessCase))
 	require.Equal(t, []string{"CLOSED", caseID}, []string{sessStatus, sessCase})
 	require.Equal(t, 2, rowsOf(t, pool, "court_session_users", v.ID), "users stay busy during the CLOSED hold")
-	require.Equal(t, 2, rowsOf(t, pool, "court_outbox", v.ID), "the serve's push and one memory job")
+	require.Equal(t, 3, rowsOf(t, pool, "court_outbox", v.ID), "the serve's push, one memory job, one case_resolved")
+
+	// R20: the awards service hears of the case once, with both users.
+	var announced court.CaseResolved
+	require.NoError(t, pool.QueryRow(ctx, `SELECT payload FROM court_outbox WHERE session_id = $1 AND kind = 'case_resolved'`, v.ID).Scan(&announced))
+	require.Equal(t, "case_resolved", announced.Event)
+	require.Equal(t, []string{caseID, v.ID, creator, partner}, []string{announced.CaseID, announced.SessionID, announced.CreatorID, announced.PartnerID})
+	require.Equal(t, 2, announced.Verdict.Version)
+	require.Equal(t, "Dishes", *announced.Verdict.CaseTitle)
+	require.Equal(t, "Take turns", *announced.Verdict.ShortResolution)
 
 	removed(t, st, closed[won])
 }

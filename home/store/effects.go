@@ -9,18 +9,22 @@ import (
 
 // Outbox kinds (court_outbox.kind).
 const (
-	KindPush      = "push"
-	KindMemoryJob = "memory_job"
+	KindPush         = "push"
+	KindMemoryJob    = "memory_job"
+	KindCaseResolved = "case_resolved"
 )
 
 // Push is the payload of a push outbox row: one notification to one user
-// (court-protocol.md §4.7).
+// (court-protocol.md §4.7). Category is the preference category the
+// receiver checks (should_send_notification(userId, category)); Type is the
+// push type, also in the data the client reads.
 type Push struct {
-	UserID string   `json:"userId"`
-	Type   string   `json:"type"`
-	Title  string   `json:"title"`
-	Body   string   `json:"body"`
-	Data   PushData `json:"data"`
+	UserID   string   `json:"userId"`
+	Type     string   `json:"type"`
+	Category string   `json:"category"`
+	Title    string   `json:"title"`
+	Body     string   `json:"body"`
+	Data     PushData `json:"data"`
 }
 
 // PushData is the data of a push.
@@ -70,6 +74,8 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 				return plan{}, fmt.Errorf("store: encode memory job: %w", err)
 			}
 			p.outbox = append(p.outbox, outboxRow{KindMemoryJob, string(b)})
+		case court.CaseResolved:
+			p.outbox = append(p.outbox, outboxRow{KindCaseResolved, mustJSON(e)})
 		case court.SaveCase:
 			if p.saveCase != nil {
 				return plan{}, fmt.Errorf("store: two SaveCase effects in one transition")
@@ -87,7 +93,7 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 func pushRows(sessionID string, n court.Notify) []outboxRow {
 	rows := make([]outboxRow, 0, len(n.UserIDs))
 	for _, u := range n.UserIDs {
-		p := Push{UserID: u, Type: n.Type, Title: n.Title, Body: n.Body,
+		p := Push{UserID: u, Type: n.Type, Category: court.Category(n.Type), Title: n.Title, Body: n.Body,
 			Data: PushData{Type: n.Type, Screen: "courtroom", SessionID: sessionID}}
 		rows = append(rows, outboxRow{KindPush, mustJSON(p)})
 	}

@@ -21,7 +21,7 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	}
 	require.NoError(t, g.Wait())
 	require.NoError(t, store.Migrate(t.Context(), pool))
-	require.Equal(t, 3, count(t, pool, `SELECT count(*) FROM schema_migrations`))
+	require.Equal(t, 4, count(t, pool, `SELECT count(*) FROM schema_migrations`))
 	for _, table := range []string{"court_sessions", "court_session_users", "court_transitions", "cases", "verdicts", "court_outbox"} {
 		require.Zero(t, count(t, pool, "SELECT count(*) FROM "+table), table)
 	}
@@ -55,7 +55,7 @@ func TestCreateAndCommit(t *testing.T) {
 
 	var payload store.Push
 	require.NoError(t, pool.QueryRow(ctx, `SELECT payload FROM court_outbox WHERE session_id = $1 AND kind = 'push'`, s.ID).Scan(&payload))
-	require.Equal(t, store.Push{UserID: partner, Type: court.NotifyCourtSession, Title: notify.Title, Body: notify.Body,
+	require.Equal(t, store.Push{UserID: partner, Type: court.NotifyCourtSession, Category: "court_sessions", Title: notify.Title, Body: notify.Body,
 		Data: store.PushData{Type: court.NotifyCourtSession, Screen: "courtroom", SessionID: s.ID}}, payload)
 
 	accepted := s.Clone()
