@@ -59,6 +59,13 @@ var (
 	// own request is pending; the original silently replaced the requester
 	// (R13). The caller accepts or declines the partner's request instead.
 	ErrSettlementPending = &Error{"Your partner already requested a settlement. Accept or decline it."}
+	// ErrEvidenceRequired refuses evidence whose facts, feelings or needs
+	// are blank once truncated: the judge would refuse the case after the
+	// pipeline started, giving an error verdict (R24).
+	ErrEvidenceRequired = &Error{"Evidence, feelings and needs are all required."}
+	// ErrAddendumRequired refuses a blank addendum, on every path (R24); the
+	// text is the original REST route's.
+	ErrAddendumRequired = &Error{"text required"}
 )
 
 // Errors of the caller, never shown to clients.

@@ -1,6 +1,7 @@
 package court
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -30,8 +31,17 @@ func Truncate(s string, limit int) string {
 	return string(r)
 }
 
+// Blank reports whether s is empty once leading and trailing white space
+// (Unicode) is trimmed. It is the one rule for the users' texts (R24): a
+// submission with a blank evidence, feelings or needs, or a blank addendum,
+// is refused by the transition, whichever path (socket or REST) it came by,
+// and the judge's input check (judge.Case.Validate) uses it too, so a case
+// the court accepted is never refused by the judge.
+func Blank(s string) bool { return strings.TrimSpace(s) == "" }
+
 // SubmitEvidence is T4/T5: userID submits evidence, feelings and needs,
-// truncated to §7.1's limits. The second submission moves the session to
+// truncated to §7.1's limits; none may be Blank once truncated
+// (ErrEvidenceRequired). The second submission moves the session to
 // ANALYZING, notifies both users (evidence_submitted) and asks for the
 // judge's deliberation.
 func (s *Session) SubmitEvidence(userID, evidence, feelings, needs string, now time.Time, d Durations) error {
@@ -45,6 +55,9 @@ func (s *Session) SubmitEvidence(userID, evidence, feelings, needs string, now t
 		return ErrEvidenceSubmitted
 	}
 	ev, fe, ne := Truncate(evidence, LimitEvidence), Truncate(feelings, LimitFeelings), Truncate(needs, LimitNeeds)
+	if Blank(ev) || Blank(fe) || Blank(ne) {
+		return ErrEvidenceRequired
+	}
 	me.EvidenceSubmitted, me.Evidence, me.Feelings, me.Needs = true, &ev, &fe, &ne
 	if !s.Creator.EvidenceSubmitted || !s.Partner.EvidenceSubmitted {
 		s.bump()

@@ -108,3 +108,23 @@ func TestPrimingAndJoint(t *testing.T) {
 	require.Equal(t, tm(6).Add(time.Hour).UnixMilli(), s.PhaseDeadline)
 	require.Empty(t, s.TakeEffects())
 }
+
+// TestR24BlankTextsRefused: blank evidence, feelings, needs or addendum is
+// refused with a readable error before anything changes or the judge is
+// called; the original accepted it on the socket and failed in the judge.
+func TestR24BlankTextsRefused(t *testing.T) {
+	t.Parallel()
+	s := inEvidence(t)
+	v := s.Version
+	for _, in := range [][3]string{{"", "f", "n"}, {"e", "  ", "n"}, {"e", "f", "\n\t"}} {
+		require.ErrorIs(t, s.SubmitEvidence("alice", in[0], in[1], in[2], tm(3), d1), court.ErrEvidenceRequired)
+	}
+	require.Equal(t, v, s.Version)
+	require.Empty(t, s.TakeEffects())
+
+	s = inVerdict(t)
+	v = s.Version
+	require.ErrorIs(t, s.SubmitAddendum("bob", " \u00a0 ", tm(9), d1), court.ErrAddendumRequired)
+	require.Equal(t, v, s.Version)
+	require.Zero(t, s.AddendumCount)
+}

@@ -181,9 +181,13 @@ func (s *Session) SubmitAddendum(userID, text string, now time.Time, d Durations
 	case s.AddendumCount >= AddendumLimit:
 		return ErrAddendumLimit
 	}
+	text = Truncate(text, LimitAddendum)
+	if Blank(text) {
+		return ErrAddendumRequired
+	}
 	s.AddendumHistory = append(s.AddendumHistory, Addendum{
 		UserID: userID, FromUser: pick(creator, "userA", "userB"),
-		Text: Truncate(text, LimitAddendum), SubmittedAt: now.UnixMilli(),
+		Text: text, SubmittedAt: now.UnixMilli(),
 	})
 	s.AddendumCount++
 	s.resetForAddendum()

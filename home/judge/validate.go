@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"courtmesh/home/court"
 )
 
 // Validate checks c as the LLM input schema does (§3.6 step 6): each user's
-// cameraFacts, theStoryIamTellingMyself and unmetNeeds non-empty, and well
-// formed addenda. The error is an *InputError.
+// cameraFacts, theStoryIamTellingMyself and unmetNeeds not court.Blank, and
+// well formed addenda. The court refuses blank texts with the same rule
+// before any call (R24). The error is an *InputError.
 func (c Case) Validate() error {
 	if c.SessionID == "" {
 		return invalid("sessionId is required")
@@ -25,7 +28,7 @@ func (c Case) Validate() error {
 			{"theStoryIamTellingMyself", p.party.Feelings},
 			{"unmetNeeds", p.party.Needs},
 		} {
-			if strings.TrimSpace(f.value) == "" {
+			if court.Blank(f.value) {
 				return invalid("%s.%s must not be empty", p.who, f.name)
 			}
 		}
@@ -34,7 +37,7 @@ func (c Case) Validate() error {
 		if a.From != "userA" && a.From != "userB" {
 			return invalid("addenda[%d].from must be userA or userB", i)
 		}
-		if strings.TrimSpace(a.Text) == "" {
+		if court.Blank(a.Text) {
 			return invalid("addenda[%d].text must not be empty", i)
 		}
 	}
