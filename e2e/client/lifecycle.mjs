@@ -55,7 +55,16 @@ async function toResolution(a, b) {
   assert(ev.state.myViewPhase === 'WAITING_EVIDENCE', 'A waits for B');
   await b.waitState((s) => s.session?.evidence?.creator?.submitted === true, 'B sees A submitted');
   await ok(b, 'court:submit_evidence', { evidence: 'The dishes were mine to do.', feelings: 'I feel rushed.', needs: 'Patience.' });
-  for (const c of [a, b]) await c.waitState(view('PRIMING'), `PRIMING at ${c.name}`, 10000);
+  const primed = [];
+  for (const c of [a, b]) primed.push(await c.waitState(view('PRIMING'), `PRIMING at ${c.name}`, 10000));
+  // R17: each sees its own priming half and evidence texts, not the other's;
+  // R18: both learn the judge.
+  const [pa, pb] = primed.map((st) => st.session);
+  assert(pa.primingContent.userA !== null && pa.primingContent.userB === null, `A's priming: ${JSON.stringify(pa.primingContent).slice(0, 120)}`);
+  assert(pb.primingContent.userB !== null && pb.primingContent.userA === null, `B's priming: ${JSON.stringify(pb.primingContent).slice(0, 120)}`);
+  assert(pa.evidence.creator.facts === EVIDENCE.evidence && pa.evidence.partner.facts === null && pa.evidence.partner.submitted === true, 'A sees only its own evidence');
+  assert(pb.evidence.partner.facts !== null && pb.evidence.creator.facts === null && pb.evidence.creator.feelings === null, 'B sees only its own evidence');
+  assert(pa.judgeType === 'swift' && pb.judgeType === 'swift', `judgeType: ${pa.judgeType}`);
   await ok(a, 'court:priming_complete');
   await a.waitState(view('WAITING_PRIMING'), 'A waits in priming');
   await ok(b, 'court:priming_complete');
@@ -222,6 +231,8 @@ const scenarios = {
     await refused(c, 'court:submit_evidence', EVIDENCE, 'No active session');
     await refused(c, 'court:dismiss', {}, 'No session found');
     await refused(a, 'court:resolution_pick', {}, 'resolutionId required');
+    await refused(a, 'court:submit_evidence', { evidence: '   ', feelings: 'x', needs: 'y' }, 'Evidence, feelings and needs are all required.');
+    await refused(a, 'court:submit_evidence', {}, 'Evidence, feelings and needs are all required.');
     const long = 'word '.repeat(1500);
     const ev = await ok(a, 'court:submit_evidence', { evidence: long, feelings: long, needs: long });
     const mine = ev.state.session.evidence.creator;
@@ -230,7 +241,8 @@ const scenarios = {
     assert(b.errors.length === 0, 'the partner got none of the caller\'s errors');
     const still = await b.emit('court:register', { userId: b.id });
     assert(still.ok === true && still.state.phase === 'EVIDENCE', 'the node keeps serving');
-    step('bad input: clear errors to the caller only; evidence truncated, not refused');
+    assert(still.state.session.evidence.creator.submitted === true && still.state.session.evidence.creator.facts === null, 'B does not see A\'s evidence text');
+    step('bad input: clear errors to the caller only; blank evidence refused before any judge call; evidence truncated, not refused');
   },
 };
 
