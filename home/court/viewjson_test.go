@@ -122,18 +122,38 @@ func FuzzAppendString(f *testing.F) {
 	for _, s := range trickyStrings {
 		f.Add(s, []byte(s))
 	}
+	for _, raw := range rawValues {
+		f.Add("x", []byte(raw))
+	}
 	f.Fuzz(func(t *testing.T, s string, raw []byte) {
-		sess := &court.Session{ID: s, Phase: court.PhaseEvidence, Creator: court.UserState{Evidence: &s}}
+		sess := &court.Session{ID: s, Phase: court.PhaseEvidence, CreatorID: "c", Creator: court.UserState{Evidence: &s}}
 		if json.Valid(raw) {
-			sess.Verdict = raw
+			sess.Verdict, sess.PrimingContent = raw, raw
 		}
-		want, err := json.Marshal(court.Sanitize(sess, ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := court.AppendSanitized(nil, sess, "")
-		if err != nil || string(got) != string(want) {
-			t.Fatalf("got %s, %v; want %s", got, err, want)
+		for _, u := range []string{"c", "p"} {
+			want, err := json.Marshal(court.Sanitize(sess, u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := court.AppendSanitized(nil, sess, u)
+			if err != nil || string(got) != string(want) {
+				t.Fatalf("%s: got %s, %v; want %s", u, got, err, want)
+			}
+			other := map[string]string{"c": "userB", "p": "userA"}[u]
+			var view struct {
+				PrimingContent map[string]json.RawMessage `json:"primingContent"`
+				Verdict        struct {
+					Meta struct {
+						PrimingContent map[string]json.RawMessage `json:"primingContent"`
+					} `json:"_meta"`
+				} `json:"verdict"`
+			}
+			_ = json.Unmarshal(got, &view) // values of other shapes are not objects to check
+			for _, pc := range []map[string]json.RawMessage{view.PrimingContent, view.Verdict.Meta.PrimingContent} {
+				if v, ok := pc[other]; ok && string(v) != "null" {
+					t.Fatalf("%s sees %s: %s", u, other, got)
+				}
+			}
 		}
 	})
 }
