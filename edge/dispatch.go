@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/wire"
@@ -100,7 +99,7 @@ func (c *conn) onConnect(p sio.Packet) closeReason {
 	if c.userID != "" {
 		return reasonBadPacket // a second CONNECT on the same socket
 	}
-	user, exp := c.authenticate(p.Data)
+	user := c.authenticate(p.Data)
 	if user == "" {
 		c.closeAfterFlush(reasonUnauthorized, unauthorizedFrame)
 		return ""
@@ -110,13 +109,13 @@ func (c *conn) onConnect(p sio.Packet) closeReason {
 	c.connected = true
 	c.mu.Unlock()
 	c.send(sio.AppendConnect(nil, sio.DefaultNamespace, newID()))
-	c.armExpiry(exp)
+	c.armExpiry(c.connectExpiry(p.Data))
 	return ""
 }
 
 // authenticate returns the user of auth.token, else of the bearer header,
-// or "" when neither is valid, and the token's expiry.
-func (c *conn) authenticate(auth json.RawMessage) (string, time.Time) {
+// or "" when neither is valid.
+func (c *conn) authenticate(auth json.RawMessage) string {
 	var a struct {
 		Token json.RawMessage `json:"token"`
 	}
@@ -125,11 +124,11 @@ func (c *conn) authenticate(auth json.RawMessage) (string, time.Time) {
 		user, err := c.s.cfg.Verifier.Verify(tok)
 		if err != nil {
 			c.s.log.Debug("token refused", "conn_id", c.sid, "err", err)
-			return "", time.Time{}
+			return ""
 		}
-		return user, tokenExpiry(tok)
+		return user
 	}
-	return c.hdrUser, c.hdrExp
+	return c.hdrUser
 }
 
 // dispatch handles an event on its own goroutine, or on the reader's when

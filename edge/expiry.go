@@ -54,6 +54,20 @@ func bearerExpiry(r *http.Request) time.Time {
 	return tokenExpiry(tok)
 }
 
+// connectExpiry returns the exp of the token authenticate accepted for the
+// CONNECT auth payload: auth.token when it is a non-empty string, else the
+// bearer header's.
+func (c *conn) connectExpiry(auth json.RawMessage) time.Time {
+	var a struct {
+		Token json.RawMessage `json:"token"`
+	}
+	var tok string
+	if len(auth) > 0 && json.Unmarshal(auth, &a) == nil && json.Unmarshal(a.Token, &tok) == nil && tok != "" {
+		return tokenExpiry(tok)
+	}
+	return c.hdrExp
+}
+
 // armExpiry ends the socket TokenGrace after exp; the zero exp never does.
 func (c *conn) armExpiry(exp time.Time) {
 	if exp.IsZero() {
