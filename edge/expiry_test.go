@@ -18,6 +18,7 @@ import (
 // CONNECT packet or the Authorization header; the close is counted as
 // token_expired; a socket with a live token stays (R15).
 func TestTokenExpiryEndsSocket(t *testing.T) {
+	t.Parallel()
 	const grace = 300 * time.Millisecond
 	te := newTestEdge(t, func(c *Config) { c.TokenGrace = grace })
 	short, err := token.Mint(testSecret, "alice", time.Second)
@@ -62,16 +63,30 @@ func TestTokenExpiryEndsSocket(t *testing.T) {
 }
 
 func TestTokenGraceBounded(t *testing.T) {
+	t.Parallel()
 	_, err := New(Config{NodeID: "e", Region: "asia", Verifier: &token.Verifier{Secret: testSecret},
 		Directory: newFakeDir(), Mesh: &fakeMesh{}, TokenGrace: MaxTokenGrace + time.Second})
 	require.ErrorIs(t, err, ErrConfig)
 }
 
 func TestTokenExpiry(t *testing.T) {
+	t.Parallel()
 	tok, err := token.Mint(testSecret, "alice", time.Hour)
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now().Add(time.Hour), tokenExpiry(tok), 2*time.Second)
 	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + "bm90IGpzb24" + ".c", "a.e30.c"} {
 		require.True(t, tokenExpiry(bad).IsZero(), bad)
 	}
+}
+
+func FuzzTokenExpiry(f *testing.F) {
+	f.Add("a.eyJleHAiOjE3MDAwMDAwMDB9.c")
+	f.Add("a.eyJleHAiOjFlMzAwfQ.c") // {"exp":1e300}
+	f.Add("a.eyJleHAiOiJ4In0.c")    // {"exp":"x"}
+	f.Fuzz(func(t *testing.T, tok string) {
+		exp := tokenExpiry(tok)
+		if !exp.IsZero() && (exp.Unix() > 1<<40 || exp.Unix() < -(1<<40)) {
+			t.Fatalf("exp %v out of bounds", exp)
+		}
+	})
 }
