@@ -33,10 +33,15 @@
 // that tosses it and can never be accepted into a case (R11); a settlement
 // request is dropped when the session leaves EVIDENCE and ANALYZING, is
 // accepted only there, and a partner cannot replace the other's pending
-// request (R13); an addendum returns at once, its judge call being an effect
+// request (R13); each user's state carries only that user's private parts
+// (R17, private.go); pushes name their preference category (R19); closing
+// announces the case (CaseResolved, R20); blank evidence, feelings, needs or
+// addenda are refused before any judge call, by the rule the judge applies
+// (Blank, R24); an addendum returns at once, its judge call being an effect
 // (R23).
 //
-// The sanitised session carries one field the original server does not send:
-// "version", the session version, which orders court:state deliveries
-// (DESIGN.md "Delivery"). Clients ignore it.
+// The sanitised session carries two fields the original server does not
+// send: "judgeType", the judge the creator chose (R18), and "version", the
+// session version, which orders court:state deliveries (DESIGN.md
+// "Delivery"). Clients ignore fields they do not know.
 package court
