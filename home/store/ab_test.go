@@ -109,9 +109,7 @@ func TestR21ABMeanings(t *testing.T) {
 			} `json:"resolutionPicks"`
 		} `json:"session"`
 	}
-	beforeClose := s.Clone()
-	beforeClose.Phase = court.PhaseResolution
-	enc, err := court.NewStateEncoder(beforeClose)
+	enc, err := court.NewStateEncoder(s) // the CLOSED state
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(enc.AppendState(nil, creator), &state))
 
