@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -84,7 +83,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 				return err
 			}
 			defer closeDir()
-			reg := prometheus.NewRegistry()
+			reg := newOpsRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy,
@@ -154,7 +153,7 @@ COURT_TIMER_SCALE.`,
 			if err != nil {
 				return err
 			}
-			reg := prometheus.NewRegistry()
+			reg := newOpsRegistry()
 			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
 			if err != nil {
 				return err
