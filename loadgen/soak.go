@@ -134,7 +134,7 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 		})
 	}
 	g.Go(func() error {
-		return sampleEvery(gctx, cfg, res, func() (int, int) { return int(completed.Load()), int(failed.Load()) })
+		return sampleEvery(gctx, ctx, cfg, res, func() (int, int) { return int(completed.Load()), int(failed.Load()) })
 	})
 	err = g.Wait()
 	if ctx.Err() != nil {
@@ -151,16 +151,20 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	return res, nil
 }
 
-// sampleEvery appends a sample to res every cfg.Interval until ctx ends.
-func sampleEvery(ctx context.Context, cfg SoakConfig, res *SoakResult, counts func() (completed, failed int)) error {
+// sampleEvery appends a sample to res every cfg.Interval until run ends,
+// and a last one then, scraping within ctx.
+func sampleEvery(run, ctx context.Context, cfg SoakConfig, res *SoakResult, counts func() (completed, failed int)) error {
 	start := res.Started
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
-	for {
+	for last := false; !last; {
 		select {
-		case <-ctx.Done():
-			return nil
+		case <-run.Done():
+			last = true
 		case <-tick.C:
+		}
+		if last && time.Since(start).Seconds()-res.Samples[len(res.Samples)-1].Seconds < cfg.Interval.Seconds()/2 {
+			return nil // a sample was just taken
 		}
 		nodes, err := sampleNodes(ctx, cfg.Nodes)
 		if ctx.Err() != nil {
@@ -179,6 +183,7 @@ func sampleEvery(ctx context.Context, cfg SoakConfig, res *SoakResult, counts fu
 			fmt.Fprintf(cfg.Progress, "soak %4.0fs: %d sessions (%.1f/s), %d failed\n", now, done, s.SessionsPerSec, failed)
 		}
 	}
+	return nil
 }
 
 // sampleNodes scrapes every node at once.

@@ -71,9 +71,9 @@ func draw1(r *loadgen.SoakResult, pn panel) (*plot.Plot, error) {
 	p.Title.Text = pn.title
 	p.X.Label.Text = "seconds"
 	p.Y.Label.Text = pn.unit
-	p.Y.Min = 0
+	p.X.Min, p.Y.Min = 0, 0
 	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.Top, p.Legend.Left = false, false
 	if pn.run != nil {
 		xys := make(plotter.XYs, 0, len(r.Samples)-1)
 		for _, s := range r.Samples[1:] { // the first sample has no rate
