@@ -86,11 +86,11 @@ type SoakResult struct {
 	StoredSessions int64       `json:"stored_sessions,omitempty"`
 }
 
-// Soak runs cfg. Sessions cut short by the end of the run count neither as
-// completed nor as failed.
+// Soak runs cfg. The sessions stop right after the last sample, taken under
+// load; the ones cut short count neither as completed nor as failed.
 func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
-	if len(cfg.URLs) == 0 || len(cfg.Nodes) == 0 || cfg.Duration <= 0 {
-		return nil, errors.New("loadgen: a soak needs URLs, nodes and a duration")
+	if len(cfg.URLs) == 0 || len(cfg.Nodes) == 0 {
+		return nil, errors.New("loadgen: a soak needs URLs and nodes")
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 20
@@ -101,6 +101,9 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 10 * time.Second
 	}
+	if cfg.Duration < cfg.Interval {
+		return nil, fmt.Errorf("loadgen: a soak of %v is shorter than its sampling interval %v", cfg.Duration, cfg.Interval)
+	}
 	res := &SoakResult{Started: time.Now(), Duration: cfg.Duration.Seconds(), Interval: cfg.Interval.Seconds(),
 		Concurrency: cfg.Concurrency, Nodes: cfg.Nodes, Actions: map[string]Summary{}}
 	series := map[string]*Series{}
@@ -109,8 +112,8 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	}
 	var connect Series
 	var completed, failed atomic.Int64
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 
 	first, err := sampleNodes(ctx, cfg.Nodes)
 	if err != nil {
@@ -134,7 +137,8 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 		})
 	}
 	g.Go(func() error {
-		return sampleEvery(gctx, ctx, cfg, res, func() (int, int) { return int(completed.Load()), int(failed.Load()) })
+		defer stop()
+		return sampleEvery(gctx, cfg, res, func() (int, int) { return int(completed.Load()), int(failed.Load()) })
 	})
 	err = g.Wait()
 	if ctx.Err() != nil {
@@ -143,7 +147,8 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Completed, res.Failed = int(completed.Load()), int(failed.Load())
+	last := res.Samples[len(res.Samples)-1]
+	res.Completed, res.Failed = last.Completed, last.Failed
 	for name, s := range series {
 		res.Actions[name] = s.Summary()
 	}
@@ -151,20 +156,18 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	return res, nil
 }
 
-// sampleEvery appends a sample to res every cfg.Interval until run ends,
-// and a last one then, scraping within ctx.
-func sampleEvery(run, ctx context.Context, cfg SoakConfig, res *SoakResult, counts func() (completed, failed int)) error {
+// sampleEvery appends a sample to res every cfg.Interval until
+// cfg.Duration has passed, under load: the caller stops the sessions once it
+// returns.
+func sampleEvery(ctx context.Context, cfg SoakConfig, res *SoakResult, counts func() (completed, failed int)) error {
 	start := res.Started
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
-	for last := false; !last; {
+	for time.Since(start) < cfg.Duration-cfg.Interval/2 {
 		select {
-		case <-run.Done():
-			last = true
+		case <-ctx.Done():
+			return nil
 		case <-tick.C:
-		}
-		if last && time.Since(start).Seconds()-res.Samples[len(res.Samples)-1].Seconds < cfg.Interval.Seconds()/2 {
-			return nil // a sample was just taken
 		}
 		nodes, err := sampleNodes(ctx, cfg.Nodes)
 		if ctx.Err() != nil {
