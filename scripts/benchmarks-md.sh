@@ -12,12 +12,13 @@ PNG=benchmarks-soak.png # beside $DOC
 soak_section() {
   local dir=$1
   cp "$dir/soak.png" "docs/$PNG"
-  local minutes
+  local minutes started
   minutes=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["duration_seconds"]/60, 1))' "$dir/soak.json")
+  started=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["started"][:16].replace("T", " "))' "$dir/soak.json")
   echo "<!-- soak:begin (scripts/benchmarks-md.sh --soak) -->"
   echo "## Soak: memory under sustained load"
   echo
-  echo "Written by \`make soak\` (scripts/soak.sh, here SOAK_MINUTES=$minutes; \`make bench\` runs it for 10 minutes) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+  echo "Written by \`make soak\` (scripts/soak.sh, here SOAK_MINUTES=$minutes; \`make bench\` runs it for 10 minutes), started $started UTC,"
   echo "$(nproc) cores: two \`courtd home\` and two \`courtd edge\` (us, asia) as separate processes on the real Redis and Postgres,"
   echo "the dev judge, real phase timers (each session holds 30 s in CLOSED before it leaves memory). \`courtctl bench soak\`"
   echo "runs whole sessions back to back, creator and partner on different edges, and samples every node's /metrics every"
@@ -25,6 +26,10 @@ soak_section() {
   echo "Raw samples: soak.json and soak.csv in the output folder. How to read these metrics: [performance.md](performance.md#memory-what-is-exported-and-how-to-read-it)."
   echo
   "$dir/bin/courtctl" bench soak-report --in "$dir/soak.json" --image "$PNG"
+  echo
+  echo "Retention (\`courtd home --retention\`, default 30 days, [decisions.md](decisions.md#retention-of-history-and-outbox-rows-issue-14))"
+  echo "bounds \`court_transitions\` and the delivered \`court_outbox\` rows; \`court_sessions\` (the rows of sessions that closed with a case),"
+  echo "\`cases\` and \`verdicts\` are the app's history and are kept."
   echo "<!-- soak:end -->"
 }
 
