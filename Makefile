@@ -53,9 +53,15 @@ fuzz: ## Fuzz every decoder for FUZZTIME each (default 20s)
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./token
 
 .PHONY: bench
-bench: ## The benchmark suite, ours and the peer side by side; writes docs/benchmarks.md
+bench: ## The benchmark suite, ours and the peer side by side, then the soak; writes docs/benchmarks.md
 	scripts/bench.sh
+	OUT=bench-out/soak scripts/soak.sh
 	scripts/benchmarks-md.sh bench-out
+
+.PHONY: soak
+soak: ## Only the soak: two homes, two edges, whole sessions for SOAK_MINUTES (10); rewrites its section of docs/benchmarks.md
+	OUT=bench-out/soak scripts/soak.sh
+	scripts/benchmarks-md.sh --soak bench-out/soak
 
 .PHONY: bench-quick
 bench-quick: ## The same suite at small sizes (under two minutes); prints the tables

@@ -70,7 +70,8 @@ socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
 	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")
-	cmd.AddCommand(newBenchSessionsCmd(), newBenchWaitCmd(), newBenchReportCmd())
+	cmd.AddCommand(newBenchSessionsCmd(), newBenchWaitCmd(), newBenchReportCmd(),
+		newBenchSoakCmd(), newBenchPlotCmd(), newBenchSoakReportCmd())
 	return cmd
 }
 

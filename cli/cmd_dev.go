@@ -97,7 +97,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		listenFor = wan.ListenPacket
 	}
 
-	reg := prometheus.NewRegistry()
+	reg := newOpsRegistry()
 	homeRole, err := newHomeRole(homeRoleConfig{
 		NodeID: "home-us-1", Region: "us", MeshAddr: f.meshAddr, Identity: ids["home-us-1"],
 		Directory: dir, Store: st, Judge: j, Outbox: ob, TimerScale: scale, ListenPacket: listenFor("us"),

@@ -4,12 +4,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/edge"
 	"courtmesh/home/outbox"
+	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
 	"courtmesh/regions"
@@ -86,7 +86,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 				return err
 			}
 			defer closeDir()
-			reg := prometheus.NewRegistry()
+			reg := newOpsRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
@@ -118,6 +118,7 @@ func newHomeCmd() *cobra.Command {
 		webhook  string
 		leaseTTL time.Duration
 		opsAddr  string
+		keep     = retentionFlag{d: store.DefaultRetention}
 	)
 	cmd := &cobra.Command{
 		Use:   "home",
@@ -157,14 +158,21 @@ COURT_TIMER_SCALE.`,
 			if err != nil {
 				return err
 			}
-			reg := prometheus.NewRegistry()
+			reg := newOpsRegistry()
 			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
 			if err != nil {
 				return err
 			}
+			var pruner *store.Pruner
+			if keep.d > 0 {
+				pruner, err = store.NewPruner(store.PrunerConfig{DB: pool, Retention: keep.d, Logger: logger, Registerer: reg})
+				if err != nil {
+					return err
+				}
+			}
 			r, err := newHomeRole(homeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
-				Directory: dir, Store: st, Judge: j, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob,
+				Directory: dir, Store: st, Judge: j, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob, Pruner: pruner,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
@@ -181,6 +189,7 @@ COURT_TIMER_SCALE.`,
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
 	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
+	cmd.Flags().Var(&keep, "retention", "how long court_transitions rows of ended sessions and delivered court_outbox rows are kept, e.g. 30d or 36h (at least 1h); 0 keeps them forever")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", 1500*time.Millisecond, "node lease TTL: how long after a crash this node's sessions are taken over")
 	return cmd
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"courtmesh/home/store"
 	"courtmesh/mesh"
 )
 
@@ -35,4 +37,19 @@ func TestTimerScale(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, tc.want, got)
 	}
+}
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "1d": 24 * time.Hour, "36h": 36 * time.Hour, "0": 0, "0d": 0} {
+		got, err := parseRetention(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "30", "-1d", "d", "1.5d", "59m", "-2h", "thirty days"} {
+		_, err := parseRetention(bad)
+		require.Error(t, err, "%q", bad)
+	}
+	f := retentionFlag{d: store.DefaultRetention}
+	require.Equal(t, "30d", f.String())
 }

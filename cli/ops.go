@@ -8,8 +8,21 @@ import (
 	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// newOpsRegistry returns the registry of one process's ops endpoint, holding
+// the standard collectors: process_* (RSS, CPU, file descriptors) and go_*
+// (heap, GC, goroutines). The roles register their own metrics on it.
+func newOpsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+	)
+	return reg
+}
 
 // opsHandler serves what operators and probes read from every node:
 // /metrics (Prometheus, from gatherer), /healthz, /readyz (ready() decides)

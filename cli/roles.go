@@ -16,6 +16,7 @@ import (
 	"courtmesh/home"
 	"courtmesh/home/judge"
 	"courtmesh/home/outbox"
+	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
 	"courtmesh/mesh/wire"
@@ -169,18 +170,21 @@ type homeRoleConfig struct {
 	TimerScale     float64
 	LeaseTTL       time.Duration
 	// Outbox, when set, delivers the side effects the store queued.
-	Outbox       *outbox.Dispatcher
+	Outbox *outbox.Dispatcher
+	// Pruner, when set, deletes history and outbox rows past the retention.
+	Pruner       *store.Pruner
 	ListenPacket func(network, addr string) (net.PacketConn, error)
 	Logger       *slog.Logger
 	Registerer   prometheus.Registerer
 }
 
 // homeRole is a home server, the mesh node it listens on, and the outbox
-// dispatcher it runs.
+// dispatcher and retention job it runs.
 type homeRole struct {
 	node   *mesh.Node
 	home   *home.Server
 	outbox *outbox.Dispatcher
+	pruner *store.Pruner
 }
 
 func newHomeRole(c homeRoleConfig) (*homeRole, error) {
@@ -215,7 +219,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		return nil, err
 	}
 	handler.home = srv
-	return &homeRole{node: node, home: srv, outbox: c.Outbox}, nil
+	return &homeRole{node: node, home: srv, outbox: c.Outbox, pruner: c.Pruner}, nil
 }
 
 // run serves until ctx is cancelled, then stops the home (no new actions,
@@ -225,6 +229,9 @@ func (r *homeRole) run(ctx context.Context) error {
 	runners := []runner{r.node, r.home}
 	if r.outbox != nil {
 		runners = append(runners, r.outbox)
+	}
+	if r.pruner != nil {
+		runners = append(runners, r.pruner)
 	}
 	return runDraining(ctx, runners, func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
 }

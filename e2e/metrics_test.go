@@ -20,12 +20,31 @@ func scrape(t *testing.T, base, metric string) float64 {
 }
 
 // TestMetricsFollowASession scrapes every node's /metrics while a session
-// runs end to end and checks that the counters move as the session does.
+// runs end to end: every node exports the standard process_* and go_*
+// collectors, and the counters and latency histograms move as the session
+// does.
 func TestMetricsFollowASession(t *testing.T) {
 	c := startCluster(t, clusterOpts{timerScale: "0.01"})
 	home, us, asia := c.homeOps[0], c.edgeOps["us"], c.edgeOps["asia"]
 	transitions := func() float64 { return scrape(t, home, "court_home_transitions_total") }
 	before := transitions()
+	for _, node := range []string{home, us, asia} {
+		for _, m := range []string{"process_resident_memory_bytes", "process_open_fds", "go_goroutines", "go_memstats_heap_inuse_bytes"} {
+			require.Greater(t, scrape(t, node, m), 0.0, "standard collector %s at %s", m, node)
+		}
+	}
+	histograms := map[string][]string{ // node → histogram counts that a session moves
+		home: {"court_home_commit_seconds_count", "court_home_judge_call_seconds_count",
+			"court_outbox_lag_seconds_count", "court_mesh_send_queue_depth_count"},
+		us:   {"court_edge_action_seconds_count"},
+		asia: {"court_edge_action_seconds_count"},
+	}
+	counts := map[string]float64{}
+	for node, names := range histograms {
+		for _, h := range names {
+			counts[node+" "+h] = scrape(t, node, h)
+		}
+	}
 	require.Equal(t, 0.0, scrape(t, us, "court_edge_sockets"))
 	require.Equal(t, 1.0, scrape(t, us, "court_mesh_link_up"), "the us edge's link to the home is up")
 
@@ -47,6 +66,11 @@ func TestMetricsFollowASession(t *testing.T) {
 	require.Eventually(t, func() bool { return scrape(t, home, "court_outbox_backlog") == 0 },
 		10*time.Second, 50*time.Millisecond, "the outbox drains")
 	require.Greater(t, scrape(t, home, "court_outbox_delivered_total"), 0.0)
+	for node, names := range histograms {
+		for _, h := range names {
+			require.Greater(t, scrape(t, node, h), counts[node+" "+h], "%s at %s moves with a session", h, node)
+		}
+	}
 	require.Eventually(t, func() bool { return scrape(t, home, "court_home_sessions") == 0 },
 		10*time.Second, 50*time.Millisecond, "the session leaves memory after the CLOSED hold")
 }

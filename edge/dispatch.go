@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/wire"
@@ -151,10 +152,12 @@ func (c *conn) handleEvent(p sio.Packet) {
 		c.reply(p, unknownEvent, nil)
 		return
 	}
+	start := time.Now()
 	ctx, end := c.beginAction()
 	defer end()
 	if retryAfter, ok := c.s.allow(ctx, c.userID, p.Event); !ok {
 		c.s.m.actions.WithLabelValues(p.Event, resultRateLimited).Inc()
+		c.s.m.observe(p.Event, resultRateLimited, start)
 		c.reply(p, rateLimited(retryAfter), nil)
 		return
 	}
@@ -177,6 +180,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 		result = resultRejected
 	}
 	c.s.m.actions.WithLabelValues(p.Event, result).Inc()
+	c.s.m.observe(p.Event, result, start)
 	c.reply(p, resp, state)
 }
 

@@ -99,13 +99,14 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, idleState)
 		return
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	resp, err := s.forward(ctx, s.request(user, evState, nil))
 	if errors.Is(err, errNoSession) {
 		resp, err = &wire.Response{Ack: idleAck}, nil
 	}
-	s.writeOutcome(ctx, w, evState, resp, err)
+	s.writeOutcome(ctx, w, evState, start, resp, err)
 }
 
 // serveAction answers POST /api/court/<route> by forwarding event for the
@@ -118,10 +119,12 @@ func (s *Server) serveAction(event string) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		if retryAfter, ok := s.allow(ctx, user, event); !ok {
 			s.m.actions.WithLabelValues(event, resultRateLimited).Inc()
+			s.m.observe(event, resultRateLimited, start)
 			writeRateLimited(w, retryAfter)
 			return
 		}
@@ -131,7 +134,7 @@ func (s *Server) serveAction(event string) http.HandlerFunc {
 			return
 		}
 		resp, err := s.forward(ctx, s.request(user, event, payload))
-		s.writeOutcome(ctx, w, event, resp, err)
+		s.writeOutcome(ctx, w, event, start, resp, err)
 	}
 }
 
@@ -173,14 +176,16 @@ func (s *Server) readPayload(w http.ResponseWriter, r *http.Request) (json.RawMe
 }
 
 // writeOutcome answers the home's ack: 200 with its state, 400 with its
-// error, 503 when no home answered in time.
-func (s *Server) writeOutcome(ctx context.Context, w http.ResponseWriter, event string, resp *wire.Response, err error) {
+// error, 503 when no home answered in time. start is when the action began,
+// for its latency.
+func (s *Server) writeOutcome(ctx context.Context, w http.ResponseWriter, event string, start time.Time, resp *wire.Response, err error) {
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return // the client went away
 		}
 		s.log.Debug("rest action failed", "event", event, "err", err)
 		s.m.actions.WithLabelValues(event, resultUnavailable).Inc()
+		s.m.observe(event, resultUnavailable, start)
 		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
 		return
 	}
@@ -193,13 +198,16 @@ func (s *Server) writeOutcome(ctx context.Context, w http.ResponseWriter, event 
 	switch {
 	case ack.OK && len(ack.State) > 0 && string(ack.State) != "null":
 		s.m.actions.WithLabelValues(event, resultOK).Inc()
+		s.m.observe(event, resultOK, start)
 		writeRaw(w, http.StatusOK, ack.State)
 	case !ack.OK && len(ack.Error) > 0:
 		s.m.actions.WithLabelValues(event, resultRejected).Inc()
+		s.m.observe(event, resultRejected, start)
 		writeRaw(w, http.StatusBadRequest, errorBody(ack.Error))
 	default: // an ack without state or error: not one a home sends
 		s.log.Warn("rest action: unexpected ack", "event", event, "ack", string(resp.Ack))
 		s.m.actions.WithLabelValues(event, resultRejected).Inc()
+		s.m.observe(event, resultRejected, start)
 		writeError(w, http.StatusInternalServerError, msgInternal)
 	}
 }

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -32,6 +33,7 @@ type metrics struct {
 	dropped *prometheus.CounterVec
 	closes  *prometheus.CounterVec
 	actions *prometheus.CounterVec
+	latency *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
@@ -48,12 +50,17 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_edge_actions_total", Help: "Client events handled, by event and result.",
 		}, []string{"event", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "court_edge_action_seconds",
+			Help:    "Time from a client event's arrival to its answer, retries to the homes included, by event and result.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"event", "result"}),
 	}
 	m.zero(region)
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions} {
+	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register edge metrics: %w", err)
 		}
@@ -73,6 +80,12 @@ func (m *metrics) zero(region string) {
 	for _, e := range append(courtEvents[:], evState, eventOther) {
 		for _, r := range actionResults {
 			m.actions.WithLabelValues(e, r)
+			m.latency.WithLabelValues(e, r)
 		}
 	}
+}
+
+// observe records the latency of an event answered with result, since start.
+func (m *metrics) observe(event, result string, start time.Time) {
+	m.latency.WithLabelValues(event, result).Observe(time.Since(start).Seconds())
 }

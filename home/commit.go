@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"courtmesh/home/court"
 	"courtmesh/home/store"
@@ -38,8 +39,10 @@ func (s *Server) commitLocked(ctx context.Context, e *entry, event string, fn fu
 	if next.Version == prev.Version {
 		return next, nil
 	}
+	commitStart := time.Now()
 	err := s.cfg.Store.Commit(ctx, store.Commit{Prev: prev.Version, Session: next, PrevSession: prev, Epoch: e.epoch,
 		Node: s.cfg.NodeID, Event: event, Effects: effects})
+	s.metrics.commitSeconds.Observe(time.Since(commitStart).Seconds())
 	if errors.Is(err, store.ErrFenced) {
 		s.stepDown(ctx, e)
 		return nil, errMoved

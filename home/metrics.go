@@ -33,6 +33,7 @@ type metrics struct {
 	leaseAcquisitions prometheus.Counter
 	leaseLosses       prometheus.Counter
 	judgeSeconds      *prometheus.HistogramVec
+	commitSeconds     prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -71,6 +72,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Judge call latency, by call.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 		}, []string{"call"}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "court_home_commit_seconds",
+			Help:    "Latency of the store commit of a transition (one fenced Postgres write), failed ones included.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
+		}),
 	}
 	for _, ev := range eventLabels() {
 		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner, resultRepeat} {
@@ -90,7 +96,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.actions, m.transitions, m.sessions, m.fires,
-		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds} {
+		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds, m.commitSeconds} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register home metrics: %w", err)
 		}

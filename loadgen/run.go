@@ -210,11 +210,13 @@ func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series
 	n := len(cfg.URLs)
 	a, _, err := connectUser(ctx, cfg, cfg.URLs[i%n], connect)
 	if err != nil {
+		reportConnect(ctx, cfg, i, err)
 		return false
 	}
 	defer a.Close()
 	b, bID, err := connectUser(ctx, cfg, cfg.URLs[(i+1)%n], connect)
 	if err != nil {
+		reportConnect(ctx, cfg, i, err)
 		return false
 	}
 	defer b.Close()
@@ -225,6 +227,13 @@ func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series
 		return false
 	}
 	return true
+}
+
+// reportConnect says why a couple could not connect, unless the run is over.
+func reportConnect(ctx context.Context, cfg Config, i int, err error) {
+	if cfg.Progress != nil && ctx.Err() == nil {
+		fmt.Fprintf(cfg.Progress, "couple %d: connect: %v\n", i, err)
+	}
 }
 
 func ackOK(ack json.RawMessage) bool {

@@ -3,8 +3,10 @@ package loadgen
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,38 +64,54 @@ func OpenSessions(ctx context.Context, cfg Config, n int) (int, error) {
 // ScrapeGauge reads the sum of a metric's samples from a Prometheus text
 // endpoint.
 func ScrapeGauge(ctx context.Context, url, metric string) (float64, error) {
+	m, err := ScrapeMetrics(ctx, url, metric)
+	return m[metric], err
+}
+
+// errMissingMetric: a scraped endpoint did not export a metric asked for.
+var errMissingMetric = errors.New("loadgen: metric missing")
+
+// ScrapeMetrics reads, in one GET of a Prometheus text endpoint, the sum of
+// each named metric's samples. A metric the endpoint lacks is left out of
+// the map and reported in the error, after the others are read.
+func ScrapeMetrics(ctx context.Context, url string, metrics ...string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	var sum float64
-	found := false
+	sums := make(map[string]float64, len(metrics))
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, metric) || (len(line) > len(metric) && line[len(metric)] != ' ' && line[len(metric)] != '{') {
+		name := line
+		if i := strings.IndexAny(line, " {"); i >= 0 {
+			name = line[:i]
+		}
+		if !slices.Contains(metrics, name) {
 			continue
 		}
 		fields := strings.Fields(line)
 		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
 		if err != nil {
-			return 0, fmt.Errorf("scrape %s: %q: %w", url, line, err)
+			return nil, fmt.Errorf("scrape %s: %q: %w", url, line, err)
 		}
-		sum, found = sum+v, true
+		sums[name] += v
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
-	if !found {
-		return 0, fmt.Errorf("scrape %s: no %s", url, metric)
+	for _, m := range metrics {
+		if _, ok := sums[m]; !ok {
+			return sums, fmt.Errorf("scrape %s: no %s: %w", url, m, errMissingMetric)
+		}
 	}
-	return sum, nil
+	return sums, nil
 }
 
 // WaitGauge polls url every interval until metric reaches want or ctx ends,

@@ -35,8 +35,10 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 	if err != nil {
 		return fmt.Errorf("encode mesh event: %w", err)
 	}
+	flow := l.flows[flowOf(ev)]
 	select {
-	case l.flows[flowOf(ev)] <- frame:
+	case flow <- frame:
+		n.m.depth.Observe(float64(len(flow)))
 		return nil
 	default:
 		n.m.dropped(dropQueueFull)

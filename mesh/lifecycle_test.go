@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,32 @@ func metricValue(t *testing.T, reg prometheus.Gatherer, name, label, value strin
 		}
 	}
 	t.Fatalf("no series %s{%s=%q}", name, label, value)
+	return 0
+}
+
+// deepestQueue returns the upper bound of the highest non-empty bucket of
+// court_mesh_send_queue_depth.
+func deepestQueue(t *testing.T, reg prometheus.Gatherer) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != "court_mesh_send_queue_depth" {
+			continue
+		}
+		h := mf.GetMetric()[0].GetHistogram()
+		deepest, below := 0.0, uint64(0)
+		for _, b := range h.GetBucket() {
+			if b.GetCumulativeCount() > below {
+				deepest, below = b.GetUpperBound(), b.GetCumulativeCount()
+			}
+		}
+		if h.GetSampleCount() > below {
+			deepest = math.Inf(1)
+		}
+		return deepest
+	}
+	t.Fatal("no court_mesh_send_queue_depth")
 	return 0
 }
 
@@ -156,6 +183,7 @@ func TestEventQueueFull(t *testing.T) {
 	}
 	require.ErrorIs(t, full, mesh.ErrQueueFull)
 	require.GreaterOrEqual(t, metricValue(t, reg, "court_mesh_events_dropped_total", "reason", "queue_full"), 1.0)
+	require.Greater(t, deepestQueue(t, reg), 1.0, "the send queue depth shows the stalled flow backing up")
 
 	// The stalled flow starves neither the pings nor the requests: the link
 	// stays up over two link timeouts and serves both ways.

@@ -35,6 +35,7 @@ type metrics struct {
 	rtt      *prometheus.HistogramVec
 	drops    *prometheus.CounterVec
 	requests *prometheus.CounterVec
+	depth    prometheus.Histogram
 }
 
 // newMetrics builds the node's metrics with every label value at zero, and
@@ -59,6 +60,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "court_mesh_requests_total",
 			Help: "Mesh requests sent, by result.",
 		}, []string{"result"}),
+		depth: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "court_mesh_send_queue_depth",
+			Help:    "Events waiting in a flow's send queue, observed as each event is queued.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}),
 	}
 	for _, r := range append(regions.Default().Names(), unknownRegion) {
 		m.regions[r] = true
@@ -84,6 +90,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if err == nil {
 		m.requests, err = register(reg, m.requests)
+	}
+	if err == nil {
+		m.depth, err = register(reg, m.depth)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register mesh metrics: %w", err)

@@ -1,7 +1,56 @@
 #!/usr/bin/env bash
-# Writes docs/benchmarks.md from the results scripts/bench.sh left in $1.
+# Writes docs/benchmarks.md from the results scripts/bench.sh left in $1, with
+# the soak section from those scripts/soak.sh left in $1/soak when present.
+#   benchmarks-md.sh --soak DIR   only (re)writes the soak section, from DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DOC=docs/benchmarks.md
+PNG=benchmarks-soak.png # beside $DOC
+
+# soak_section DIR: the soak section, between markers so that it can be
+# rewritten alone; the plot is copied beside the document.
+soak_section() {
+  local dir=$1
+  cp "$dir/soak.png" "docs/$PNG"
+  local minutes started
+  minutes=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["duration_seconds"]/60, 1))' "$dir/soak.json")
+  started=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["started"][:16].replace("T", " "))' "$dir/soak.json")
+  echo "<!-- soak:begin (scripts/benchmarks-md.sh --soak) -->"
+  echo "## Soak: memory under sustained load"
+  echo
+  echo "Written by \`make soak\` (scripts/soak.sh, here SOAK_MINUTES=$minutes; \`make bench\` runs it for 10 minutes), started $started UTC,"
+  echo "$(nproc) cores: two \`courtd home\` and two \`courtd edge\` (us, asia) as separate processes on the real Redis and Postgres,"
+  echo "the dev judge, real phase timers (each session holds 30 s in CLOSED before it leaves memory). \`courtctl bench soak\`"
+  echo "runs whole sessions back to back, creator and partner on different edges, and samples every node's /metrics every"
+  echo "10 s: \`process_resident_memory_bytes\`, \`go_memstats_heap_inuse_bytes\`, \`go_goroutines\` and \`court_home_sessions\`."
+  echo "Raw samples: soak.json and soak.csv in the output folder. How to read these metrics: [performance.md](performance.md#memory-what-is-exported-and-how-to-read-it)."
+  echo
+  "$dir/bin/courtctl" bench soak-report --in "$dir/soak.json" --image "$PNG"
+  echo
+  echo "Retention (\`courtd home --retention\`, default 30 days, [decisions.md](decisions.md#retention-of-history-and-outbox-rows-issue-14))"
+  echo "bounds \`court_transitions\` and the delivered \`court_outbox\` rows; \`court_sessions\` (the rows of sessions that closed with a case),"
+  echo "\`cases\` and \`verdicts\` are the app's history and are kept."
+  echo "<!-- soak:end -->"
+}
+
+if [ "${1:-}" = "--soak" ]; then
+  DIR=${2:-bench-out/soak}
+  section=$(soak_section "$DIR")
+  if grep -q '^<!-- soak:begin' "$DOC"; then
+    SECTION="$section" python3 - "$DOC" <<'PY'
+import os, re, sys
+path = sys.argv[1]
+doc = open(path).read()
+doc = re.sub(r"<!-- soak:begin.*?<!-- soak:end -->", lambda _: os.environ["SECTION"], doc, flags=re.S)
+open(path, "w").write(doc)
+PY
+  else
+    printf '\n%s\n' "$section" >> "$DOC"
+  fi
+  echo "wrote the soak section of $DOC"
+  exit 0
+fi
+
 DIR=${1:-bench-out}
 CTL=$DIR/bin/courtctl
 {
@@ -35,5 +84,9 @@ CTL=$DIR/bin/courtctl
   echo "## Results"
   echo
   "$CTL" bench report --dir "$DIR"
-} > docs/benchmarks.md
+  if [ -f "$DIR/soak/soak.json" ]; then
+    echo
+    soak_section "$DIR/soak"
+  fi
+} > "$DOC"
 echo "wrote docs/benchmarks.md"

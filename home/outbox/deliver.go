@@ -22,6 +22,10 @@ type row struct {
 	SessionID string          `json:"session_id"`
 	Payload   json.RawMessage `json:"payload"`
 	attempts  int
+	// age is how old the row was when claimed (by the database's clock),
+	// claimed when (by this node's): its lag at delivery is their sum.
+	age     time.Duration
+	claimed time.Time
 }
 
 // errStopping marks a POST cut short because Run is stopping: the row is
@@ -31,7 +35,8 @@ var errStopping = errors.New("outbox: stopping")
 // maxErrorBody is how much of a failed answer's body goes into last_error.
 const maxErrorBody = 512
 
-const claimSQL = `SELECT id, kind, session_id::text, payload, attempts FROM court_outbox
+const claimSQL = `SELECT id, kind, session_id::text, payload, attempts,
+	(extract(epoch FROM clock_timestamp() - created_at) * 1e6)::bigint FROM court_outbox
 	WHERE delivered_at IS NULL AND next_attempt_at <= now()
 	ORDER BY next_attempt_at, id
 	LIMIT $1
@@ -51,7 +56,9 @@ func (d *Dispatcher) round(ctx context.Context) (int, error) {
 	}
 	claimed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		err := r.Scan(&x.ID, &x.Kind, &x.SessionID, &x.Payload, &x.attempts)
+		var ageMicros int64
+		err := r.Scan(&x.ID, &x.Kind, &x.SessionID, &x.Payload, &x.attempts, &ageMicros)
+		x.age, x.claimed = time.Duration(ageMicros)*time.Microsecond, time.Now()
 		return x, err
 	})
 	if err != nil || len(claimed) == 0 {
@@ -121,6 +128,7 @@ func (d *Dispatcher) count(rows []row, results []error) {
 		switch {
 		case results[i] == nil:
 			d.metrics.delivered.WithLabelValues(r.Kind).Inc()
+			d.metrics.lag.WithLabelValues(r.Kind).Observe((r.age + time.Since(r.claimed)).Seconds())
 		case !errors.Is(results[i], errStopping):
 			d.metrics.failures.WithLabelValues(r.Kind).Inc()
 		}

@@ -26,6 +26,10 @@
 // own readers. A commit given the previous session writes a big column only
 // when its value changed.
 //
+// A Pruner deletes the history of ended sessions and the delivered outbox
+// rows once they are older than the retention (retention.go), in small
+// SKIP LOCKED batches that every home can run at once.
+//
 // Migrate applies the embedded migrations; package pgtest gives tests a
 // fresh, migrated schema on the real Postgres.
 package store
