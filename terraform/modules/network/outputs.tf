@@ -1,0 +1,35 @@
+output "network_id" {
+  description = "The region's courtmesh network."
+  value       = openstack_networking_network_v2.mesh.id
+}
+
+output "lb_subnet_id" {
+  description = "Subnet of the load balancer VIP."
+  value       = openstack_networking_subnet_v2.lb.id
+}
+
+output "edge_security_group_name" {
+  description = "Security group of the edges."
+  value       = openstack_networking_secgroup_v2.edge.name
+}
+
+output "home_security_group_id" {
+  description = "Security group of the homes (null where homes may not run)."
+  value       = var.home ? openstack_networking_secgroup_v2.home[0].id : null
+}
+
+output "egress_ip" {
+  description = "The address the region's nodes leave through (the router's gateway)."
+  value       = data.openstack_networking_port_v2.gateway.all_fixed_ips[0]
+}
+
+output "homes" {
+  description = "Per home slot: its port, private address and floating IP."
+  value = [
+    for i in range(var.home_count) : {
+      port_id    = openstack_networking_port_v2.home[i].id
+      private_ip = cidrhost(var.node_cidr, 10 + i)
+      public_ip  = openstack_networking_floatingip_v2.home[i].address
+    }
+  ]
+}

@@ -1,0 +1,40 @@
+# What the cloud would compute, made known at plan time so the tests can
+# assert on it (see override_during in the test files).
+
+mock_resource "openstack_networking_floatingip_v2" {
+  defaults = {
+    address = "203.0.113.10"
+  }
+}
+
+
+mock_resource "openstack_identity_application_credential_v3" {
+  defaults = {
+    id     = "appcred-id"
+    secret = "appcred-secret"
+  }
+}
+
+mock_resource "openstack_compute_instance_v2" {
+  defaults = {
+    access_ip_v4 = "10.42.0.100"
+  }
+}
+
+mock_resource "openstack_keymanager_secret_v1" {
+  defaults = {
+    secret_ref = "https://barbican.example:9311/v1/secrets/mock"
+  }
+}
+
+mock_resource "openstack_keymanager_container_v1" {
+  defaults = {
+    container_ref = "https://barbican.example:9311/v1/containers/mock"
+  }
+}
+
+mock_data "openstack_compute_availability_zones_v2" {
+  defaults = {
+    names = ["az-1", "az-2", "az-3"]
+  }
+}
