@@ -88,3 +88,23 @@ output "nearest_region_dns" {
     default_region = local.catalog.primary
   }
 }
+
+output "ingress_rules" {
+  description = "Every ingress rule of every region's security groups, by region (the mesh rules between regions are in mesh_cross_region_rules)."
+  value       = { for name in local.region_names : name => module.network[name].ingress_rules }
+}
+
+output "load_balancers" {
+  description = "Every region's load balancer as planned."
+  value       = { for name in local.region_names : name => module.nodes[name].load_balancer }
+}
+
+output "zones" {
+  description = "The availability zone of every node, by node id."
+  value       = merge([for name in local.region_names : module.nodes[name].zones]...)
+}
+
+output "graceful_stop" {
+  description = "Whether every node is stopped (so drained) before Nova deletes it, by node id."
+  value       = merge([for name in local.region_names : module.nodes[name].graceful_stop]...)
+}

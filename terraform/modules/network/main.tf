@@ -65,12 +65,10 @@ resource "openstack_networking_router_v2" "egress" {
   external_network_id = data.openstack_networking_network_v2.external.id
 }
 
-# The router's gateway port: its address is where this region's nodes come
-# from when they reach another region.
-data "openstack_networking_port_v2" "gateway" {
-  region       = var.cloud_region
-  device_id    = openstack_networking_router_v2.egress.id
-  device_owner = "network:router_gateway"
+# The router's gateway address, where this region's nodes come from when they
+# reach another region, as a value of its own: known once the router exists.
+resource "terraform_data" "egress" {
+  input = openstack_networking_router_v2.egress.external_fixed_ip
 }
 
 resource "openstack_networking_router_interface_v2" "nodes" {

@@ -20,7 +20,7 @@ output "home_security_group_id" {
 
 output "egress_ip" {
   description = "The address the region's nodes leave through (the router's gateway)."
-  value       = data.openstack_networking_port_v2.gateway.all_fixed_ips[0]
+  value       = terraform_data.egress.output[0].ip_address
 }
 
 output "homes" {
@@ -30,6 +30,28 @@ output "homes" {
       port_id    = openstack_networking_port_v2.home[i].id
       private_ip = cidrhost(var.node_cidr, 10 + i)
       public_ip  = openstack_networking_floatingip_v2.home[i].address
+    }
+  ]
+}
+
+output "ingress_rules" {
+  description = "Every ingress rule of the region's groups, as read back from the planned rules: group, protocol, ports, and the source (a group of this region, or a CIDR)."
+  value = [
+    for r in concat(
+      [openstack_networking_secgroup_rule_v2.edge_client_from_lb],
+      openstack_networking_secgroup_rule_v2.home_mesh_from_edges,
+      openstack_networking_secgroup_rule_v2.home_mesh_from_homes,
+      values(openstack_networking_secgroup_rule_v2.operator),
+      ) : {
+      group     = r.security_group_id == openstack_networking_secgroup_v2.edge.id ? "edge" : "home"
+      direction = r.direction
+      protocol  = r.protocol
+      ports     = [r.port_range_min, r.port_range_max]
+      from = (
+        r.remote_group_id == openstack_networking_secgroup_v2.edge.id ? "group:edge" :
+        var.home && r.remote_group_id == try(openstack_networking_secgroup_v2.home[0].id, "") ? "group:home" :
+        "cidr:${r.remote_ip_prefix}"
+      )
     }
   ]
 }

@@ -28,3 +28,32 @@ output "env_secret_names" {
   description = "The Barbican secrets Terraform stores for the nodes' environment."
   value       = [for s in openstack_keymanager_secret_v1.env : s.name]
 }
+
+output "load_balancer" {
+  description = "The region's entry point as planned: listener, pool, health monitor, members, floating IP."
+  value = {
+    listener_protocol = openstack_lb_listener_v2.client.protocol
+    listener_port     = openstack_lb_listener_v2.client.protocol_port
+    tls_container     = openstack_lb_listener_v2.client.default_tls_container_ref == openstack_keymanager_container_v1.tls.container_ref
+    pool_protocol     = openstack_lb_pool_v2.edges.protocol
+    monitor           = "${openstack_lb_monitor_v2.readyz.type} ${openstack_lb_monitor_v2.readyz.http_method} ${openstack_lb_monitor_v2.readyz.url_path}"
+    members           = { for k, m in openstack_lb_member_v2.edge : m.name => "${m.address}:${m.protocol_port}" }
+    floating_ip_on    = openstack_networking_floatingip_v2.lb.port_id == openstack_lb_loadbalancer_v2.edges.vip_port_id ? "vip" : "other"
+  }
+}
+
+output "zones" {
+  description = "The availability zone of every node, by node id."
+  value = merge(
+    { for k, e in local.edges : e.node_id => openstack_compute_instance_v2.edge[k].availability_zone },
+    { for k, h in local.homes : h.node_id => openstack_compute_instance_v2.home[k].availability_zone },
+  )
+}
+
+output "graceful_stop" {
+  description = "Whether every node is stopped (so drained) before Nova deletes it, by node id."
+  value = merge(
+    { for k, e in local.edges : e.node_id => openstack_compute_instance_v2.edge[k].stop_before_destroy },
+    { for k, h in local.homes : h.node_id => openstack_compute_instance_v2.home[k].stop_before_destroy },
+  )
+}

@@ -38,3 +38,17 @@ mock_data "openstack_compute_availability_zones_v2" {
     names = ["az-1", "az-2", "az-3"]
   }
 }
+
+# A rule names either a group or a CIDR; the other stays empty.
+mock_resource "openstack_networking_secgroup_rule_v2" {
+  defaults = {
+    remote_group_id  = ""
+    remote_ip_prefix = ""
+  }
+}
+
+mock_resource "openstack_lb_loadbalancer_v2" {
+  defaults = {
+    vip_port_id = "lb-vip-port"
+  }
+}
