@@ -94,8 +94,7 @@ TF_ROOTS := terraform
 TF_ENV = TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
 $(TF_TOOLS)/bin/terraform:
-	@mkdir -p $(@D)
-	cd / && GOFLAGS= GOBIN=$(@D) $(GO) install github.com/hashicorp/terraform@v$(TF_VERSION)
+	terraform/scripts/build-terraform.sh $(TF_VERSION) $@
 
 $(TF_TOOLS)/mirror/%/terraform-provider-openstack_v$(TF_OPENSTACK_VERSION):
 	@mkdir -p $(TF_TOOLS)/gobin $(@D)
