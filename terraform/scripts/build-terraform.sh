@@ -60,5 +60,5 @@ GO
 done
 
 mkdir -p "$(dirname "$out")"
-(cd "$work" && go build -trimpath -o "$out" .)
+(cd "$work" && go build -trimpath -ldflags "-X github.com/hashicorp/terraform/version.dev=no" -o "$out" .)
 "$out" version

@@ -38,13 +38,14 @@ locals {
   }
   home_units = {
     for k, h in local.homes : k => templatefile("${path.module}/templates/courtd-home.service.tftpl", {
-      node_id      = h.node_id
-      version      = h.version
-      region       = var.region
-      mesh_port    = var.mesh_port
-      ops_port     = var.ops_port
-      judge        = var.judge
-      webhook_url  = var.webhook_url
+      node_id   = h.node_id
+      version   = h.version
+      region    = var.region
+      mesh_port = var.mesh_port
+      ops_port  = var.ops_port
+      # systemd expands % in ExecStart; URLs may hold percent-encoding.
+      judge        = merge(var.judge, { url = replace(var.judge.url, "%", "%%"), endpoint = replace(var.judge.endpoint, "%", "%%") })
+      webhook_url  = replace(var.webhook_url, "%", "%%")
       drain_window = var.drain_window_seconds
       stop_timeout = local.stop_timeout
     })
