@@ -125,12 +125,14 @@ module "nodes" {
   public_port          = var.public_port
   ops_port             = var.ops_port
   drain_window_seconds = var.drain_window_seconds
-  home_policy          = var.home_policy
-  judge                = var.judge
-  webhook_url          = var.webhook_url
-  redis_prefix         = var.redis_prefix
-  auth_url             = var.auth_url
-  dns_zone             = var.dns_zone
+
+  edge_ready_timeout_seconds = var.edge_ready_timeout_seconds
+  home_policy                = var.home_policy
+  judge                      = var.judge
+  webhook_url                = var.webhook_url
+  redis_prefix               = var.redis_prefix
+  auth_url                   = var.auth_url
+  dns_zone                   = var.dns_zone
 
   supabase_jwt_secret = var.supabase_jwt_secret
   redis_url           = var.redis_url

@@ -255,6 +255,17 @@ variable "drain_window_seconds" {
   }
 }
 
+variable "edge_ready_timeout_seconds" {
+  description = "How long an apply waits for a new edge to be ONLINE behind its load balancer (/readyz) before it removes the edge it replaces."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.edge_ready_timeout_seconds >= 30 && var.edge_ready_timeout_seconds <= 3600
+    error_message = "edge_ready_timeout_seconds must be from 30 to 3600."
+  }
+}
+
 variable "home_policy" {
   description = "courtd edge --home-policy: primary, or creator (the home region nearest the creating edge)."
   type        = string

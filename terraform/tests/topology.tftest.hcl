@@ -89,6 +89,10 @@ run "one_edge_group_per_catalog_region" {
     error_message = "Every edge of a region must be a member of its load balancer."
   }
   assert {
+    condition     = alltrue([for lb in values(output.load_balancers) : lb.ready_gates == sort(keys(lb.members))])
+    error_message = "Every edge must have a readiness gate, so its predecessor leaves only once it is ONLINE."
+  }
+  assert {
     condition     = output.zones["edge-us-1-v1.4.0"] != output.zones["edge-us-2-v1.4.0"] && output.zones["home-us-1"] != output.zones["home-us-2"]
     error_message = "The nodes of a role must be spread over availability zones: ${jsonencode(output.zones)}."
   }

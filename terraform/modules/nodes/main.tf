@@ -317,6 +317,42 @@ resource "openstack_lb_member_v2" "edge" {
   }
 }
 
+# Terraform waits until the load balancer sees a new edge ONLINE (its /readyz
+# passes) before it removes the member and the server it replaces, so a
+# rollout never lowers the number of serving edges. The wait runs where
+# terraform runs, with the openstack CLI and the same credentials; if the
+# edge never gets ready, the apply fails with the old edge still serving.
+resource "terraform_data" "edge_ready" {
+  for_each = local.edges
+
+  triggers_replace = openstack_lb_member_v2.edge[each.key].id
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh", "-c"]
+    command     = <<-EOT
+      i=0
+      while [ "$i" -lt "$TRIES" ]; do
+        s=$(openstack --os-region-name "$CLOUD_REGION" loadbalancer member show "$POOL" "$MEMBER" -f value -c operating_status) && [ "$s" = ONLINE ] && exit 0
+        i=$((i + 1))
+        sleep 5
+      done
+      echo "edge $NODE: not ONLINE behind the load balancer (/readyz) after $((TRIES * 5)) s (last status: $s)" >&2
+      exit 1
+    EOT
+    environment = {
+      CLOUD_REGION = var.cloud_region
+      POOL         = openstack_lb_pool_v2.edges.id
+      MEMBER       = openstack_lb_member_v2.edge[each.key].id
+      NODE         = each.value.node_id
+      TRIES        = ceil(var.edge_ready_timeout_seconds / 5)
+    }
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 resource "openstack_networking_floatingip_v2" "lb" {
   region      = var.cloud_region
   pool        = var.external_network

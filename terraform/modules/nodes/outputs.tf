@@ -38,6 +38,7 @@ output "load_balancer" {
     pool_protocol     = openstack_lb_pool_v2.edges.protocol
     monitor           = "${openstack_lb_monitor_v2.readyz.type} ${openstack_lb_monitor_v2.readyz.http_method} ${openstack_lb_monitor_v2.readyz.url_path}"
     members           = { for k, m in openstack_lb_member_v2.edge : m.name => "${m.address}:${m.protocol_port}" }
+    ready_gates       = sort([for k, g in terraform_data.edge_ready : openstack_lb_member_v2.edge[k].name])
     floating_ip_on    = openstack_networking_floatingip_v2.lb.port_id == openstack_lb_loadbalancer_v2.edges.vip_port_id ? "vip" : "other"
   }
 }

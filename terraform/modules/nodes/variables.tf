@@ -92,6 +92,11 @@ variable "ops_port" {
   type        = number
 }
 
+variable "edge_ready_timeout_seconds" {
+  description = "How long an apply waits for a new edge to be ONLINE behind the load balancer."
+  type        = number
+}
+
 variable "drain_window_seconds" {
   description = "How long a node drains on SIGTERM."
   type        = number
