@@ -61,4 +61,4 @@ done
 
 mkdir -p "$(dirname "$out")"
 (cd "$work" && go build -trimpath -ldflags "-X github.com/hashicorp/terraform/version.dev=no" -o "$out" .)
-"$out" version
+CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$out" version
