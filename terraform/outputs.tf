@@ -108,3 +108,8 @@ output "graceful_stop" {
   description = "Whether every node is stopped (so drained) before Nova deletes it, by node id."
   value       = merge([for name in local.region_names : module.nodes[name].graceful_stop]...)
 }
+
+output "barbican_env_secrets" {
+  description = "The environment secrets Terraform keeps in each region's Barbican (the nodes read them at boot)."
+  value       = { for name in local.region_names : name => module.nodes[name].env_secret_names }
+}

@@ -122,6 +122,10 @@ run "homes_only_in_home_regions" {
     error_message = "Regions without homes must have no home security group rules."
   }
   assert {
+    condition     = output.barbican_env_secrets == { us = ["courtmesh-us-edge.env", "courtmesh-us-home.env"], asia = ["courtmesh-asia-edge.env"], eu = ["courtmesh-eu-edge.env"] }
+    error_message = "Only home regions hold the homes' environment (DATABASE_URL): ${jsonencode(output.barbican_env_secrets)}."
+  }
+  assert {
     condition     = output.mesh_cross_region_rules == ["us<-asia", "us<-eu"]
     error_message = "Only us homes accept mesh traffic from other regions: ${jsonencode(output.mesh_cross_region_rules)}."
   }
