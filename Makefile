@@ -123,3 +123,4 @@ terraform-check: terraform-providers ## terraform fmt -check, then init, validat
 	  $(TF_ENV) $(TERRAFORM) -chdir=$$d validate -no-color; \
 	  $(TF_ENV) $(TERRAFORM) -chdir=$$d test -no-color; \
 	done
+	terraform/tests/fetch-secrets_test.sh

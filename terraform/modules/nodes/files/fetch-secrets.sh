@@ -5,11 +5,15 @@
 #   courtmesh-REGION-ROLE.env            -> /run/courtmesh/env (Terraform stores it)
 #   courtmesh/NODE_ID/{ca,node,node-key}.pem -> /run/courtmesh/tls (the operator stores them)
 # It authenticates with the application credential in /etc/courtmesh/credential,
-# whose access rules let it only read Barbican secrets.
+# whose access rules let it only read Barbican secrets. (COURTMESH_CREDENTIAL,
+# COURTMESH_RUN and COURTMESH_GROUP move those paths, for its test.)
 set -euo pipefail
 role=$1 node=$2 region=$3
+credential=${COURTMESH_CREDENTIAL:-/etc/courtmesh/credential}
+run=${COURTMESH_RUN:-/run/courtmesh}
+group=${COURTMESH_GROUP:-courtd}
 # shellcheck source=/dev/null
-. /etc/courtmesh/credential
+. "$credential"
 
 resp=$(mktemp)
 trap 'rm -f "$resp"' EXIT
@@ -40,10 +44,13 @@ fetch() {
 }
 
 umask 077
-install -d -m 0750 -o root -g courtd /run/courtmesh /run/courtmesh/tls
-fetch "courtmesh-$region-$role.env" /run/courtmesh/env
+install -d -m 0750 -g "$group" "$run" "$run/tls"
+fetch "courtmesh-$region-$role.env" "$run/env.new"
 for f in ca.pem node.pem node-key.pem; do
-  fetch "courtmesh/$node/$f" "/run/courtmesh/tls/$f"
+  fetch "courtmesh/$node/$f" "$run/tls/$f.new"
 done
-chgrp courtd /run/courtmesh/env /run/courtmesh/tls/*.pem
-chmod 0440 /run/courtmesh/env /run/courtmesh/tls/*.pem
+for f in env tls/ca.pem tls/node.pem tls/node-key.pem; do
+  chgrp "$group" "$run/$f.new"
+  chmod 0440 "$run/$f.new"
+  mv -f "$run/$f.new" "$run/$f"
+done
