@@ -120,16 +120,16 @@ module "nodes" {
   edge_security_group_name = module.network[each.key].edge_security_group_name
   external_network         = lookup(var.external_networks, each.key, var.external_network)
 
-  image_name_format    = var.image_name_format
-  flavors              = var.flavors
-  public_port          = var.public_port
-  ops_port             = var.ops_port
-  drain_window_seconds = var.drain_window_seconds
-
+  image_name_format          = var.image_name_format
+  flavors                    = var.flavors
+  public_port                = var.public_port
+  ops_port                   = var.ops_port
+  drain_window_seconds       = var.drain_window_seconds
   edge_ready_timeout_seconds = var.edge_ready_timeout_seconds
   home_policy                = var.home_policy
   judge                      = var.judge
   webhook_url                = var.webhook_url
+  retention                  = var.retention
   redis_prefix               = var.redis_prefix
   auth_url                   = var.auth_url
   dns_zone                   = var.dns_zone

@@ -296,6 +296,17 @@ variable "judge" {
   }
 }
 
+variable "retention" {
+  description = "courtd home --retention: how long transitions of ended sessions and delivered outbox rows are kept (30d, 36h; at least 1h), 0 for ever."
+  type        = string
+  default     = "30d"
+
+  validation {
+    condition     = can(regex("^(0|[0-9]+d|[0-9]+h)$", var.retention))
+    error_message = "retention must be whole days or hours, like 30d or 36h, or 0 to keep rows for ever."
+  }
+}
+
 variable "webhook_url" {
   description = "courtd home --webhook-url: where the outbox POSTs side effects (empty: logged only)."
   type        = string

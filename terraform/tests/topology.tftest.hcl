@@ -242,7 +242,7 @@ run "nodes_drain_before_they_stop" {
   }
   assert {
     condition = alltrue([
-      for flag in ["courtd home", "--node-id home-us-2", "--region us", "--mesh-addr 0.0.0.0:7000", "ExecStartPre=/usr/local/bin/courtd migrate", "EnvironmentFile=-/run/courtmesh/env", "After=network-online.target courtmesh-secrets.service"] :
+      for flag in ["courtd home", "--node-id home-us-2", "--region us", "--mesh-addr 0.0.0.0:7000", "--retention 30d", "ExecStartPre=/usr/local/bin/courtd migrate", "EnvironmentFile=-/run/courtmesh/env", "After=network-online.target courtmesh-secrets.service"] :
       strcontains(output.systemd_units["home-us-2"], flag)
     ])
     error_message = "A us home listens on the catalog's mesh port: ${output.systemd_units["home-us-2"]}"

@@ -46,6 +46,7 @@ locals {
       # systemd expands % in ExecStart; URLs may hold percent-encoding.
       judge        = merge(var.judge, { url = replace(var.judge.url, "%", "%%"), endpoint = replace(var.judge.endpoint, "%", "%%") })
       webhook_url  = replace(var.webhook_url, "%", "%%")
+      retention    = var.retention
       drain_window = var.drain_window_seconds
       stop_timeout = local.stop_timeout
     })

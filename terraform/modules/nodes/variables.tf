@@ -121,6 +121,11 @@ variable "webhook_url" {
   type        = string
 }
 
+variable "retention" {
+  description = "courtd home --retention."
+  type        = string
+}
+
 variable "redis_prefix" {
   description = "COURT_REDIS_PREFIX."
   type        = string
