@@ -252,6 +252,13 @@ resource "openstack_compute_instance_v2" "home" {
   scheduler_hints {
     group = openstack_compute_servergroup_v2.homes[0].id
   }
+
+  # A setting in the homes' unit (judge, webhook, retention) would otherwise
+  # replace every home of the region at once. It takes effect when a home is
+  # next replaced: by a version step, or one by one with -replace.
+  lifecycle {
+    ignore_changes = [user_data]
+  }
 }
 
 # --- load balancer -----------------------------------------------------------
