@@ -1,11 +1,12 @@
 output "network_id" {
-  description = "The region's courtmesh network."
+  description = "The region's courtmesh network, once it is routed (nodes reach Keystone and Barbican at boot)."
   value       = openstack_networking_network_v2.mesh.id
+  depends_on  = [openstack_networking_router_interface_v2.nodes]
 }
 
 output "lb_subnet_id" {
-  description = "Subnet of the load balancer VIP."
-  value       = openstack_networking_subnet_v2.lb.id
+  description = "Subnet of the load balancer VIP, once it is routed (its floating IP needs the router)."
+  value       = openstack_networking_router_interface_v2.lb.subnet_id
 }
 
 output "edge_security_group_name" {
