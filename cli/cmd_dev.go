@@ -18,6 +18,7 @@ import (
 	"courtmesh/mesh/meshtest"
 	"courtmesh/mesh/pki"
 	"courtmesh/regions"
+	"courtmesh/token"
 )
 
 type devFlags struct {
@@ -26,6 +27,7 @@ type devFlags struct {
 	verbose                    bool
 	judge                      judgeFlags
 	opsAddr                    string
+	jwksAddr                   string
 }
 
 func newDevCmd() *cobra.Command {
@@ -48,6 +50,7 @@ start).`,
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 	f.judge.register(cmd)
+	cmd.Flags().StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:8079", "listen address of the dev JWKS that verifies `courtctl token --alg ES256` tokens (used when SUPABASE_URL is unset)")
 	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
 }
@@ -114,6 +117,14 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	case <-gctx.Done():
 		return g.Wait()
 	}
+	jwksURL, err := startDevJWKS(gctx, g, f.jwksAddr, logger)
+	if err != nil {
+		return err
+	}
+	verifier, err := edgeVerifier(gctx, secret, jwksURL, logger)
+	if err != nil {
+		return err
+	}
 	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: homeRole.node.Addr().String()}}
 
 	var edges []*edgeRole
@@ -123,7 +134,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	} {
 		r, err := newEdgeRole(edgeRoleConfig{
 			NodeID: e.id, Region: e.region, ClientAddr: e.addr, Identity: ids[e.id], Homes: homes,
-			Secret: []byte(secret), Directory: dir, ListenPacket: listenFor(e.region),
+			Verifier: verifier, Directory: dir, ListenPacket: listenFor(e.region),
 			Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": e.id}, reg),
 		})
 		if err != nil {
@@ -140,7 +151,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
 	}
-	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, wan: f.wan, scale: scale})
+	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, jwks: jwksURL, wan: f.wan, scale: scale})
 	return g.Wait()
 }
 
@@ -171,4 +182,24 @@ func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox
 		return nil, nil, nil, err
 	}
 	return st, ob, pool.Close, nil
+}
+
+// startDevJWKS serves the dev JWKS on addr in g and returns its base URL,
+// or "" when SUPABASE_URL is set (the project's own JWKS is used then).
+func startDevJWKS(ctx context.Context, g *errgroup.Group, addr string, logger *slog.Logger) (string, error) {
+	if os.Getenv(envSupabaseURL) != "" {
+		return "", nil
+	}
+	h, err := devJWKSHandler()
+	if err != nil {
+		return "", err
+	}
+	bound := make(chan string, 1)
+	g.Go(func() error { return serveHTTP(ctx, addr, h, func(a string) { bound <- a }) })
+	select {
+	case a := <-bound:
+		return token.JWKSOf("http://" + a), nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("dev JWKS: %w", ctx.Err())
+	}
 }

@@ -77,7 +77,8 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			if len(peers) == 0 {
 				return usagef("at least one --home is required")
 			}
-			secret, _, err := jwtSecret(false)
+			secret, _, _ := jwtSecret(false)
+			verifier, err := edgeVerifier(cmd.Context(), secret, "", logger)
 			if err != nil {
 				return usageError{err}
 			}
@@ -89,7 +90,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			reg := newOpsRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
-				Secret: []byte(secret), Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
+				Verifier: verifier, Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {

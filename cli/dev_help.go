@@ -8,6 +8,7 @@ import (
 // devInfo is what `courtd dev` runs on.
 type devInfo struct {
 	embeddedRedis, embeddedPG, devSecret, wan bool
+	jwks                                      string // dev JWKS URL, "" when SUPABASE_URL is set
 	scale                                     float64
 }
 
@@ -29,12 +30,17 @@ func printDevHelp(w io.Writer, d devInfo) {
 	} else {
 		fmt.Fprintln(w, "jwt: HS256 with $SUPABASE_JWT_SECRET")
 	}
+	if d.jwks != "" {
+		fmt.Fprintf(w, "jwt: ES256 from the dev JWKS %s (SUPABASE_URL unset)\n", d.jwks)
+	} else {
+		fmt.Fprintln(w, "jwt: ES256/RS256 from the JWKS of $SUPABASE_URL, iss $SUPABASE_URL/auth/v1")
+	}
 	if d.wan {
 		fmt.Fprintln(w, "wan: simulated; links between regions carry the RTT of regions/regions.json")
 	}
 	if d.scale != 1 {
 		fmt.Fprintf(w, "timers: scaled by COURT_TIMER_SCALE=%g\n", d.scale)
 	}
-	fmt.Fprintln(w, "token: go run ./cli/courtctl token --user <uuid>")
+	fmt.Fprintln(w, "token: go run ./cli/courtctl token --user <uuid> [--alg ES256]")
 	fmt.Fprintln(w, "client: io(<edge url>, {transports: ['websocket'], auth: {token}}) with socket.io-client 4.8")
 }

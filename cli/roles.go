@@ -31,7 +31,7 @@ type edgeRoleConfig struct {
 	ClientAddr     string
 	Identity       *pki.Identity
 	Homes          []mesh.Peer
-	Secret         []byte
+	Verifier       *token.Verifier
 	Directory      directory.Store // also the edge's rate limiter
 	HomePolicy     string
 	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
@@ -67,7 +67,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Region:     c.Region,
 		Addr:       c.ClientAddr,
 		Catalog:    regions.Default(),
-		Verifier:   &token.Verifier{Secret: c.Secret},
+		Verifier:   c.Verifier,
 		Directory:  c.Directory,
 		Limiter:    c.Directory,
 		Mesh:       meshForEdge{node},

@@ -63,7 +63,7 @@ func startWANMesh(t *testing.T) *wanMesh {
 	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: home.node.Addr().String()}}
 	for _, e := range []struct{ id, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
 		r, err := newEdgeRole(edgeRoleConfig{NodeID: e.id, Region: e.region, ClientAddr: "127.0.0.1:0",
-			Identity: ids[e.id], Homes: homes, Secret: w.secret, Directory: dir,
+			Identity: ids[e.id], Homes: homes, Verifier: &token.Verifier{Secret: w.secret}, Directory: dir,
 			ListenPacket: w.wan.ListenPacket(e.region), Logger: logger})
 		require.NoError(t, err)
 		run(r.run)

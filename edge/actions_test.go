@@ -19,14 +19,14 @@ const idle = `{"phase":"IDLE","myViewPhase":"IDLE","session":null}`
 func TestRegisterWithoutSession(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`420["court:register",{"userId":"mallory"}]`)
 	name, payload := event(t, c.read())
 	require.Equal(t, "court:state", name)
 	require.JSONEq(t, idle, payload)
 	require.Equal(t, `430[{"ok":true,"state":`+idle+`}]`, c.read())
 	require.Empty(t, te.mesh.requests(), "IDLE is answered locally")
-	added, _ := te.dir.counts("alice")
+	added, _ := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Equal(t, 1, added, "presence is for the JWT user")
 	added, _ = te.dir.counts("mallory")
 	require.Zero(t, added)
@@ -35,14 +35,14 @@ func TestRegisterWithoutSession(t *testing.T) {
 func TestRegisterWithSession(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-2"}
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-2"}
 	state := `{"phase":"EVIDENCE","myViewPhase":"EVIDENCE","session":{"id":"s1"}}`
 	te.mesh.setFn(func(_ context.Context, node string, req *wire.Request) (*wire.Response, error) {
 		require.Equal(t, "home-us-2", node)
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true,"state":` + state + `}`), SessionID: "s1", Version: 3}, nil
 	})
-	c := te.connect(t, "alice")
-	c.write(`427["court:register",{"userId":"alice"}]`)
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+	c.write(`427["court:register",{"userId":"a11ce000-0000-4000-8000-0000000000a1"}]`)
 	name, payload := event(t, c.read())
 	require.Equal(t, "court:state", name)
 	require.JSONEq(t, state, payload)
@@ -51,14 +51,14 @@ func TestRegisterWithSession(t *testing.T) {
 	require.Len(t, reqs, 1)
 	require.NotEmpty(t, reqs[0].ID, "every action carries an id for deduplication")
 	reqs[0].ID = ""
-	require.Equal(t, wire.Request{UserID: "alice", Event: "court:register", Payload: json.RawMessage(`null`),
+	require.Equal(t, wire.Request{UserID: "a11ce000-0000-4000-8000-0000000000a1", Event: "court:register", Payload: json.RawMessage(`null`),
 		EdgeNode: "edge-asia-1", EdgeRegion: "asia"}, reqs[0])
 }
 
 func TestActionForwarded(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
 	te.mesh.setFn(func(_ context.Context, _ string, req *wire.Request) (*wire.Response, error) {
 		if req.Event == "court:submit_evidence" {
 			return &wire.Response{Ack: json.RawMessage(`{"ok":false,"error":"Not your turn"}`),
@@ -66,7 +66,7 @@ func TestActionForwarded(t *testing.T) {
 		}
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true,"state":{"phase":"EVIDENCE"}}`), SessionID: "s1", Version: 2}, nil
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 
 	// R1: the ack is delivered although the payload is {}.
 	c.write(`4212["court:accept",{}]`)
@@ -97,7 +97,7 @@ func TestActionForwarded(t *testing.T) {
 		"court:serve":           `"not an object"`,
 	}, payloads)
 	for _, r := range reqs {
-		require.Equal(t, "alice", r.UserID)
+		require.Equal(t, "a11ce000-0000-4000-8000-0000000000a1", r.UserID)
 		require.Empty(t, r.HomeRegion, "the session has a home already")
 	}
 	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues("court:submit_evidence", resultRejected)))
@@ -112,9 +112,9 @@ func TestNewSessionGoesToPolicyHome(t *testing.T) {
 		}
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true}`)}, nil
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	for i := range 3 {
-		c.write(`421["court:serve",{"partnerId":"bob"}]`)
+		c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 		require.Equal(t, `431[{"ok":true}]`, c.read(), "round %d", i)
 	}
 	nodes := te.mesh.targets()
@@ -126,15 +126,15 @@ func TestNewSessionGoesToPolicyHome(t *testing.T) {
 func TestNotOwnerRetriesWithFreshLookup(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
-	te.dir.fresh["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-2"}
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
+	te.dir.fresh["a11ce000-0000-4000-8000-0000000000a1"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-2"}
 	te.mesh.setFn(func(_ context.Context, node string, _ *wire.Request) (*wire.Response, error) {
 		if node == "home-us-1" {
 			return nil, &wire.Error{Code: wire.CodeNotOwner, Reason: "moved"}
 		}
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true,"from":"2"}`)}, nil
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`421["court:accept",{}]`)
 	require.Equal(t, `431[{"ok":true,"from":"2"}]`, c.read())
 	require.Len(t, te.mesh.requests(), 2)
@@ -164,8 +164,8 @@ func TestMeshUnavailable(t *testing.T) {
 			t.Parallel()
 			te := newTestEdge(t, func(c *Config) { c.RequestTimeout = 50 * time.Millisecond })
 			tc.setup(te)
-			c := te.connect(t, "alice")
-			c.write(`425["court:serve",{"partnerId":"bob"}]`)
+			c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+			c.write(`425["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 			name, payload := event(t, c.read())
 			require.Equal(t, "court:error", name)
 			require.JSONEq(t, `{"message":"Court service unavailable. Please try again.","code":"SERVICE_UNAVAILABLE"}`, payload)
@@ -177,11 +177,11 @@ func TestMeshUnavailable(t *testing.T) {
 func TestRegisterUnavailable(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
 	te.mesh.setFn(func(context.Context, string, *wire.Request) (*wire.Response, error) {
 		return nil, errors.New("boom")
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`420["court:register",{}]`)
 	name, _ := event(t, c.read())
 	require.Equal(t, "court:error", name)
@@ -191,7 +191,7 @@ func TestRegisterUnavailable(t *testing.T) {
 func TestUnknownEvent(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	for _, ev := range []string{"court:hack", "hello"} {
 		c.write(`423["` + ev + `",{}]`)
 		name, payload := event(t, c.read())
@@ -224,7 +224,7 @@ func TestTemporaryFailuresAreRetried(t *testing.T) {
 		}
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true}`)}, nil
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`427["court:accept",{}]`)
 	require.Equal(t, `437[{"ok":true}]`, c.read())
 	mu.Lock()

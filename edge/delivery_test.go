@@ -21,24 +21,24 @@ func jsonUint(v uint64) string { b, _ := json.Marshal(v); return string(b) }
 func TestDeliverEventReachesRegisteredSockets(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	a1, a2 := te.connect(t, "alice"), te.connect(t, "alice")
+	a1, a2 := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1"), te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	a1.register()
 	a2.register()
-	unregistered := te.connect(t, "alice")
-	bob := te.connect(t, "bob")
+	unregistered := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+	bob := te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	bob.register()
 
-	te.s.DeliverEvent(stateEvent("alice", 5))
-	te.s.DeliverEvent(stateEvent("alice", 4)) // stale: dropped
-	te.s.DeliverEvent(&wire.Event{UserID: "alice", Name: "court:settlement_requested", Payload: json.RawMessage(`{"byUserId":"bob"}`)})
-	te.s.DeliverEvent(stateEvent("alice", 5)) // same version: delivered again
-	te.s.DeliverEvent(stateEvent("alice", 6))
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 5))
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 4)) // stale: dropped
+	te.s.DeliverEvent(&wire.Event{UserID: "a11ce000-0000-4000-8000-0000000000a1", Name: "court:settlement_requested", Payload: json.RawMessage(`{"byUserId":"b0b00000-0000-4000-8000-0000000000b2"}`)})
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 5)) // same version: delivered again
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 6))
 	for _, c := range []*client{a1, a2} {
 		_, p := event(t, c.read())
 		require.JSONEq(t, `{"phase":"EVIDENCE","v":5}`, p)
 		name, p := event(t, c.read())
 		require.Equal(t, "court:settlement_requested", name)
-		require.JSONEq(t, `{"byUserId":"bob"}`, p)
+		require.JSONEq(t, `{"byUserId":"b0b00000-0000-4000-8000-0000000000b2"}`, p)
 		_, p = event(t, c.read())
 		require.JSONEq(t, `{"phase":"EVIDENCE","v":5}`, p)
 		_, p = event(t, c.read())
@@ -58,11 +58,11 @@ func TestDeliverEventReachesRegisteredSockets(t *testing.T) {
 func TestStaleAckStateNotPushed(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
-	te.s.DeliverEvent(stateEvent("alice", 7))
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 7))
 	_, p := event(t, c.read())
 	require.JSONEq(t, `{"phase":"EVIDENCE","v":7}`, p)
 
@@ -75,10 +75,10 @@ func TestStaleAckStateNotPushed(t *testing.T) {
 func TestNewSessionResetsOrdering(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
-	te.s.DeliverEvent(stateEvent("alice", 9))
-	next := stateEvent("alice", 1)
+	te.s.DeliverEvent(stateEvent("a11ce000-0000-4000-8000-0000000000a1", 9))
+	next := stateEvent("a11ce000-0000-4000-8000-0000000000a1", 1)
 	next.SessionID = "s2"
 	te.s.DeliverEvent(next)
 	event(t, c.read())
@@ -89,28 +89,28 @@ func TestNewSessionResetsOrdering(t *testing.T) {
 func TestPresenceFollowsRegisteredSockets(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	a1, a2 := te.connect(t, "alice"), te.connect(t, "alice")
+	a1, a2 := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1"), te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	a1.register()
 	a2.register()
-	added, removed := te.dir.counts("alice")
+	added, removed := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Equal(t, 2, added)
 	require.Zero(t, removed)
 
 	a1.ws.Close()
 	require.Eventually(t, func() bool { return te.closes(reasonClientClose) == 1 }, 3*time.Second, 5*time.Millisecond)
-	_, removed = te.dir.counts("alice")
+	_, removed = te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Zero(t, removed, "alice still has a socket")
 
 	a2.ws.Close()
-	require.Eventually(t, func() bool { _, r := te.dir.counts("alice"); return r == 1 }, 3*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { _, r := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1"); return r == 1 }, 3*time.Second, 5*time.Millisecond)
 }
 
 func TestPresenceRefresh(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, func(c *Config) { c.PresenceTTL = 30 * time.Millisecond })
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
 	te.s.refreshOnce(t.Context())
-	added, _ := te.dir.counts("alice")
+	added, _ := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Equal(t, 2, added)
 }

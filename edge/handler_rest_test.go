@@ -59,22 +59,22 @@ func TestRESTStateWithToken(t *testing.T) {
 	te.mesh.setFn(answerState)
 
 	// A user in no session: IDLE, answered by the edge.
-	resp, body := te.rest(t, http.MethodGet, "/api/court/state", mint(t, "bob"), "")
+	resp, body := te.rest(t, http.MethodGet, "/api/court/state", mint(t, "b0b00000-0000-4000-8000-0000000000b2"), "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, idle, body)
 	require.Empty(t, te.mesh.requests())
 
-	te.dir.routes["alice"] = routeS1
-	resp, body = te.rest(t, http.MethodGet, "/api/court/state?userId=mallory", mint(t, "alice"), "")
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = routeS1
+	resp, body = te.rest(t, http.MethodGet, "/api/court/state?userId=mallory", mint(t, "a11ce000-0000-4000-8000-0000000000a1"), "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.JSONEq(t, evidenceState, body)
 	reqs := te.mesh.requests()
 	require.Len(t, reqs, 1)
 	require.Equal(t, "court:state", reqs[0].Event, "a read, not a register")
-	require.Equal(t, "alice", reqs[0].UserID)
+	require.Equal(t, "a11ce000-0000-4000-8000-0000000000a1", reqs[0].UserID)
 	require.Equal(t, "null", string(reqs[0].Payload))
 	require.Equal(t, []string{"home-us-1"}, te.mesh.targets())
-	added, _ := te.dir.counts("alice")
+	added, _ := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Zero(t, added, "no presence for a REST read")
 }
 
@@ -82,7 +82,7 @@ func TestRESTRoutesMapToEvents(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
 	te.mesh.setFn(answerState)
-	tok := mint(t, "alice")
+	tok := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
 	for path, ev := range restRoutes {
 		resp, body := te.rest(t, http.MethodPost, "/api/court/"+path, tok, `{"userId":"mallory","x":[1,"<"]}`)
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
@@ -90,7 +90,7 @@ func TestRESTRoutesMapToEvents(t *testing.T) {
 		reqs := te.mesh.requests()
 		last := reqs[len(reqs)-1]
 		require.Equal(t, ev, last.Event, path)
-		require.Equal(t, "alice", last.UserID, "the JWT user, not the body's")
+		require.Equal(t, "a11ce000-0000-4000-8000-0000000000a1", last.UserID, "the JWT user, not the body's")
 		require.JSONEq(t, `{"x":[1,"<"]}`, string(last.Payload), path)
 	}
 	require.Len(t, te.mesh.requests(), 14)
@@ -108,7 +108,7 @@ func TestRESTRoutesMapToEvents(t *testing.T) {
 func TestRESTAuth(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	resp, body := te.rest(t, http.MethodPost, "/api/court/serve", "", `{"userId":"alice"}`)
+	resp, body := te.rest(t, http.MethodPost, "/api/court/serve", "", `{"userId":"a11ce000-0000-4000-8000-0000000000a1"}`)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.JSONEq(t, `{"error":"Missing Authorization bearer token"}`, body)
 	require.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
@@ -117,7 +117,7 @@ func TestRESTAuth(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.JSONEq(t, `{"error":"Invalid or expired session"}`, body)
 
-	expired, err := token.Mint(testSecret, "alice", -time.Hour)
+	expired, err := token.Mint(testSecret, "a11ce000-0000-4000-8000-0000000000a1", -time.Hour)
 	require.NoError(t, err)
 	resp, body = te.rest(t, http.MethodPost, "/api/court/accept", expired, `{}`)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -132,7 +132,7 @@ func TestRESTRefusal(t *testing.T) {
 		return &wire.Response{Ack: json.RawMessage(`{"ok":false,"error":"resolutionId required"}`),
 			CourtError: json.RawMessage(`{"message":"resolutionId required"}`)}, nil
 	})
-	resp, body := te.rest(t, http.MethodPost, "/api/court/resolution/pick", mint(t, "alice"), `{}`)
+	resp, body := te.rest(t, http.MethodPost, "/api/court/resolution/pick", mint(t, "a11ce000-0000-4000-8000-0000000000a1"), `{}`)
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.JSONEq(t, `{"error":"resolutionId required"}`, body)
 	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues("court:resolution_pick", resultRejected)))
@@ -141,7 +141,7 @@ func TestRESTRefusal(t *testing.T) {
 	te.mesh.setFn(func(context.Context, string, *wire.Request) (*wire.Response, error) {
 		return &wire.Response{Ack: json.RawMessage(`{"ok":true}`)}, nil
 	})
-	resp, body = te.rest(t, http.MethodPost, "/api/court/accept", mint(t, "alice"), `{}`)
+	resp, body = te.rest(t, http.MethodPost, "/api/court/accept", mint(t, "a11ce000-0000-4000-8000-0000000000a1"), `{}`)
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	require.JSONEq(t, `{"error":"Internal server error"}`, body)
 }
@@ -150,7 +150,7 @@ func TestRESTBadBodies(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
 	te.mesh.setFn(answerState)
-	tok := mint(t, "alice")
+	tok := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
 	resp, body := te.rest(t, http.MethodPost, "/api/court/evidence", tok,
 		`{"evidence":"`+strings.Repeat("a", maxRESTBody)+`"}`)
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
@@ -174,13 +174,13 @@ func TestRESTRateLimitSharedWithSocket(t *testing.T) {
 	lim := newFakeLimiter(61500 * time.Millisecond)
 	te := newTestEdge(t, func(c *Config) { c.Limiter = lim })
 	te.mesh.setFn(answerState)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	for range 4 {
-		c.write(`421["court:serve",{"partnerId":"bob"}]`)
+		c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 		require.True(t, strings.HasPrefix(c.read(), `431[{"ok":true`))
 	}
-	tok := mint(t, "alice")
-	resp, _ := te.rest(t, http.MethodPost, "/api/court/serve", tok, `{"partnerId":"bob"}`)
+	tok := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
+	resp, _ := te.rest(t, http.MethodPost, "/api/court/serve", tok, `{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "the 5th serve")
 
 	resp, body := te.rest(t, http.MethodPost, "/api/court/serve", tok, `not json`)
@@ -189,17 +189,17 @@ func TestRESTRateLimitSharedWithSocket(t *testing.T) {
 	require.JSONEq(t, `{"error":"Rate limit exceeded","message":"Rate limit exceeded. Please try again in 62 seconds.","retryAfter":62}`, body)
 	require.Len(t, te.mesh.requests(), 5)
 
-	c.write(`422["court:serve",{"partnerId":"bob"}]`)
+	c.write(`422["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 	name, _ := event(t, c.read())
 	require.Equal(t, "court:error", name)
 	require.Equal(t, `432[`+rateLimitedAck+`]`, c.read())
-	require.Equal(t, 7, lim.count("alice", "court:serve"))
+	require.Equal(t, 7, lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:serve"))
 }
 
 func TestRESTUnavailable(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes["a11ce000-0000-4000-8000-0000000000a1"] = routeS1
 	te.mesh.setFn(func(context.Context, string, *wire.Request) (*wire.Response, error) {
 		return nil, errors.New("link down")
 	})
@@ -207,7 +207,7 @@ func TestRESTUnavailable(t *testing.T) {
 		{http.MethodPost, "/api/court/accept"},
 		{http.MethodGet, "/api/court/state"},
 	} {
-		resp, body := te.rest(t, tc.method, tc.path, mint(t, "alice"), "")
+		resp, body := te.rest(t, tc.method, tc.path, mint(t, "a11ce000-0000-4000-8000-0000000000a1"), "")
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, tc.path)
 		require.JSONEq(t, `{"error":"Court service unavailable. Please try again."}`, body)
 	}
@@ -230,7 +230,7 @@ func TestRESTCORSAndRouting(t *testing.T) {
 	require.Equal(t, "GET, POST, OPTIONS", resp.Header.Get("Access-Control-Allow-Methods"))
 	require.Equal(t, "authorization,content-type", resp.Header.Get("Access-Control-Allow-Headers"))
 
-	tok := mint(t, "alice")
+	tok := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
 	resp, _ = te.rest(t, http.MethodPost, "/api/court/dismiss", tok, `{}`)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "dismiss has no route")
 	resp, _ = te.rest(t, http.MethodGet, "/api/court/serve", tok, "")

@@ -36,7 +36,7 @@ func TestOpenPacketAndConnect(t *testing.T) {
 	require.Equal(t, 20000, o.PingTimeout)
 	require.Equal(t, 1_000_000, o.MaxPayload)
 
-	c.write(`40{"token":"` + mint(t, "alice") + `"}`)
+	c.write(`40{"token":"` + mint(t, "a11ce000-0000-4000-8000-0000000000a1") + `"}`)
 	ok := c.read()
 	var sid struct{ SID string }
 	require.True(t, strings.HasPrefix(ok, "40{"), ok)
@@ -76,11 +76,11 @@ func TestHandshakeHTTPErrors(t *testing.T) {
 func TestConnectAuth(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	expired, err := token.Mint(testSecret, "alice", -time.Hour)
+	expired, err := token.Mint(testSecret, "a11ce000-0000-4000-8000-0000000000a1", -time.Hour)
 	require.NoError(t, err)
-	wrong, err := token.Mint([]byte("another-secret"), "alice", time.Hour)
+	wrong, err := token.Mint([]byte("another-secret"), "a11ce000-0000-4000-8000-0000000000a1", time.Hour)
 	require.NoError(t, err)
-	good := mint(t, "alice")
+	good := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
 	cases := []struct {
 		name    string
 		connect string
@@ -132,7 +132,7 @@ func TestInvalidNamespaceKeepsSocket(t *testing.T) {
 	c.read()
 	c.write(`40/admin,{"token":"x"}`)
 	require.Equal(t, `44/admin,{"message":"Invalid namespace"}`, c.read())
-	c.write(`40{"token":"` + mint(t, "alice") + `"}`)
+	c.write(`40{"token":"` + mint(t, "a11ce000-0000-4000-8000-0000000000a1") + `"}`)
 	require.True(t, strings.HasPrefix(c.read(), `40{"sid":`))
 }
 

@@ -42,11 +42,11 @@ func (te *testEdge) openSockets() int {
 func TestIdleSocketIsParkedAndWakes(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
-	waitParked(t, te.registered("alice"))
+	waitParked(t, te.registered("a11ce000-0000-4000-8000-0000000000a1"))
 	otherStillWorks(t, c)
-	waitParked(t, te.registered("alice"))
+	waitParked(t, te.registered("a11ce000-0000-4000-8000-0000000000a1"))
 }
 
 // Two messages in one TCP write land in the read buffer together: the
@@ -54,9 +54,9 @@ func TestIdleSocketIsParkedAndWakes(t *testing.T) {
 func TestMessagesOfOneWriteAreAllHandled(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
-	waitParked(t, te.registered("alice"))
+	waitParked(t, te.registered("a11ce000-0000-4000-8000-0000000000a1"))
 	frames := append(maskedText("2"), maskedText(`4277["court:register",{}]`)...)
 	frames = append(frames, maskedText("2")...)
 	_, err := c.ws.NetConn().Write(frames)
@@ -82,11 +82,11 @@ func TestSilentSocketIsClosedByPingTimeout(t *testing.T) {
 		c.PingInterval = 50 * time.Millisecond
 		c.PingTimeout = 50 * time.Millisecond
 	})
-	silent := te.connect(t, "bob")
+	silent := te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	silent.register()
 	require.Eventually(t, func() bool { return te.closes(reasonPingTimeout) == 1 }, 3*time.Second, 5*time.Millisecond)
 	require.Eventually(t, func() bool {
-		_, removed := te.dir.counts("bob")
+		_, removed := te.dir.counts("b0b00000-0000-4000-8000-0000000000b2")
 		return te.openSockets() == 0 && removed == 1
 	}, 3*time.Second, 5*time.Millisecond)
 	require.Error(t, silent.readErr())

@@ -53,7 +53,7 @@ func dialURL(t *testing.T, url, user string) *client {
 func TestShutdownDrains(t *testing.T) {
 	t.Parallel()
 	s, url, res := runEdge(t, t.Context())
-	clients := []*client{dialURL(t, url, "a"), dialURL(t, url, "b"), dialURL(t, url, "c")}
+	clients := []*client{dialURL(t, url, "aaaaaaaa-0000-4000-8000-00000000000a"), dialURL(t, url, "bbbbbbbb-0000-4000-8000-00000000000b"), dialURL(t, url, "cccccccc-0000-4000-8000-00000000000c")}
 	clients[0].register()
 
 	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
@@ -76,7 +76,7 @@ func TestShutdownDrains(t *testing.T) {
 func TestShutdownHardClosesAtDeadline(t *testing.T) {
 	t.Parallel()
 	s, url, res := runEdge(t, t.Context())
-	c := dialURL(t, url, "a") // never reads, so never answers the close frame
+	c := dialURL(t, url, "aaaaaaaa-0000-4000-8000-00000000000a") // never reads, so never answers the close frame
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, s.Shutdown(ctx), context.DeadlineExceeded)
@@ -88,9 +88,12 @@ func TestRunStopsOnCancel(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	s, url, res := runEdge(t, ctx)
-	c := dialURL(t, url, "a")
+	c := dialURL(t, url, "aaaaaaaa-0000-4000-8000-00000000000a")
 	c.register()
-	require.Eventually(t, func() bool { a, _ := s.cfg.Directory.(*fakeDir).counts("a"); return a >= 2 },
+	require.Eventually(t, func() bool {
+		a, _ := s.cfg.Directory.(*fakeDir).counts("aaaaaaaa-0000-4000-8000-00000000000a")
+		return a >= 2
+	},
 		3*time.Second, 5*time.Millisecond, "Run refreshes presence")
 	cancel()
 	require.NoError(t, <-res)

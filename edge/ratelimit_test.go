@@ -23,12 +23,12 @@ func TestSocketRateLimit(t *testing.T) {
 	t.Parallel()
 	lim := newFakeLimiter(61500 * time.Millisecond)
 	te := newTestEdge(t, func(c *Config) { c.Limiter = lim })
-	alice, bob := te.connect(t, "alice"), te.connect(t, "bob")
+	alice, bob := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1"), te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	for i := range 5 {
-		alice.write(`421["court:serve",{"partnerId":"bob"}]`)
+		alice.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 		require.Equal(t, `431[{"ok":true}]`, alice.read(), "serve %d", i)
 	}
-	alice.write(`422["court:serve",{"partnerId":"bob"}]`)
+	alice.write(`422["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 	name, payload := event(t, alice.read())
 	require.Equal(t, "court:error", name)
 	require.Equal(t, rateLimitedError, payload)
@@ -38,11 +38,11 @@ func TestSocketRateLimit(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues("court:serve", resultRateLimited)))
 
 	// Other users, and events without a limit, are unaffected.
-	bob.write(`423["court:serve",{"partnerId":"alice"}]`)
+	bob.write(`423["court:serve",{"partnerId":"a11ce000-0000-4000-8000-0000000000a1"}]`)
 	require.Equal(t, `433[{"ok":true}]`, bob.read())
 	alice.write(`424["court:accept",{}]`)
 	require.Equal(t, `434[{"ok":true}]`, alice.read())
-	require.Zero(t, lim.count("alice", "court:accept"))
+	require.Zero(t, lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:accept"))
 	require.Len(t, te.mesh.requests(), 7)
 }
 
@@ -50,13 +50,13 @@ func TestRateLimitCountsBeforeValidation(t *testing.T) {
 	t.Parallel()
 	lim := newFakeLimiter(time.Second)
 	te := newTestEdge(t, func(c *Config) { c.Limiter = lim })
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`42["court:submit_evidence"]`) // no payload, no ack id
 	c.write(`425["court:submit_addendum","not an object"]`)
 	require.Equal(t, `435[{"ok":true}]`, c.read())
-	require.Eventually(t, func() bool { return lim.count("alice", "court:submit_evidence") == 1 },
+	require.Eventually(t, func() bool { return lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:submit_evidence") == 1 },
 		3*time.Second, 5*time.Millisecond)
-	require.Equal(t, 1, lim.count("alice", "court:submit_addendum"))
+	require.Equal(t, 1, lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:submit_addendum"))
 	require.Equal(t, directory.Limit{Max: 10, Window: 5 * time.Minute}, lim.limit("court:submit_addendum"))
 }
 
@@ -69,9 +69,9 @@ func TestRateLimiterErrorFailsOpen(t *testing.T) {
 		c.Limiter = lim
 		c.Logger = slog.New(logs)
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	for i := range 3 {
-		c.write(`421["court:serve",{"partnerId":"bob"}]`)
+		c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 		require.Equal(t, `431[{"ok":true}]`, c.read(), "serve %d", i)
 	}
 	require.Len(t, te.mesh.requests(), 3, "a failing limiter lets events through")

@@ -43,7 +43,7 @@ func TestBadFramesCloseOnlyThatSocket(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			te := newTestEdge(t, func(c *Config) { c.MaxPayload = 1024 })
-			bad, good := te.connect(t, "mallory"), te.connect(t, "alice")
+			bad, good := te.connect(t, "3a110000-0000-4000-8000-0000000000c3"), te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 			tc.send(bad)
 			require.Error(t, bad.readErr())
 			require.Eventually(t, func() bool { return te.closes(tc.reason) == 1 }, 3*time.Second, 5*time.Millisecond)
@@ -55,7 +55,7 @@ func TestBadFramesCloseOnlyThatSocket(t *testing.T) {
 func TestClientDisconnectPacket(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.write(`41`)
 	require.Error(t, c.readErr())
 	require.Eventually(t, func() bool { return te.closes(reasonClientClose) == 1 }, 3*time.Second, 5*time.Millisecond)
@@ -67,7 +67,7 @@ func TestHeartbeat(t *testing.T) {
 		c.PingInterval = 20 * time.Millisecond
 		c.PingTimeout = 100 * time.Millisecond
 	})
-	alive, silent := te.connect(t, "alice"), te.connect(t, "bob")
+	alive, silent := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1"), te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	var answered atomic.Int32
 	stop, done := make(chan struct{}), make(chan struct{})
 	go answerPings(alive.ws, &answered, stop, done)
@@ -124,12 +124,12 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		c.SendQueueLen = 4
 		c.PingTimeout = time.Minute // only the queue may cut it off
 	})
-	slow, fast := te.connect(t, "alice"), te.connect(t, "bob")
+	slow, fast := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1"), te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	slow.register()
 	fast.register()
-	big := &wire.Event{UserID: "alice", Name: "court:state",
+	big := &wire.Event{UserID: "a11ce000-0000-4000-8000-0000000000a1", Name: "court:state",
 		Payload: json.RawMessage(`{"pad":"` + strings.Repeat("x", 256<<10) + `"}`)}
-	sc := te.registered("alice")
+	sc := te.registered("a11ce000-0000-4000-8000-0000000000a1")
 	// The slow client reads nothing: kernel buffers fill, then the queue.
 	for i := 0; i < 2000 && te.closes(reasonSlowConsumer) == 0; i++ {
 		te.s.DeliverEvent(big)

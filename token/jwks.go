@@ -1,0 +1,104 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// JWKSPath is where a Supabase project publishes its signing keys, under
+// $SUPABASE_URL.
+const JWKSPath = "/auth/v1/.well-known/jwks.json"
+
+// IssuerOf is the iss claim of the tokens the project at supabaseURL issues.
+func IssuerOf(supabaseURL string) string {
+	return strings.TrimRight(supabaseURL, "/") + "/auth/v1"
+}
+
+// JWKSOf is the JWKS URL of the project at supabaseURL.
+func JWKSOf(supabaseURL string) string {
+	return strings.TrimRight(supabaseURL, "/") + JWKSPath
+}
+
+// JWKSConfig configures a JWKS.
+type JWKSConfig struct {
+	// URL of the key set, e.g. JWKSOf($SUPABASE_URL). Required.
+	URL string
+	// Refresh is the interval of the background refresh; zero means 10 min.
+	Refresh time.Duration
+	// UnknownKIDEvery bounds refreshes caused by tokens with an unknown kid
+	// to one per interval (the first one is immediate); zero means 1 min.
+	// A token whose kid is unknown while the limit is spent is refused at
+	// once; it does not wait.
+	UnknownKIDEvery time.Duration
+	// Client makes the requests; nil means one with a 10 s timeout.
+	Client *http.Client
+	// Logger receives refresh failures; nil means discard.
+	Logger *slog.Logger
+}
+
+// JWKS holds a project's public keys: fetched when it is made, cached in
+// memory, refreshed every Refresh and, rate limited, when a token names a
+// kid it does not hold (a key rotation). Looking a key up never waits for
+// the network except in that rate-limited case.
+type JWKS struct {
+	kf keyfunc.Keyfunc
+}
+
+// NewJWKS fetches the key set once and starts the background refresh, which
+// stops when ctx is done. A failed first fetch is logged, not returned: the
+// edge keeps serving HS256 tokens and picks the keys up on the next refresh.
+func NewJWKS(ctx context.Context, c JWKSConfig) (*JWKS, error) {
+	if c.URL == "" {
+		return nil, errors.New("token: JWKS URL is required")
+	}
+	logger := c.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	client := c.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	noFirstErr := true
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.URL}, keyfunc.Override{
+		Client:                    client,
+		HTTPTimeout:               client.Timeout,
+		NoErrorReturnFirstHTTPReq: &noFirstErr,
+		RefreshInterval:           orDefault(c.Refresh, 10*time.Minute),
+		RefreshUnknownKID:         rate.NewLimiter(rate.Every(orDefault(c.UnknownKIDEvery, time.Minute)), 1),
+		// Tiny: a spent limiter refuses at once instead of holding a
+		// handshake until the next refresh is allowed.
+		RateLimitWaitMax: time.Millisecond,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(_ context.Context, err error) {
+				logger.Warn("token: JWKS refresh failed", "url", u, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("token: JWKS %s: %w", c.URL, err)
+	}
+	if keys, err := kf.Storage().KeyReadAll(ctx); err != nil || len(keys) == 0 {
+		logger.Warn("token: JWKS holds no keys yet; ES256/RS256 tokens wait for a refresh", "url", c.URL, "err", err)
+	}
+	return &JWKS{kf: kf}, nil
+}
+
+// Key returns the public key with id kid, refused when the key set says it
+// is for another algorithm than alg.
+func (j *JWKS) Key(kid, alg string) (any, error) {
+	k, err := j.kf.Keyfunc(&jwt.Token{Header: map[string]any{"kid": kid, "alg": alg}})
+	if err != nil {
+		return nil, fmt.Errorf("token: JWKS key %q: %w", kid, err)
+	}
+	return k, nil
+}
