@@ -11,7 +11,8 @@ import (
 )
 
 func newMigrateCmd() *cobra.Command {
-	return &cobra.Command{
+	var appSchema bool
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the Postgres migrations (court_sessions, cases, verdicts, outbox) to DATABASE_URL",
 		Args:  cobra.NoArgs,
@@ -28,9 +29,14 @@ func newMigrateCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
+			if appSchema {
+				return createAppStandIns(cmd.Context(), pool, cmd.OutOrStdout())
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&appSchema, "app-schema", false, "also create stand-ins of the app's profiles and usage_tracking tables and functions where they are missing (development and tests; never touches existing ones)")
+	return cmd
 }
 
 func newJudgeCmd() *cobra.Command {
