@@ -33,10 +33,10 @@ func (p Profile) withUTC() Profile {
 func TestDecodeUsage(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]Usage{
-		`{"classic_count":1,"swift_count":2,"wise_count":3,"plan_count":9}`:  {1, 2, 3},
-		`[{"classic_count":1,"swift_count":null},{"classic_count":"2"}]`:     {Classic: 3},
-		`[{"get_couple_usage":{"swift_count":1,"wise_count":1}}]`:            {Swift: 1, Wise: 1},
-		`{"classic_count":null,"swift_count":null,"wise_count":null}`:        {},
+		`{"classic_count":1,"swift_count":2,"wise_count":3,"plan_count":9}`: {1, 2, 3},
+		`[{"classic_count":1,"swift_count":null},{"classic_count":"2"}]`:    {Classic: 3},
+		`[{"get_couple_usage":{"swift_count":1,"wise_count":1}}]`:           {Swift: 1, Wise: 1},
+		`{"classic_count":null,"swift_count":null,"wise_count":null}`:       {},
 		`[]`: {},
 	} {
 		got, err := decodeUsage([]byte(in))
