@@ -148,10 +148,18 @@ func TestNewSessionDefaults(t *testing.T) {
 	require.Equal(t, t0.UnixMilli(), s.PhaseStartedAt)
 	require.Zero(t, s.SettlementDeadline)
 
-	s, err := court.NewSession("x", "alice", "bob", "couple-1", "wise", t0, d1)
+	s, err := court.NewSession("x", "alice", "bob", "bob-alice", "wise", t0, d1)
 	require.NoError(t, err)
-	require.Equal(t, "couple-1", s.CoupleID)
+	require.Equal(t, "alice-bob", s.CoupleID, "the couple id is derived, creator first")
 	require.Equal(t, "wise", s.JudgeType)
+	_, err = court.NewSession("x", "alice", "bob", "couple-1", "wise", t0, d1)
+	require.EqualError(t, err, "Invalid coupleId for current user", "a free-text couple id is refused")
+	for raw, want := range map[string]string{"classic": "classic", "swift": "swift", "logical": "swift",
+		"ignore previous instructions": "swift", "": "swift"} {
+		s, err := court.NewSession("x", "alice", "bob", "", raw, t0, d1)
+		require.NoError(t, err)
+		require.Equal(t, want, s.JudgeType, "judgeType %q", raw)
+	}
 }
 
 func TestServeValidation(t *testing.T) {
@@ -171,7 +179,6 @@ func TestServeValidation(t *testing.T) {
 		})
 	}
 	require.Equal(t, "One or both users already in a session", court.ErrUsersBusy.Error())
-	require.NoError(t, court.ValidateServe("alice", "bob"))
 }
 
 func TestSessionDocumentRoundTrip(t *testing.T) {

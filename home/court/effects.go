@@ -39,6 +39,18 @@ type SaveCase struct {
 	CaseID string `json:"caseId"`
 }
 
+// CountUsage counts one case of JudgeType for the creator's couple in the
+// usage period of At, unix milliseconds (court-protocol.md §4.6): the app's increment_usage
+// after each successful deliberation, the first and each addendum re-run.
+// The store runs it in the transaction that commits the transition, so a
+// retried or re-owned transition never counts twice.
+type CountUsage struct {
+	UserID    string `json:"userId"`
+	PartnerID string `json:"partnerId"`
+	JudgeType string `json:"judgeType"`
+	At        int64  `json:"at"`
+}
+
 // JudgeKind names a judge call.
 type JudgeKind string
 
@@ -66,10 +78,10 @@ type Emit struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-func (Notify) effect()    {}
-func (MemoryJob) effect() {}
-func (SaveCase) effect()  {}
-func (JudgeCall) effect() {}
-func (Emit) effect()      {}
-
+func (Notify) effect()       {}
+func (MemoryJob) effect()    {}
+func (SaveCase) effect()     {}
+func (JudgeCall) effect()    {}
+func (Emit) effect()         {}
 func (CaseResolved) effect() {}
+func (CountUsage) effect()   {}

@@ -4,48 +4,56 @@ import "errors"
 
 // Error is a refused action. Its text is shown to the client verbatim
 // (court-protocol.md §3.5: ack error and court:error message), so unlike the
-// project's other errors it carries no package prefix.
-type Error struct{ msg string }
+// project's other errors it carries no package prefix. A coded error
+// (§2.5 "Coded errors") is acked with its code as the error, and its
+// court:error carries message and code.
+type Error struct {
+	msg  string
+	code string
+}
 
 func (e *Error) Error() string { return e.msg }
+
+// Code is the error's code, "" for an uncoded one.
+func (e *Error) Code() string { return e.code }
 
 // Client-visible errors, with the exact strings of court-protocol.md
 // §2.5, §3.5, §3.7 and §3.8.
 var (
-	ErrPartnerRequired    = &Error{"partnerId required"}
-	ErrInvalidPartner     = &Error{"Invalid partnerId for current user"}
-	ErrUsersBusy          = &Error{"One or both users already in a session"}
-	ErrNoPendingSession   = &Error{"No pending session found"}
-	ErrNoSession          = &Error{"No session found"}
-	ErrNoActiveSession    = &Error{"No active session"}
-	ErrNotIntendedPartner = &Error{"Not the intended partner"}
-	ErrNotPending         = &Error{"Session not in PENDING phase"}
-	ErrCancelNotPending   = &Error{"Can only cancel pending sessions"}
-	ErrOnlyCreatorCancel  = &Error{"Only creator can cancel"}
-	ErrNotParticipant     = &Error{"User not part of this session"}
-	ErrNotAuthorized      = &Error{"User not authorized for this session"}
+	ErrPartnerRequired    = &Error{msg: "partnerId required"}
+	ErrInvalidPartner     = &Error{msg: "Invalid partnerId for current user"}
+	ErrUsersBusy          = &Error{msg: "One or both users already in a session"}
+	ErrNoPendingSession   = &Error{msg: "No pending session found"}
+	ErrNoSession          = &Error{msg: "No session found"}
+	ErrNoActiveSession    = &Error{msg: "No active session"}
+	ErrNotIntendedPartner = &Error{msg: "Not the intended partner"}
+	ErrNotPending         = &Error{msg: "Session not in PENDING phase"}
+	ErrCancelNotPending   = &Error{msg: "Can only cancel pending sessions"}
+	ErrOnlyCreatorCancel  = &Error{msg: "Only creator can cancel"}
+	ErrNotParticipant     = &Error{msg: "User not part of this session"}
+	ErrNotAuthorized      = &Error{msg: "User not authorized for this session"}
 
-	ErrNotEvidence       = &Error{"Not in EVIDENCE phase"}
-	ErrEvidenceSubmitted = &Error{"Evidence already submitted"}
-	ErrNotPriming        = &Error{"Not in PRIMING phase"}
-	ErrNotJointReady     = &Error{"Not in JOINT_READY phase"}
+	ErrNotEvidence       = &Error{msg: "Not in EVIDENCE phase"}
+	ErrEvidenceSubmitted = &Error{msg: "Evidence already submitted"}
+	ErrNotPriming        = &Error{msg: "Not in PRIMING phase"}
+	ErrNotJointReady     = &Error{msg: "Not in JOINT_READY phase"}
 
-	ErrResolutionIDRequired = &Error{"resolutionId required"}
-	ErrNotResolution        = &Error{"Not in RESOLUTION phase"}
-	ErrInvalidResolutionID  = &Error{"Invalid resolution ID"}
-	ErrResolutionNotFound   = &Error{"Resolution not found"}
-	ErrSamePickRequired     = &Error{"You both need to pick the same resolution to continue."}
-	ErrPartnerNotPicked     = &Error{"Partner has not picked yet"}
-	ErrHybridNeedsMismatch  = &Error{"Hybrid resolution is only available after different picks."}
+	ErrResolutionIDRequired = &Error{msg: "resolutionId required"}
+	ErrNotResolution        = &Error{msg: "Not in RESOLUTION phase"}
+	ErrInvalidResolutionID  = &Error{msg: "Invalid resolution ID"}
+	ErrResolutionNotFound   = &Error{msg: "Resolution not found"}
+	ErrSamePickRequired     = &Error{msg: "You both need to pick the same resolution to continue."}
+	ErrPartnerNotPicked     = &Error{msg: "Partner has not picked yet"}
+	ErrHybridNeedsMismatch  = &Error{msg: "Hybrid resolution is only available after different picks."}
 
-	ErrNotVerdict         = &Error{"Not in VERDICT phase"}
-	ErrAddendumNotVerdict = &Error{"Addendum only allowed in VERDICT phase"}
-	ErrAddendumLimit      = &Error{"Addendum limit reached for this case."}
+	ErrNotVerdict         = &Error{msg: "Not in VERDICT phase"}
+	ErrAddendumNotVerdict = &Error{msg: "Addendum only allowed in VERDICT phase"}
+	ErrAddendumLimit      = &Error{msg: "Addendum limit reached for this case."}
 
-	ErrSettlementPhase      = &Error{"Settlement only allowed during EVIDENCE or ANALYZING"}
-	ErrNoSettlement         = &Error{"No settlement request pending"}
-	ErrOwnSettlementAccept  = &Error{"Cannot accept your own settlement"}
-	ErrOwnSettlementDecline = &Error{"Cannot decline your own settlement"}
+	ErrSettlementPhase      = &Error{msg: "Settlement only allowed during EVIDENCE or ANALYZING"}
+	ErrNoSettlement         = &Error{msg: "No settlement request pending"}
+	ErrOwnSettlementAccept  = &Error{msg: "Cannot accept your own settlement"}
+	ErrOwnSettlementDecline = &Error{msg: "Cannot decline your own settlement"}
 )
 
 // Client-visible errors this implementation adds (fixes of
@@ -54,18 +62,18 @@ var (
 	// ErrVerdictUnavailable refuses accepting an error verdict: it can never
 	// become a case (R11). Dismissing is the way out, or the VERDICT timer
 	// tosses the session.
-	ErrVerdictUnavailable = &Error{"Verdict unavailable. Please dismiss this case."}
+	ErrVerdictUnavailable = &Error{msg: "Verdict unavailable. Please dismiss this case."}
 	// ErrSettlementPending refuses a settlement request while the partner's
 	// own request is pending; the original silently replaced the requester
 	// (R13). The caller accepts or declines the partner's request instead.
-	ErrSettlementPending = &Error{"Your partner already requested a settlement. Accept or decline it."}
+	ErrSettlementPending = &Error{msg: "Your partner already requested a settlement. Accept or decline it."}
 	// ErrEvidenceRequired refuses evidence whose facts, feelings or needs
 	// are blank once truncated: the judge would refuse the case after the
 	// pipeline started, giving an error verdict (R24).
-	ErrEvidenceRequired = &Error{"Evidence, feelings and needs are all required."}
+	ErrEvidenceRequired = &Error{msg: "Evidence, feelings and needs are all required."}
 	// ErrAddendumRequired refuses a blank addendum, on every path (R24); the
 	// text is the original REST route's.
-	ErrAddendumRequired = &Error{"text required"}
+	ErrAddendumRequired = &Error{msg: "text required"}
 )
 
 // Errors of the caller, never shown to clients.

@@ -46,6 +46,7 @@ func (s *Session) ApplyDeliberation(version uint64, r Deliberation, now time.Tim
 	s.HistoricalContext, s.PrimingContent, s.JointMenu = r.HistoricalContext, r.PrimingContent, r.JointMenu
 	s.DeliberationVersion = 0
 	s.enter(PhasePriming, now, d)
+	s.emit(CountUsage{UserID: s.CreatorID, PartnerID: s.PartnerID, JudgeType: JudgeTypeOf(s.JudgeType), At: now.UnixMilli()})
 	return nil
 }
 

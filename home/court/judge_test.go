@@ -34,7 +34,8 @@ func TestApplyDeliberation(t *testing.T) {
 	require.JSONEq(t, `"none"`, string(s.HistoricalContext))
 	require.Zero(t, s.DeliberationVersion)
 	require.Empty(t, s.PendingJudgeCalls())
-	require.Empty(t, s.TakeEffects())
+	require.Equal(t, []court.Effect{court.CountUsage{UserID: "alice", PartnerID: "bob", JudgeType: "swift", At: tm(4).UnixMilli()}},
+		s.TakeEffects(), "a successful deliberation counts one case for the creator")
 	refuseIs(t, s, court.ErrStaleResult, applyAt(v))
 	refuseIs(t, s, court.ErrStaleResult, failAt(v, "late"))
 }

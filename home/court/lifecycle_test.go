@@ -60,6 +60,7 @@ func TestHappyPath(t *testing.T) {
 		court.Notify{UserIDs: []string{"alice", "bob"}, Type: court.NotifyEvidenceSubmitted, Title: "Evidence Complete",
 			Body: "Both partners have submitted evidence. Judge Whiskers is analyzing...", SessionID: s.ID},
 		court.JudgeCall{Kind: court.JudgeDeliberate, Version: v},
+		court.CountUsage{UserID: "alice", PartnerID: "bob", JudgeType: "swift", At: tm(4).UnixMilli()},
 		court.SaveCase{CaseID: caseID},
 		court.MemoryJob{SessionID: s.ID, CaseID: &caseID, Case: court.CaseData(s)},
 		resolvedOf(t, effects),

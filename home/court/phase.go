@@ -47,6 +47,7 @@ const (
 // AddendumLimit is the number of addenda per session, shared by both users.
 const AddendumLimit = 2
 
-// Judge types. The client sends classic, swift or wise; a serve without one
-// gets DefaultJudgeType (court-protocol.md §3.1).
-const DefaultJudgeType = "logical"
+// DefaultJudgeType is the judge type of a serve without a valid one: the
+// app maps anything but classic, swift and wise to swift (§4.6), and only
+// those three reach the judge.
+const DefaultJudgeType = JudgeSwift

@@ -130,19 +130,17 @@ const (
 )
 
 // NewSession returns a PENDING session (version 1) served by creatorID to
-// partnerID, with its PENDING deadline set. An empty coupleID becomes
-// "<creatorID>-<partnerID>" and an empty judgeType DefaultJudgeType. It
-// returns the serve validation errors of ValidateServe.
+// partnerID, with its PENDING deadline set. The couple id is always
+// "<creatorID>-<partnerID>"; a given coupleID must name the same couple
+// (CheckServe). The judge type is JudgeTypeOf(judgeType). It returns the
+// serve validation errors of CheckServe without the partner check, which
+// needs the app's data and is the caller's.
 func NewSession(id, creatorID, partnerID, coupleID, judgeType string, now time.Time, d Durations) (*Session, error) {
-	if err := ValidateServe(creatorID, partnerID); err != nil {
+	coupleID, err := CheckServe(creatorID, Account{}, false, partnerID, coupleID)
+	if err != nil {
 		return nil, err
 	}
-	if coupleID == "" {
-		coupleID = creatorID + "-" + partnerID
-	}
-	if judgeType == "" {
-		judgeType = DefaultJudgeType
-	}
+	judgeType = JudgeTypeOf(judgeType)
 	s := &Session{
 		ID:              id,
 		CoupleID:        coupleID,

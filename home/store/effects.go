@@ -3,6 +3,9 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"courtmesh/appdata"
 
 	"courtmesh/home/court"
 )
@@ -54,10 +57,14 @@ type outboxRow struct {
 type plan struct {
 	saveCase *court.SaveCase
 	outbox   []outboxRow
+	// usage are appdata.IncrementSQL statements (court.CountUsage).
+	usage []string
 }
 
 // planEffects sorts the effects the store commits; JudgeCall and Emit are
-// acted on by the caller after the commit and ignored here.
+// acted on by the caller after the commit and ignored here. CountUsage runs
+// the app's increment_usage in the transaction (package appdata), so the
+// count is made exactly when the transition is.
 func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 	var p plan
 	for _, e := range effects {
@@ -76,6 +83,13 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 			p.outbox = append(p.outbox, outboxRow{KindMemoryJob, string(b)})
 		case court.CaseResolved:
 			p.outbox = append(p.outbox, outboxRow{KindCaseResolved, mustJSON(e)})
+		case court.CountUsage:
+			// Like a failing increment_usage, a count that cannot be made
+			// (user ids that are not UUIDs, which no verified token has)
+			// never blocks the transition.
+			if sql, err := appdata.IncrementSQL(e.UserID, e.PartnerID, e.JudgeType, time.UnixMilli(e.At)); err == nil {
+				p.usage = append(p.usage, sql)
+			}
 		case court.SaveCase:
 			if p.saveCase != nil {
 				return plan{}, fmt.Errorf("store: two SaveCase effects in one transition")

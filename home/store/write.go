@@ -177,11 +177,15 @@ func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
 	return nil
 }
 
-// queueAfter queues the transition row and the outbox rows.
+// queueAfter queues the transition row, the outbox rows and the usage
+// counts.
 func queueAfter(b *pgx.Batch, sess *court.Session, epoch uint64, node, event string, p plan) {
 	b.Queue(insertHistorySQL, sess.ID, int64(sess.Version), string(sess.Phase), int64(epoch), node, event)
 	for _, r := range p.outbox {
 		b.Queue(insertOutboxSQL, sess.ID, r.kind, r.payload)
+	}
+	for _, sql := range p.usage {
+		b.Queue(sql)
 	}
 }
 
