@@ -215,3 +215,9 @@ func orDefault(v, def time.Duration) time.Duration {
 	}
 	return v
 }
+
+// Unconfigured is a Source without the app's data ("Supabase not
+// configured"), for a home without Postgres.
+func Unconfigured() *Source {
+	return &Source{now: time.Now, profiles: newCache[Profile](time.Second, time.Now), usage: newCache[periodUsage](time.Second, time.Now)}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -28,6 +29,7 @@ type devFlags struct {
 	judge                      judgeFlags
 	opsAddr                    string
 	jwksAddr                   string
+	app                        appFlags
 }
 
 func newDevCmd() *cobra.Command {
@@ -50,6 +52,7 @@ start).`,
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 	f.judge.register(cmd)
+	f.app.register(cmd, false)
 	cmd.Flags().StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:8079", "listen address of the dev JWKS that verifies `courtctl token --alg ES256` tokens (used when SUPABASE_URL is unset)")
 	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
@@ -73,11 +76,15 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return err
 	}
 	defer closeDir()
-	st, ob, closeStore, err := openDevStore(ctx, logger)
+	st, ob, pool, closeStore, err := openDevStore(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	appSrc, scr, err := f.app.open(ctx, pool, logger)
+	if err != nil {
+		return err
+	}
 	j, err := f.judge.open()
 	if err != nil {
 		return err
@@ -103,7 +110,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	reg := newOpsRegistry()
 	homeRole, err := newHomeRole(homeRoleConfig{
 		NodeID: "home-us-1", Region: "us", MeshAddr: f.meshAddr, Identity: ids["home-us-1"],
-		Directory: dir, Store: st, Judge: j, Outbox: ob, TimerScale: scale, ListenPacket: listenFor("us"),
+		Directory: dir, Store: st, Judge: j, App: appSrc, Screen: scr, Outbox: ob, TimerScale: scale, ListenPacket: listenFor("us"),
 		Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": "home-us-1"}, reg),
 	})
 	if err != nil {
@@ -156,32 +163,33 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 }
 
 // openDevStore opens the session store of `courtd dev`: Postgres at
-// DATABASE_URL, migrated, with its outbox dispatcher (log-only sink), or the
-// in-memory stand-in when DATABASE_URL is unset (outbox nil).
-func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox.Dispatcher, func(), error) {
+// DATABASE_URL, migrated, with its outbox dispatcher (log-only sink) and the
+// pool, or the in-memory stand-in when DATABASE_URL is unset (outbox and
+// pool nil).
+func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox.Dispatcher, *pgxpool.Pool, func(), error) {
 	pool, err := openPool(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if pool == nil {
 		st, err := openStore(nil, true, logger)
-		return st, nil, func() {}, err
+		return st, nil, nil, func() {}, err
 	}
 	if err := store.Migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	st, err := openStore(pool, false, logger)
 	if err != nil {
 		pool.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	ob, err := outbox.New(outbox.Config{DB: pool, Logger: logger})
 	if err != nil {
 		pool.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return st, ob, pool.Close, nil
+	return st, ob, pool, pool.Close, nil
 }
 
 // startDevJWKS serves the dev JWKS on addr in g and returns its base URL,

@@ -120,6 +120,7 @@ func newHomeCmd() *cobra.Command {
 		leaseTTL time.Duration
 		opsAddr  string
 		keep     = retentionFlag{d: store.DefaultRetention}
+		app      appFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "home",
@@ -127,7 +128,10 @@ func newHomeCmd() *cobra.Command {
 		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns a share of
 its region's court sessions under leases. Environment: REDIS_URL and
 DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFIX,
-COURT_TIMER_SCALE.`,
+COURT_TIMER_SCALE. It reads the app's profiles and usage_tracking in that
+database for the checks before an action and refuses to start without them
+unless --require-app-schema=false (` + "`courtd migrate --app-schema`" + ` creates
+stand-ins for development).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id, logger, err := f.load()
@@ -159,6 +163,10 @@ COURT_TIMER_SCALE.`,
 			if err != nil {
 				return err
 			}
+			appSrc, scr, err := app.open(cmd.Context(), pool, logger)
+			if err != nil {
+				return err
+			}
 			reg := newOpsRegistry()
 			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
 			if err != nil {
@@ -173,7 +181,7 @@ COURT_TIMER_SCALE.`,
 			}
 			r, err := newHomeRole(homeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
-				Directory: dir, Store: st, Judge: j, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob, Pruner: pruner,
+				Directory: dir, Store: st, Judge: j, App: appSrc, Screen: scr, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob, Pruner: pruner,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
@@ -187,6 +195,7 @@ COURT_TIMER_SCALE.`,
 	}
 	f.register(cmd)
 	jf.register(cmd)
+	app.register(cmd, true)
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
 	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")

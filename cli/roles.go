@@ -11,11 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/appdata"
 	"courtmesh/directory"
 	"courtmesh/edge"
 	"courtmesh/home"
 	"courtmesh/home/judge"
 	"courtmesh/home/outbox"
+	"courtmesh/home/screen"
 	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
@@ -167,6 +169,8 @@ type homeRoleConfig struct {
 	Directory      directory.Store
 	Store          home.Store
 	Judge          judge.Judge
+	App            *appdata.Source
+	Screen         screen.Screener
 	TimerScale     float64
 	LeaseTTL       time.Duration
 	// Outbox, when set, delivers the side effects the store queued.
@@ -209,6 +213,8 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Directory:  c.Directory,
 		Store:      c.Store,
 		Judge:      c.Judge,
+		App:        c.App,
+		Screen:     c.Screen,
 		Mesh:       node,
 		TimerScale: c.TimerScale,
 		LeaseTTL:   c.LeaseTTL,

@@ -28,6 +28,10 @@ type clusterOpts struct {
 	edgeArgs   []string
 	// pgProxy, when set, is placed between the homes and Postgres.
 	pgProxy bool
+	// appSchema creates stand-ins of the app's tables (courtd migrate
+	// --app-schema), so the homes run the app's checks against them;
+	// without it they run as "Supabase not configured".
+	appSchema bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -74,7 +78,13 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		"COURT_TIMER_SCALE=" + o.timerScale,
 	}
 	courtd := filepath.Join(bin, "courtd")
-	out, err := runWithEnv(c.env, courtd, "migrate")
+	migrate := []string{"migrate"}
+	if o.appSchema {
+		migrate = append(migrate, "--app-schema")
+	} else {
+		o.homeArgs = append([]string{"--require-app-schema=false"}, o.homeArgs...)
+	}
+	out, err := runWithEnv(c.env, courtd, migrate...)
 	require.NoError(t, err, "courtd migrate: %s", out)
 
 	pkiDir := t.TempDir()

@@ -51,7 +51,7 @@ func TestRegisterWithSession(t *testing.T) {
 	require.Len(t, reqs, 1)
 	require.NotEmpty(t, reqs[0].ID, "every action carries an id for deduplication")
 	reqs[0].ID = ""
-	require.Equal(t, wire.Request{UserID: "a11ce000-0000-4000-8000-0000000000a1", Event: "court:register", Payload: json.RawMessage(`null`),
+	require.Equal(t, wire.Request{UserID: "a11ce000-0000-4000-8000-0000000000a1", Event: "court:register", Payload: nil,
 		EdgeNode: "edge-asia-1", EdgeRegion: "asia"}, reqs[0])
 }
 
@@ -78,7 +78,8 @@ func TestActionForwarded(t *testing.T) {
 	require.JSONEq(t, `{"message":"Not your turn"}`, payload)
 	require.Equal(t, `4313[{"ok":false,"error":"Not your turn"}]`, c.read())
 
-	// No payload and no ack id: forwarded with null, nothing comes back.
+	// No payload and no ack id: forwarded empty (an explicit null would be
+	// forwarded as null, for the home to refuse), nothing comes back.
 	c.write(`42["court:cancel"]`)
 	c.write(`4214["court:serve","not an object"]`)
 	require.Equal(t, `4314[{"ok":true,"state":{"phase":"EVIDENCE"}}]`, c.read())
@@ -93,7 +94,7 @@ func TestActionForwarded(t *testing.T) {
 	require.Equal(t, map[string]string{
 		"court:accept":          `{}`,
 		"court:submit_evidence": `{"evidence":"e","feelings":"f","needs":"n"}`,
-		"court:cancel":          `null`,
+		"court:cancel":          ``,
 		"court:serve":           `"not an object"`,
 	}, payloads)
 	for _, r := range reqs {

@@ -66,6 +66,7 @@ type conn struct {
 	sid     string
 	hdrUser string    // user of a valid Authorization: Bearer token, if any
 	hdrExp  time.Time // its exp
+	lang    string    // first entry of the handshake's Accept-Language, for serve
 
 	// userID is set by the reader at CONNECT, before it starts any action.
 	userID   string

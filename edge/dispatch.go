@@ -30,7 +30,6 @@ var courtEvents = [...]string{
 
 // Payloads the edge answers by itself.
 var (
-	jsonNull    = json.RawMessage(`null`)
 	idleState   = json.RawMessage(`{"phase":"IDLE","myViewPhase":"IDLE","session":null}`)
 	idleAck     = json.RawMessage(`{"ok":true,"state":` + string(idleState) + `}`)
 	internalAck = json.RawMessage(`{"ok":false,"error":"Internal server error"}`)
@@ -167,7 +166,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 	if p.Event == evRegister {
 		resp, state, err = c.register(ctx)
 	} else {
-		resp, err = c.s.forward(ctx, c.request(p.Event, p.Data))
+		resp, err = c.s.forward(ctx, c.request(p.Event, withLanguage(p.Event, p.Data, c.lang)))
 	}
 	result := resultOK
 	switch {
@@ -201,12 +200,9 @@ func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
 	return c.s.request(c.userID, event, payload)
 }
 
-// request builds the mesh request of user's event; a nil payload is sent as
-// null.
+// request builds the mesh request of user's event. A nil payload (the
+// event had none) is sent empty, so the home tells it from an explicit null.
 func (s *Server) request(user, event string, payload json.RawMessage) *wire.Request {
-	if payload == nil {
-		payload = jsonNull
-	}
 	return &wire.Request{ID: newID(), UserID: user, Event: event, Payload: payload,
 		EdgeNode: s.cfg.NodeID, EdgeRegion: s.cfg.Region}
 }

@@ -133,7 +133,7 @@ func (s *Server) serveAction(event string) http.HandlerFunc {
 			writeError(w, status, msg)
 			return
 		}
-		resp, err := s.forward(ctx, s.request(user, event, payload))
+		resp, err := s.forward(ctx, s.request(user, event, withLanguage(event, payload, acceptLanguage(r))))
 		s.writeOutcome(ctx, w, event, start, resp, err)
 	}
 }
@@ -203,6 +203,10 @@ func (s *Server) writeOutcome(ctx context.Context, w http.ResponseWriter, event 
 	case !ack.OK && len(ack.Error) > 0:
 		s.m.actions.WithLabelValues(event, resultRejected).Inc()
 		s.m.observe(event, resultRejected, start)
+		if status, body, ok := restRefusal(resp.CourtError); ok {
+			writeRaw(w, status, body)
+			return
+		}
 		writeRaw(w, http.StatusBadRequest, errorBody(ack.Error))
 	default: // an ack without state or error: not one a home sends
 		s.log.Warn("rest action: unexpected ack", "event", event, "ack", string(resp.Ack))

@@ -72,7 +72,7 @@ func TestRESTStateWithToken(t *testing.T) {
 	require.Len(t, reqs, 1)
 	require.Equal(t, "court:state", reqs[0].Event, "a read, not a register")
 	require.Equal(t, "a11ce000-0000-4000-8000-0000000000a1", reqs[0].UserID)
-	require.Equal(t, "null", string(reqs[0].Payload))
+	require.Empty(t, reqs[0].Payload)
 	require.Equal(t, []string{"home-us-1"}, te.mesh.targets())
 	added, _ := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Zero(t, added, "no presence for a REST read")

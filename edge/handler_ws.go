@@ -40,6 +40,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newConn(ws, hw.br, hdrUser)
 	c.hdrExp = bearerExpiry(r)
+	c.lang = acceptLanguage(r)
 	if !s.track(c) {
 		_ = ws.Close()
 		return

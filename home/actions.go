@@ -20,10 +20,14 @@ const firstEpoch = 1
 const lockAttempts = 3
 
 // servePayload is the court:serve payload. coupleId is null from the client.
+// acceptLanguage is the Accept-Language of the caller's handshake or REST
+// request, which the edge adds.
 type servePayload struct {
-	PartnerID string  `json:"partnerId"`
-	CoupleID  *string `json:"coupleId"`
-	JudgeType string  `json:"judgeType"`
+	PartnerID      string  `json:"partnerId"`
+	CoupleID       *string `json:"coupleId"`
+	JudgeType      string  `json:"judgeType"`
+	ChallengeToken string  `json:"challengeToken"`
+	AcceptLanguage string  `json:"acceptLanguage"`
 }
 
 // register answers court:register and the internal state read with the
@@ -54,6 +58,10 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, 
 	if !s.lease.valid() {
 		return nil, errNoLease
 	}
+	checks, err := s.checkServe(ctx, req, p)
+	if err != nil {
+		return nil, err
+	}
 	id, err := s.placedSessionID()
 	if err != nil {
 		return nil, err
@@ -62,6 +70,7 @@ func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, 
 	if err != nil {
 		return nil, err
 	}
+	checks.apply(sess)
 	if err := s.create(ctx, sess, req); err != nil {
 		return nil, err
 	}

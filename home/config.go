@@ -9,9 +9,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"courtmesh/appdata"
 	"courtmesh/directory"
 	"courtmesh/home/court"
 	"courtmesh/home/judge"
+	"courtmesh/home/screen"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
@@ -56,6 +58,13 @@ type Config struct {
 	Judge judge.Judge
 	// Mesh carries court:state events to edges. Required.
 	Mesh Mesh
+	// App reads the app's data for the checks before an action (profiles,
+	// usage). Nil means appdata.Unconfigured(): "Supabase not configured".
+	App *appdata.Source
+	// Screen screens actions and their text before they apply
+	// (docs/screen.md). Nil means screen.Dev, the deterministic dev
+	// screener.
+	Screen screen.Screener
 	// TimerScale multiplies every court timeout (COURT_TIMER_SCALE). Zero
 	// means 1; a negative value is an error.
 	TimerScale float64
@@ -108,6 +117,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.App == nil {
+		c.App = appdata.Unconfigured()
+	}
+	if c.Screen == nil {
+		c.Screen = screen.Dev{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -86,7 +86,10 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 			s.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
 			return cached, nil
 		}
-		resp, err = h(ctx, req)
+		var checked *wire.Request
+		if checked, err = s.gate(ctx, req); err == nil {
+			resp, err = h(ctx, checked)
+		}
 	}
 	resp, result, err := s.answer(req, resp, err)
 	if req.ID != "" && (result == resultOK || result == resultRejected) && mutates(req.Event) {
@@ -108,6 +111,9 @@ func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wir
 	var ce *court.Error
 	var rf refusal
 	var we *wire.Error
+	if r, ok := refusalOf(err); ok {
+		return r, resultRejected, nil
+	}
 	switch {
 	case err == nil:
 		return resp, resultOK, nil

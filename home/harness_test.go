@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"courtmesh/appdata"
 	"courtmesh/directory"
 	"courtmesh/home/court"
 	"courtmesh/home/judge"
@@ -108,6 +109,7 @@ type options struct {
 	store Store
 	judge judge.Judge
 	node  string
+	app   *appdata.Source
 }
 
 // start runs a home server until the test ends.
@@ -127,7 +129,7 @@ func start(t *testing.T, o options) *harness {
 	}
 	h := &harness{dir: o.dir, store: o.store, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
-		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, Mesh: h.mesh, TimerScale: o.scale,
+		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
 		LeaseTTL: 300 * time.Millisecond, ClaimInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})), Registerer: h.reg,
 	})

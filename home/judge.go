@@ -36,6 +36,9 @@ func (s *Server) callJudge(sessionID string, call court.JudgeCall) {
 // deliberate runs phase 1 and phase 2 and returns the transition that
 // applies the outcome: PRIMING, or an error verdict.
 func (s *Server) deliberate(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
+	if msg := s.usageBeforeVerdict(ctx, snap); msg != "" {
+		return func(x *court.Session) error { return x.FailDeliberation(version, msg, s.now(), s.durations) }
+	}
 	start := s.now()
 	d, err := judge.Deliberate(ctx, s.cfg.Judge, judgeCase(snap, version))
 	s.metrics.judgeSeconds.WithLabelValues(string(court.JudgeDeliberate)).Observe(s.now().Sub(start).Seconds())

@@ -4,23 +4,18 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"courtmesh/home/court"
 )
 
-// Input limits in characters (court-protocol.md §7.1).
-const (
-	LimitEvidence = 5000
-	LimitFeelings = 2000
-	LimitNeeds    = 2000
-	LimitAddendum = 2000
-)
-
-// Sanitize returns text cleaned for the judge and cut to limit characters:
-// invalid UTF-8 and control characters other than newline and tab are
-// dropped, CRLF becomes LF, surrounding space is trimmed, and over-long text
-// is truncated, not refused: at the last space when that space lies beyond
-// 80 % of the limit, else at the limit (inputSanitizer.js:122-136).
-// Characters are Unicode code points (the app counts UTF-16 units, so text
-// outside the BMP may keep up to twice as many of them here).
+// Sanitize returns text cleaned for the judge and cut to limit characters
+// (court.LimitEvidence and the others, court-protocol.md §7.1): invalid
+// UTF-8 and control characters other than newline and tab are dropped, CRLF
+// becomes LF, surrounding space is trimmed, and over-long text is truncated,
+// not refused (court.Truncate: at the last space when that space lies beyond
+// 80 % of the limit, else at the limit). Characters are Unicode code points
+// (the app counts UTF-16 units, so text outside the BMP may keep up to twice
+// as many of them here).
 func Sanitize(text string, limit int) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.Map(func(r rune) rune {
@@ -29,22 +24,5 @@ func Sanitize(text string, limit int) string {
 		}
 		return r
 	}, text)
-	text = strings.TrimSpace(text)
-	if utf8.RuneCountInString(text) <= limit {
-		return text
-	}
-	runes := []rune(text)[:limit]
-	if i := lastSpace(runes); i*5 > limit*4 {
-		runes = runes[:i]
-	}
-	return strings.TrimSpace(string(runes))
-}
-
-func lastSpace(runes []rune) int {
-	for i := len(runes) - 1; i >= 0; i-- {
-		if unicode.IsSpace(runes[i]) {
-			return i
-		}
-	}
-	return -1
+	return strings.TrimSpace(court.Truncate(strings.TrimSpace(text), limit))
 }

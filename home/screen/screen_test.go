@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"courtmesh/home/court"
 	"courtmesh/home/screen"
 )
 
@@ -22,19 +23,19 @@ func TestSanitize(t *testing.T) {
 
 	// Over the limit: cut at the last space beyond 80 % of it.
 	text := strings.Repeat("word ", 1200) // 6000 characters
-	got := screen.Sanitize(text, screen.LimitEvidence)
-	require.LessOrEqual(t, len([]rune(got)), screen.LimitEvidence)
-	require.Greater(t, len([]rune(got)), screen.LimitEvidence*4/5)
+	got := screen.Sanitize(text, court.LimitEvidence)
+	require.LessOrEqual(t, len([]rune(got)), court.LimitEvidence)
+	require.Greater(t, len([]rune(got)), court.LimitEvidence*4/5)
 	require.True(t, strings.HasSuffix(got, "word"), "cut at a space, not in a word")
 
 	// No space beyond 80 %: cut at the limit.
 	long := strings.Repeat("x", 2500)
-	require.Equal(t, strings.Repeat("x", 2000), screen.Sanitize(long, screen.LimitFeelings))
+	require.Equal(t, strings.Repeat("x", 2000), screen.Sanitize(long, court.LimitFeelings))
 	early := strings.Repeat("y", 100) + " " + strings.Repeat("z", 3000)
-	require.Len(t, []rune(screen.Sanitize(early, screen.LimitNeeds)), 2000)
+	require.Len(t, []rune(screen.Sanitize(early, court.LimitNeeds)), 2000)
 
 	// Characters, not bytes.
-	require.Len(t, []rune(screen.Sanitize(strings.Repeat("é", 2100), screen.LimitAddendum)), 2000)
+	require.Len(t, []rune(screen.Sanitize(strings.Repeat("é", 2100), court.LimitAddendum)), 2000)
 }
 
 func TestOutcome(t *testing.T) {
