@@ -21,7 +21,7 @@ func TestTokenExpiryEndsSocket(t *testing.T) {
 	t.Parallel()
 	const grace = 300 * time.Millisecond
 	te := newTestEdge(t, func(c *Config) { c.TokenGrace = grace })
-	short, err := token.Mint(testSecret, "alice", time.Second)
+	short, err := token.Mint(testSecret, "a11ce000-0000-4000-8000-0000000000a1", time.Second)
 	require.NoError(t, err)
 	exp := tokenExpiry(short)
 	require.WithinDuration(t, time.Now().Add(time.Second), exp, time.Second)
@@ -36,7 +36,7 @@ func TestTokenExpiryEndsSocket(t *testing.T) {
 	viaHeader.write(`40`)
 	require.True(t, strings.HasPrefix(viaHeader.read(), `40{"sid":`))
 
-	live := te.connect(t, "bob")
+	live := te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 
 	for _, c := range []*client{viaConnect, viaHeader} {
 		require.NoError(t, c.ws.SetReadDeadline(time.Now().Add(5*time.Second)))
@@ -71,7 +71,7 @@ func TestTokenGraceBounded(t *testing.T) {
 
 func TestTokenExpiry(t *testing.T) {
 	t.Parallel()
-	tok, err := token.Mint(testSecret, "alice", time.Hour)
+	tok, err := token.Mint(testSecret, "a11ce000-0000-4000-8000-0000000000a1", time.Hour)
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now().Add(time.Hour), tokenExpiry(tok), 2*time.Second)
 	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + "bm90IGpzb24" + ".c", "a.e30.c"} {

@@ -61,7 +61,7 @@ echo "== two homes in us, edges in us and asia (separate processes, real Redis a
 flags=() nodes=()
 for i in 1 2; do
   mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)
-  "$COURTD" home --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
+  "$COURTD" home --require-app-schema=false --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
     --ops-addr "127.0.0.1:$op" 2>"$OUT/home-$i.log" & pids+=($!)
   flags+=(--home "us:home-us-$i@127.0.0.1:$mp")
   nodes+=(--node "home-us-$i=http://127.0.0.1:$op")

@@ -51,6 +51,10 @@ type JWKSConfig struct {
 // the network except in that rate-limited case.
 type JWKS struct {
 	kf keyfunc.Keyfunc
+	// unknownKID is keyfunc's limiter of unknown-kid refreshes, peeked so
+	// that a token with an unknown kid is refused at once while it is
+	// spent, rather than waiting for it.
+	unknownKID *rate.Limiter
 }
 
 // NewJWKS fetches the key set once and starts the background refresh, which
@@ -68,16 +72,21 @@ func NewJWKS(ctx context.Context, c JWKSConfig) (*JWKS, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	timeout := client.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
 	noFirstErr := true
+	limiter := rate.NewLimiter(rate.Every(orDefault(c.UnknownKIDEvery, time.Minute)), 1)
 	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.URL}, keyfunc.Override{
 		Client:                    client,
-		HTTPTimeout:               client.Timeout,
+		HTTPTimeout:               timeout,
 		NoErrorReturnFirstHTTPReq: &noFirstErr,
 		RefreshInterval:           orDefault(c.Refresh, 10*time.Minute),
-		RefreshUnknownKID:         rate.NewLimiter(rate.Every(orDefault(c.UnknownKIDEvery, time.Minute)), 1),
-		// Tiny: a spent limiter refuses at once instead of holding a
-		// handshake until the next refresh is allowed.
-		RateLimitWaitMax: time.Millisecond,
+		RefreshUnknownKID:         limiter,
+		// It bounds the wait for the limiter and the refresh together; a
+		// limiter whose next token is further away refuses at once.
+		RateLimitWaitMax: timeout,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
 				logger.Warn("token: JWKS refresh failed", "url", u, "err", err)
@@ -90,15 +99,32 @@ func NewJWKS(ctx context.Context, c JWKSConfig) (*JWKS, error) {
 	if keys, err := kf.Storage().KeyReadAll(ctx); err != nil || len(keys) == 0 {
 		logger.Warn("token: JWKS holds no keys yet; ES256/RS256 tokens wait for a refresh", "url", c.URL, "err", err)
 	}
-	return &JWKS{kf: kf}, nil
+	return &JWKS{kf: kf, unknownKID: limiter}, nil
 }
 
 // Key returns the public key with id kid, refused when the key set says it
 // is for another algorithm than alg.
 func (j *JWKS) Key(kid, alg string) (any, error) {
+	if j.unknownKID.Tokens() < 1 && !j.holds(kid) {
+		return nil, fmt.Errorf("token: JWKS key %q unknown and its refresh is rate limited", kid)
+	}
 	k, err := j.kf.Keyfunc(&jwt.Token{Header: map[string]any{"kid": kid, "alg": alg}})
 	if err != nil {
 		return nil, fmt.Errorf("token: JWKS key %q: %w", kid, err)
 	}
 	return k, nil
+}
+
+// holds reports whether the cached key set has kid, without a refresh.
+func (j *JWKS) holds(kid string) bool {
+	keys, err := j.kf.Storage().KeyReadAll(context.Background())
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if k.Marshal().KID == kid {
+			return true
+		}
+	}
+	return false
 }

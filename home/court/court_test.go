@@ -76,7 +76,7 @@ const pendingGolden = `{
   "mismatchOriginal": null,
   "mismatchPicks": null,
   "hybridResolutionPending": false,
-  "judgeType": "logical",
+  "judgeType": "swift",
   "version": 1
  }
 }`
