@@ -30,6 +30,11 @@ func (s *Server) callJudge(sessionID string, call court.JudgeCall) {
 			return
 		}
 		s.applyResult(ctx, sessionID, "judge_"+string(call.Kind), apply)
+		if call.Kind == court.JudgeDeliberate {
+			// A deliberation may have counted usage: the couple's next
+			// serve here reads it afresh.
+			s.cfg.App.Invalidate(snap.CreatorID, snap.PartnerID)
+		}
 	})
 }
 
