@@ -222,9 +222,12 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 	return &homeRole{node: node, home: srv, outbox: c.Outbox, pruner: c.Pruner}, nil
 }
 
-// run serves until ctx is cancelled, then stops the home (no new actions,
-// timers stopped; its sessions are taken over by the region's other homes
-// once its lease expires) and says GOAWAY to the mesh.
+// run serves until ctx is cancelled (SIGTERM), then drains in this order:
+//  1. the home refuses new actions (the edges retry them at the new owner),
+//     releases the lease of every session it holds and leaves the region,
+//     so its peers take the sessions over at their next claim round
+//     (home.Server.Shutdown);
+//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown).
 func (r *homeRole) run(ctx context.Context) error {
 	runners := []runner{r.node, r.home}
 	if r.outbox != nil {
@@ -233,7 +236,7 @@ func (r *homeRole) run(ctx context.Context) error {
 	if r.pruner != nil {
 		runners = append(runners, r.pruner)
 	}
-	return runDraining(ctx, runners, func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
+	return runDraining(ctx, runners, r.home.Shutdown, r.node.Shutdown)
 }
 
 // ready reports whether the home holds its lease and serves.

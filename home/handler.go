@@ -32,18 +32,18 @@ func (r refusal) Error() string { return string(r) }
 
 type handlerFunc func(context.Context, *wire.Request) (*wire.Response, error)
 
-func (s *Server) handler(event string) (handlerFunc, bool) {
+func (rt *sessions) handler(event string) (handlerFunc, bool) {
 	switch event {
 	case evRegister, evState:
-		return s.register, true
+		return rt.register, true
 	case evServe:
-		return s.serve, true
+		return rt.serve, true
 	}
 	a, ok := actions[event]
 	if !ok {
 		return nil, false
 	}
-	return func(ctx context.Context, req *wire.Request) (*wire.Response, error) { return s.perform(ctx, req, a) }, true
+	return func(ctx context.Context, req *wire.Request) (*wire.Response, error) { return rt.perform(ctx, req, a) }, true
 }
 
 // eventLabels is every value of the event label.
@@ -62,12 +62,20 @@ func eventLabel(event string) string { return strings.TrimPrefix(event, "court:"
 // and store failures are acked {"ok":false,"error":...} with a court:error
 // for the caller. The error is a *wire.Error only when the request cannot be
 // answered here: not_owner when another node owns the user's session,
-// shutting_down after Close.
+// shutting_down after Shutdown or Close.
 func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	if s.isClosed() {
-		return nil, &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
+	if s.isDraining() {
+		return nil, errShuttingDown
 	}
-	h, ok := s.handler(req.Event)
+	return s.rt.handle(ctx, req)
+}
+
+// errShuttingDown answers requests once Shutdown or Close started.
+var errShuttingDown = &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
+
+// handle answers a request; see HandleRequest.
+func (rt *sessions) handle(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	h, ok := rt.handler(req.Event)
 	label := eventLabel(req.Event)
 	if !ok {
 		label = labelUnknown
@@ -82,29 +90,29 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 	case !objectOrNull(req.Payload):
 		err = errInvalidPayload
 	default:
-		if cached := s.answers.get(req.ID); cached != nil && mutates(req.Event) {
-			s.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
+		if cached := rt.answers.get(req.ID); cached != nil && mutates(req.Event) {
+			rt.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
 			return cached, nil
 		}
 		resp, err = h(ctx, req)
 	}
-	resp, result, err := s.answer(req, resp, err)
+	resp, result, err := rt.answer(req, resp, err)
 	if req.ID != "" && (result == resultOK || result == resultRejected) && mutates(req.Event) {
-		s.answers.put(req.ID, resp)
+		rt.answers.put(req.ID, resp)
 		if result == resultRejected {
-			if first := s.answers.get(req.ID); first != resp {
+			if first := rt.answers.get(req.ID); first != resp {
 				// The same action, retried by the edge, ran concurrently
 				// and was applied: answer as it was answered.
 				return first, nil
 			}
 		}
 	}
-	s.metrics.actions.WithLabelValues(label, result).Inc()
+	rt.metrics.actions.WithLabelValues(label, result).Inc()
 	return resp, err
 }
 
 // answer turns a handler's error into the response and the result label.
-func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wire.Response, string, error) {
+func (rt *sessions) answer(req *wire.Request, resp *wire.Response, err error) (*wire.Response, string, error) {
 	var ce *court.Error
 	var rf refusal
 	var we *wire.Error
@@ -118,7 +126,7 @@ func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wir
 	case errors.As(err, &we):
 		return nil, resultError, we
 	}
-	s.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
+	rt.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
 	return refuse(msgUnavailable), resultError, nil
 }
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
@@ -210,7 +210,7 @@ func TestPendingTimeoutTossesOnce(t *testing.T) {
 	}
 	_, err := h.dir.Lookup(context.Background(), b, true)
 	require.ErrorIs(t, err, directory.ErrNotFound)
-	_, armed := h.srv.timers.next()
+	_, armed := h.srv.rt.timers.next()
 	require.False(t, armed, "no timer left to fire again")
 	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
 	require.InDelta(t, 1, metricValue(t, h.srv.metrics.transitions.WithLabelValues("IDLE")), 0)
@@ -359,25 +359,26 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 	require.Equal(t, uint64(2), resp.Version)
 }
 
-// TestTimerRetriesFailedCommit is not parallel: it shortens retryDelay.
+// TestTimerRetriesFailedCommit: a timer whose commit fails fires again
+// retryDelay later, until the commit goes through.
 func TestTimerRetriesFailedCommit(t *testing.T) {
-	restore := retryDelay
-	retryDelay = 10 * time.Millisecond
-	t.Cleanup(func() { retryDelay = restore })
-
-	st := &flakyStore{Store: store.NewMemory()}
-	h := start(t, options{store: st, scale: 0.0001})
-	a, b := h.pair(t)
-	st.setFail(true)
-	h.serve(t, a, b)
-	eventually(t, func() bool {
-		var m dto.Metric
-		_ = h.srv.metrics.fires.WithLabelValues(fireFailed).Write(&m)
-		return m.GetCounter().GetValue() >= 2
-	}, "the timer retries")
-	st.setFail(false)
-	eventually(t, func() bool { return h.mesh.count(edgeAsia, b) == 2 }, "IDLE after the retry")
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		st := &flakyStore{Store: store.NewMemory()}
+		h := start(t, options{store: st, scale: 0.0001})
+		a, b := h.pair(t)
+		st.setFail(true)
+		h.serve(t, a, b)
+		time.Sleep(2*retryDelay + time.Second)
+		synctest.Wait()
+		require.GreaterOrEqual(t, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireFailed)), 2.0, "the timer retries")
+		require.Equal(t, 1, h.mesh.count(edgeAsia, b), "nothing pushed while the commit fails")
+		st.setFail(false)
+		time.Sleep(retryDelay)
+		synctest.Wait()
+		require.Equal(t, 2, h.mesh.count(edgeAsia, b), "IDLE after the retry")
+		require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+	})
 }
 
 func TestMetricsRegistered(t *testing.T) {
@@ -435,7 +436,7 @@ func TestConfig(t *testing.T) {
 	}
 	srv, err := New(ok)
 	require.NoError(t, err)
-	require.Equal(t, court.DurationsFromScale(1), srv.durations)
+	require.Equal(t, court.DurationsFromScale(1), srv.rt.durations)
 }
 
 func TestSessionID(t *testing.T) {
@@ -456,9 +457,9 @@ func TestPlacedSessionIDStaysHere(t *testing.T) {
 		Judge: devJudge(t), Mesh: &fakeMesh{}})
 	require.NoError(t, err)
 	live := []string{"home-us-1", "home-us-2", "home-us-3"}
-	srv.live.Store(&live)
+	srv.own.live.Store(&live)
 	for range 50 {
-		id, err := srv.placedSessionID()
+		id, err := srv.rt.placedSessionID()
 		require.NoError(t, err)
 		require.Equal(t, "home-us-2", directory.Rendezvous(id, live))
 	}

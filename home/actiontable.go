@@ -36,7 +36,7 @@ var allEvents = []string{evRegister, evState, evServe, evAccept, evCancel, evDis
 	evJointReady, evResolutionPick, evAcceptPartner, evHybrid}
 
 // transitionFunc builds the transition a request asks for, from its payload.
-type transitionFunc func(s *Server, req *wire.Request) (func(*court.Session) error, error)
+type transitionFunc func(rt *sessions, req *wire.Request) (func(*court.Session) error, error)
 
 // action is how one event acts on the caller's session.
 type action struct {
@@ -53,35 +53,35 @@ var actions = map[string]action{
 	evAccept:  {noSession: court.ErrNoPendingSession, build: simple((*court.Session).Accept)},
 	evCancel:  {noSession: court.ErrNoSession, build: plain((*court.Session).Cancel)},
 	evDismiss: {noSession: court.ErrNoSession, build: plain((*court.Session).Dismiss), ackOK: true},
-	evEvidence: {noSession: court.ErrNoActiveSession, build: func(s *Server, req *wire.Request) (func(*court.Session) error, error) {
+	evEvidence: {noSession: court.ErrNoActiveSession, build: func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		var p struct{ Evidence, Feelings, Needs string }
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
 		return func(x *court.Session) error {
-			return x.SubmitEvidence(req.UserID, p.Evidence, p.Feelings, p.Needs, s.now(), s.durations)
+			return x.SubmitEvidence(req.UserID, p.Evidence, p.Feelings, p.Needs, rt.now(), rt.durations)
 		}, nil
 	}},
-	evAcceptVerdict: {noSession: court.ErrNoActiveSession, build: func(s *Server, req *wire.Request) (func(*court.Session) error, error) {
+	evAcceptVerdict: {noSession: court.ErrNoActiveSession, build: func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		caseID, err := newSessionID()
 		if err != nil {
 			return nil, err
 		}
-		return func(x *court.Session) error { return x.AcceptVerdict(req.UserID, caseID, s.now(), s.durations) }, nil
+		return func(x *court.Session) error { return x.AcceptVerdict(req.UserID, caseID, rt.now(), rt.durations) }, nil
 	}},
 	evRequestSettle: {noSession: court.ErrNoActiveSession, build: simple((*court.Session).RequestSettlement)},
 	evAcceptSettle:  {noSession: court.ErrNoActiveSession, build: plain((*court.Session).AcceptSettlement)},
 	evDeclineSettle: {noSession: court.ErrNoActiveSession, build: plain((*court.Session).DeclineSettlement)},
-	evAddendum: {noSession: court.ErrNoActiveSession, build: func(s *Server, req *wire.Request) (func(*court.Session) error, error) {
+	evAddendum: {noSession: court.ErrNoActiveSession, build: func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		var p struct{ Text string }
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
-		return func(x *court.Session) error { return x.SubmitAddendum(req.UserID, p.Text, s.now(), s.durations) }, nil
+		return func(x *court.Session) error { return x.SubmitAddendum(req.UserID, p.Text, rt.now(), rt.durations) }, nil
 	}},
 	evPrimingDone: {noSession: court.ErrNoActiveSession, build: simple((*court.Session).MarkPrimingComplete)},
 	evJointReady:  {noSession: court.ErrNoActiveSession, build: simple((*court.Session).MarkJointReady)},
-	evResolutionPick: {noSession: court.ErrNoActiveSession, build: func(s *Server, req *wire.Request) (func(*court.Session) error, error) {
+	evResolutionPick: {noSession: court.ErrNoActiveSession, build: func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		var p struct {
 			ResolutionID *string `json:"resolutionId"`
 		}
@@ -92,7 +92,7 @@ var actions = map[string]action{
 			return nil, court.ErrResolutionIDRequired
 		}
 		return func(x *court.Session) error {
-			return x.SubmitResolutionPick(req.UserID, *p.ResolutionID, s.now(), s.durations)
+			return x.SubmitResolutionPick(req.UserID, *p.ResolutionID, rt.now(), rt.durations)
 		}, nil
 	}},
 	evAcceptPartner: {noSession: court.ErrNoActiveSession, build: simple((*court.Session).AcceptPartnerResolution)},
@@ -101,25 +101,25 @@ var actions = map[string]action{
 
 // simple adapts a transition of (user, now, durations).
 func simple(m func(*court.Session, string, time.Time, court.Durations) error) transitionFunc {
-	return func(s *Server, req *wire.Request) (func(*court.Session) error, error) {
-		return func(x *court.Session) error { return m(x, req.UserID, s.now(), s.durations) }, nil
+	return func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
+		return func(x *court.Session) error { return m(x, req.UserID, rt.now(), rt.durations) }, nil
 	}
 }
 
 // plain adapts a transition of (user).
 func plain(m func(*court.Session, string) error) transitionFunc {
-	return func(_ *Server, req *wire.Request) (func(*court.Session) error, error) {
+	return func(_ *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		return func(x *court.Session) error { return m(x, req.UserID) }, nil
 	}
 }
 
 // perform answers a session event.
-func (s *Server) perform(ctx context.Context, req *wire.Request, a action) (*wire.Response, error) {
-	fn, err := a.build(s, req)
+func (rt *sessions) perform(ctx context.Context, req *wire.Request, a action) (*wire.Response, error) {
+	fn, err := a.build(rt, req)
 	if err != nil {
 		return nil, err
 	}
-	next, err := s.act(ctx, req, a.noSession, eventLabel(req.Event), fn)
+	next, err := rt.act(ctx, req, a.noSession, fn)
 	if err != nil {
 		return nil, err
 	}
