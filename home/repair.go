@@ -143,4 +143,3 @@ func (o *ownership) repairOrphans(ctx context.Context) (int, error) {
 	o.missingBefore = missing
 	return repaired, nil
 }
-
