@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/directory"
+	"courtmesh/protocol"
 )
 
 // storeContract runs the lease and rate-limit behaviour every Store must
@@ -315,8 +316,8 @@ func testLeaseInvalidArguments(t *testing.T, s directory.Store) {
 func testRateLimit(t *testing.T, s directory.Store) {
 	ctx := t.Context()
 	const window = time.Hour
-	lim := directory.CourtRateLimits["court:serve"]
-	require.Equal(t, directory.Limit{Max: 5, Window: 5 * time.Minute}, lim)
+	lim := protocol.RateLimits[protocol.Serve]
+	require.Equal(t, protocol.Limit{Max: 5, Window: 5 * time.Minute}, lim)
 	user := exhaust(t, s, "court:serve", lim.Max, window)
 
 	ok, _, err := s.Allow(ctx, user+"-other", "court:serve", lim.Max, window)

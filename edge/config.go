@@ -54,7 +54,7 @@ type Config struct {
 	// Mesh carries requests to home nodes. Required.
 	Mesh Mesh
 	// Limiter counts the rate-limited court events per user
-	// (directory.CourtRateLimits, court-protocol.md §2.5) in windows shared
+	// (protocol.RateLimits, court-protocol.md §2.5) in windows shared
 	// by every edge, on the socket and the REST path alike. Nil means no
 	// rate limits. A Limiter error lets the event through (fail open): the
 	// limits protect the LLM budget against a misbehaving client, and a

@@ -66,7 +66,7 @@ func temporary(err error) bool {
 }
 
 func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
-	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evState)
+	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evReadState)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ type servePayload struct {
 // storeEvent is the name of a client event in the store's event log.
 func storeEvent(event string) string { return strings.TrimPrefix(event, "court:") }
 
-// register answers court:register and the state read with the user's
+// register answers court:register and the state read (ReadState) with the user's
 // current state.
 func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	e, err := rt.lockUser(ctx, req.UserID)

@@ -17,6 +17,7 @@ import (
 	"courtmesh/home/court"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 func TestServeAndAccept(t *testing.T) {
@@ -71,7 +72,7 @@ func TestAcceptRefusals(t *testing.T) {
 	require.True(t, got.OK)
 	_, got = h.do(t, b, "court:accept", `{}`)
 	require.Equal(t, ack{Error: "Session not in PENDING phase"}, got)
-	require.InDelta(t, 3, metricValue(t, h.srv.metrics.actions.WithLabelValues("accept", resultRejected)), 0)
+	require.InDelta(t, 3, metricValue(t, h.srv.metrics.actions.WithLabelValues("court:accept", resultRejected)), 0)
 }
 
 func TestCancel(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRegister(t *testing.T) {
 	require.Equal(t, uint64(1), resp.Version)
 	require.NotContains(t, string(resp.Ack), "needs")
 
-	_, got = h.do(t, b, "court:state", "")
+	_, got = h.do(t, b, protocol.ReadState, "")
 	require.Equal(t, "PENDING_PARTNER", got.State.MyViewPhase)
 }
 
@@ -190,7 +191,7 @@ func TestEveryRequestAcks(t *testing.T) {
 		}
 		require.Equal(t, ack{Error: tc.want}, got, "%s %s", tc.event, tc.payload)
 	}
-	require.InDelta(t, 2, metricValue(t, h.srv.metrics.actions.WithLabelValues(labelUnknown, resultRejected)), 0)
+	require.InDelta(t, 2, metricValue(t, h.srv.metrics.actions.WithLabelValues(protocol.LabelOther, resultRejected)), 0)
 }
 
 func TestPendingTimeoutTossesOnce(t *testing.T) {
@@ -294,7 +295,7 @@ func TestNotOwner(t *testing.T) {
 		require.ErrorAs(t, err, &we)
 		require.Equal(t, wire.CodeNotOwner, we.Code)
 	}
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.actions.WithLabelValues("accept", resultNotOwner)), 0)
+	require.InDelta(t, 1, metricValue(t, h.srv.metrics.actions.WithLabelValues("court:accept", resultNotOwner)), 0)
 }
 
 // TestLostSessionIsReleased: a route left in the directory for a session
@@ -351,7 +352,7 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 
 		st.setFail(true)
 		_, got := h.do(t, a, "court:cancel", `{}`)
-		require.Equal(t, ack{Error: msgUnavailable}, got)
+		require.Equal(t, ack{Error: protocol.MsgStoreFailed}, got)
 		require.Len(t, h.mesh.states(t, edgeAsia, b), 1, "nothing pushed")
 
 		// The outcome of a failed commit is unknown, so the node reloads the
@@ -527,9 +528,9 @@ func TestLostCommitAnswerRecovers(t *testing.T) {
 		st.lose = true
 		st.mu.Unlock()
 		_, got := h.do(t, b, "court:accept", `{}`)
-		require.Equal(t, ack{Error: msgUnavailable}, got, "the answer was lost")
+		require.Equal(t, ack{Error: protocol.MsgStoreFailed}, got, "the answer was lost")
 		eventually(t, func() bool {
-			resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: "court:state"})
+			resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: protocol.ReadState})
 			return err == nil && strings.Contains(string(resp.Ack), `"phase":"EVIDENCE"`)
 		}, "the accept that did commit is the state once the session is reloaded")
 		_, got = h.do(t, a, "court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`)

@@ -9,6 +9,7 @@ import (
 
 	"courtmesh/home/court"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 // pushTimeout bounds the presence look-ups of one publication.
@@ -46,7 +47,7 @@ func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, o
 	}
 	for _, u := range sess.Users() {
 		payload := enc.AppendState(nil, u)
-		ev := &wire.Event{UserID: u, Name: evState, Payload: payload, SessionID: sess.ID, Version: sess.Version}
+		ev := &wire.Event{UserID: u, Name: protocol.State, Payload: payload, SessionID: sess.ID, Version: sess.Version}
 		edges, err := rt.cfg.Directory.Presence(ctx, u)
 		if err != nil {
 			rt.log.Warn("presence lookup failed", "user", u, "err", err)
