@@ -23,5 +23,5 @@ var (
 	// ErrRunTwice is returned by a second call of Run.
 	ErrRunTwice = errors.New("Run called twice")
 	// ErrClosed is returned by Run after Close or Shutdown.
-	ErrClosed = errors.New("closed before Run")
+	ErrClosed = errors.New("closed")
 )

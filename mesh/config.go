@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,6 +112,12 @@ type Handler interface {
 
 // ErrConfig is wrapped by every configuration error New returns.
 var ErrConfig = errors.New("mesh: invalid config")
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	c.Peers = slices.Clone(c.Peers)
+	return c, c.fill()
+}
 
 func (c *Config) fill() error {
 	if c.Identity == nil {

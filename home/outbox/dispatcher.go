@@ -2,11 +2,14 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"courtmesh/lifecycle"
 )
 
 // Bounds of the bookkeeping writes, which run even while Run is stopping so
@@ -28,8 +31,12 @@ type Dispatcher struct {
 
 	ready     chan struct{}
 	readyOnce sync.Once
+	draining  chan struct{} // closed by Shutdown: no round starts after
+	drainOnce sync.Once
+	done      chan struct{} // closed when Run returns
 	mu        sync.Mutex
 	cancel    context.CancelFunc // guarded by mu
+	started   bool               // guarded by mu
 	closed    bool               // guarded by mu
 }
 
@@ -47,7 +54,9 @@ func New(cfg Config) (*Dispatcher, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "outbox"),
 		metrics: m,
-		ready:   make(chan struct{}),
+		ready:    make(chan struct{}),
+		draining: make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	d.send = d.post
 	if cfg.Webhook == "" {
@@ -59,37 +68,69 @@ func New(cfg Config) (*Dispatcher, error) {
 // Ready is closed once Run has started.
 func (d *Dispatcher) Ready() <-chan struct{} { return d.ready }
 
-// Close stops Run. It is idempotent.
+// Close stops Run at once (a round in flight is cancelled; its claimed rows
+// are delivered by a later round) and waits for it to return. It is
+// idempotent and safe without Run.
 func (d *Dispatcher) Close() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.closed = true
 	if d.cancel != nil {
 		d.cancel()
 	}
+	started := d.started
+	d.mu.Unlock()
+	if started {
+		<-d.done
+	}
 	return nil
 }
 
-// Run delivers due rows until ctx is cancelled or Close is called, and then
+// Shutdown lets the round in flight finish (its deliveries are recorded),
+// starts no other, and then closes. If ctx ends first it closes anyway and
+// returns ctx's error.
+func (d *Dispatcher) Shutdown(ctx context.Context) error {
+	d.drainOnce.Do(func() { close(d.draining) })
+	d.mu.Lock()
+	started := d.started
+	d.mu.Unlock()
+	var err error
+	if started {
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			err = fmt.Errorf("outbox shutdown: %w", ctx.Err())
+		}
+	}
+	return errors.Join(err, d.Close())
+}
+
+// Run delivers due rows until ctx is cancelled, Shutdown or Close, and then
 // returns nil. A round that claimed a full batch is followed at once by the
 // next; otherwise Run waits PollInterval. Database errors are logged and
-// retried at the next round.
+// retried at the next round. A second call returns lifecycle.ErrRunTwice,
+// a call after Close lifecycle.ErrClosed.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.mu.Lock()
-	if d.closed {
+	switch {
+	case d.started:
 		d.mu.Unlock()
-		return nil
+		return lifecycle.ErrRunTwice
+	case d.closed:
+		d.mu.Unlock()
+		return lifecycle.ErrClosed
 	}
+	d.started = true
 	d.cancel = cancel
 	d.mu.Unlock()
+	defer close(d.done)
 	d.readyOnce.Do(func() { close(d.ready) })
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	failed := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !d.isDraining() {
 		n, err := d.round(ctx)
 		failed = d.noteRound(ctx, err, failed)
 		if err == nil && n == d.cfg.Batch {
@@ -98,10 +139,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		timer.Reset(d.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
+		case <-d.draining:
 		case <-timer.C:
 		}
 	}
 	return nil
+}
+
+func (d *Dispatcher) isDraining() bool {
+	select {
+	case <-d.draining:
+		return true
+	default:
+		return false
+	}
 }
 
 // noteRound logs a failed round (the first of a run, then every
