@@ -54,7 +54,7 @@ var actions = map[string]action{
 		return func(x *court.Session) error { return x.SubmitAddendum(req.UserID, p.Text, rt.now(), rt.durations) }, nil
 	}},
 	protocol.PrimingComplete: {noSession: court.ErrNoActiveSession, build: simple((*court.Session).MarkPrimingComplete)},
-	protocol.JointReady:  {noSession: court.ErrNoActiveSession, build: simple((*court.Session).MarkJointReady)},
+	protocol.JointReady:      {noSession: court.ErrNoActiveSession, build: simple((*court.Session).MarkJointReady)},
 	protocol.ResolutionPick: {noSession: court.ErrNoActiveSession, build: func(rt *sessions, req *wire.Request) (func(*court.Session) error, error) {
 		var p struct {
 			ResolutionID *string `json:"resolutionId"`
@@ -70,7 +70,7 @@ var actions = map[string]action{
 		}, nil
 	}},
 	protocol.ResolutionAcceptOther: {noSession: court.ErrNoActiveSession, build: simple((*court.Session).AcceptPartnerResolution)},
-	protocol.ResolutionHybrid:        {noSession: court.ErrNoActiveSession, build: plain((*court.Session).RequestHybrid)},
+	protocol.ResolutionHybrid:      {noSession: court.ErrNoActiveSession, build: plain((*court.Session).RequestHybrid)},
 }
 
 // simple adapts a transition of (user, now, durations).

@@ -51,9 +51,9 @@ func New(cfg Config) (*Dispatcher, error) {
 		return nil, fmt.Errorf("outbox: register metrics: %w", err)
 	}
 	d := &Dispatcher{
-		cfg:     cfg,
-		log:     cfg.Logger.With("component", "outbox"),
-		metrics: m,
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "outbox"),
+		metrics:  m,
 		ready:    make(chan struct{}),
 		draining: make(chan struct{}),
 		done:     make(chan struct{}),
