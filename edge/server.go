@@ -28,7 +28,7 @@ const (
 
 // defaultDrainWindow spreads Shutdown's disconnects when its context has no
 // deadline; drainSteps is how many batches they are spread over.
-var defaultDrainWindow = 10 * time.Second
+const defaultDrainWindow = 10 * time.Second
 
 const drainSteps = 20
 
