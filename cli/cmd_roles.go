@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/edge"
+	"courtmesh/home"
 	"courtmesh/home/outbox"
 	"courtmesh/home/store"
 	"courtmesh/mesh"
@@ -190,7 +191,7 @@ COURT_TIMER_SCALE.`,
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
 	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
 	cmd.Flags().Var(&keep, "retention", "how long court_transitions rows of ended sessions and delivered court_outbox rows are kept, e.g. 30d or 36h (at least 1h); 0 keeps them forever")
-	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", 1500*time.Millisecond, "node lease TTL: how long after a crash this node's sessions are taken over")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", home.DefaultLeaseTTL, "node lease TTL: how long after a crash this node's sessions are taken over")
 	return cmd
 }
 
