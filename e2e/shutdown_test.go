@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,9 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/directory"
 	"courtmesh/directory/redistest"
 	"courtmesh/home"
-	"courtmesh/token"
+	"courtmesh/home/court"
+	"courtmesh/home/store"
 )
 
 // handOverSessions is how many sessions the shut-down home holds at least.
@@ -26,12 +25,13 @@ const handOverSessions = 1000
 // process) that holds at least 1,000 sessions: it releases every session
 // and leaves the region, so its peer owns all of them at the next epoch
 // within a claim round or so, well before the lease TTL a crash would
-// cost; the sessions go on at the peer.
+// cost (the peer's court_home_sessions gauge counts them held); new
+// sessions go to the peer.
 func TestGracefulShutdownHandsOver(t *testing.T) {
 	c := startCluster(t, clusterOpts{homes: 2})
 	rdb := redistest.Client(t)
 	leaving, staying := c.homeIDs[0], c.homeIDs[1]
-	held := c.serveUntilHeld(t, rdb, leaving, handOverSessions)
+	held := c.seedUntilHeld(t, rdb, leaving, handOverSessions)
 	epochs := make(map[string]uint64, len(held))
 	for _, sid := range held {
 		_, e, ok := c.route(rdb, sid)
@@ -40,26 +40,26 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 	}
 
 	p := c.home(t, leaving)
+	peerOps := c.homeOps[1]
+	want := scrape(t, peerOps, "court_home_sessions") + float64(len(held))
 	begin := time.Now()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
-	for !c.allOwnedBy(t, rdb, held, staying, epochs) {
-		require.Less(t, time.Since(begin), 10*time.Second, "the peer owns every session")
-		time.Sleep(5 * time.Millisecond) // polling other processes
+	for scrape(t, peerOps, "court_home_sessions") < want {
+		require.Less(t, time.Since(begin), 10*time.Second, "the peer holds every session")
+		time.Sleep(5 * time.Millisecond) // polling another process
 	}
 	took := time.Since(begin)
-	t.Logf("SIGTERM to %s holding %d sessions: %s owns all of them %v later", leaving, len(held), staying, took.Round(time.Millisecond))
+	t.Logf("SIGTERM to %s holding %d sessions: %s holds all of them %v later", leaving, len(held), staying, took.Round(time.Millisecond))
 	require.Less(t, took, home.DefaultLeaseTTL, "handed over, not taken over after the lease TTL")
+	require.True(t, c.allOwnedBy(t, rdb, held, staying, epochs), "at the next epoch")
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the home did not exit after SIGTERM")
 	}
 	p.waitOutput(t, "handed every session to the region", time.Second)
-	for _, line := range strings.Split(p.out.String()+c.home(t, staying).out.String(), "\n") {
-		if strings.Contains(line, "handed every session") || strings.Contains(line, "took over sessions") {
-			t.Log(line)
-		}
-	}
+	t.Log(lastLine(p.out.String(), "handed every session"))
+	t.Log(lastLine(c.home(t, staying).out.String(), "took over sessions"))
 
 	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
 	sid := driveTo(t, a, b, "EVIDENCE")
@@ -68,19 +68,42 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 	require.Equal(t, staying, owner, "new sessions go to the home left")
 }
 
-// serveUntilHeld creates sessions through the us edge's REST route, in
-// batches, until node holds at least n of them, and returns those.
-func (c *cluster) serveUntilHeld(t *testing.T, rdb rueidis.Client, node string, n int) []string {
+// seedUntilHeld writes sessions to Postgres and their routes, released, to
+// Redis (through packages store and directory, as a rebuilt directory
+// would have them), in batches, until the claim rounds of the homes have
+// given node at least n of them; it returns those.
+func (c *cluster) seedUntilHeld(t *testing.T, rdb rueidis.Client, node string, n int) []string {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
-	for batch := 0; batch < 10; batch++ {
+	ctx := context.Background()
+	st, err := store.New(store.Config{DB: c.pool})
+	require.NoError(t, err)
+	dir, err := directory.NewRedis(directory.RedisConfig{Client: rdb, Prefix: c.redisPrefix})
+	require.NoError(t, err)
+	durations := court.DurationsFromScale(1)
+	for range 10 {
 		var g errgroup.Group
 		g.SetLimit(16)
-		for i := range n / 2 {
-			g.Go(func() error { return c.restServe(client, fmt.Sprintf("%d-%d", batch, i)) })
+		for range n * 11 / 10 {
+			g.Go(func() error {
+				id, creator, partner := newUUID(), newUUID(), newUUID()
+				sess, err := court.NewSession(id, creator, partner, "", "swift", time.Now(), durations)
+				if err != nil {
+					return err
+				}
+				err = st.Create(ctx, store.Create{Session: sess, Epoch: 1, Node: "seed", HomeRegion: "us",
+					Event: "serve", Effects: sess.TakeEffects()})
+				if err != nil {
+					return err
+				}
+				return dir.CreateSession(ctx, directory.Route{SessionID: id, HomeRegion: "us", Epoch: 1}, creator, partner)
+			})
 		}
 		require.NoError(t, g.Wait())
-		held, err := rdb.Do(context.Background(), rdb.B().Smembers().Key(c.redisPrefix+"owned:"+node).Build()).AsStrSlice()
+		require.Eventually(t, func() bool {
+			left, err := rdb.Do(ctx, rdb.B().Scard().Key(c.redisPrefix+"released:us").Build()).AsInt64()
+			return err == nil && left == 0
+		}, 10*time.Second, 20*time.Millisecond, "the homes take the seeded sessions over")
+		held, err := rdb.Do(ctx, rdb.B().Smembers().Key(c.redisPrefix+"owned:"+node).Build()).AsStrSlice()
 		require.NoError(t, err)
 		if len(held) >= n {
 			return held
@@ -90,40 +113,10 @@ func (c *cluster) serveUntilHeld(t *testing.T, rdb rueidis.Client, node string, 
 	return nil
 }
 
-// restServe serves a new partner from a new user through POST
-// /api/court/serve.
-func (c *cluster) restServe(client *http.Client, tag string) error {
-	creator := newUUID()
-	tok, err := token.Mint(secretOf(c), creator, time.Hour)
-	if err != nil {
-		return err
-	}
-	body := fmt.Sprintf(`{"partnerId":%q,"coupleId":null,"judgeType":"swift"}`, "p-"+tag+"-"+creator)
-	req, err := http.NewRequest(http.MethodPost, c.usURL+"/api/court/serve", bytes.NewBufferString(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("serve %s: status %d", tag, resp.StatusCode)
-	}
-	return nil
-}
-
 // allOwnedBy reports whether node owns every session of sids at the epoch
 // after the one in epochs.
 func (c *cluster) allOwnedBy(t *testing.T, rdb rueidis.Client, sids []string, node string, epochs map[string]uint64) bool {
 	t.Helper()
-	owned, err := rdb.Do(context.Background(), rdb.B().Scard().Key(c.redisPrefix+"owned:"+node).Build()).AsInt64()
-	require.NoError(t, err)
-	if owned < int64(len(sids)) {
-		return false
-	}
 	for _, sid := range sids {
 		o, e, ok := c.route(rdb, sid)
 		if !ok || o != node || e != epochs[sid]+1 {
@@ -131,4 +124,16 @@ func (c *cluster) allOwnedBy(t *testing.T, rdb rueidis.Client, sids []string, no
 		}
 	}
 	return true
+}
+
+// lastLine returns the last line of out that contains substr: the split of
+// the measured time between the hand-over and the takeover.
+func lastLine(out, substr string) string {
+	lines := strings.Split(out, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], substr) {
+			return lines[i]
+		}
+	}
+	return ""
 }
