@@ -57,9 +57,11 @@
 // it held ends in Locked; lockUser, fire, applyResult, snapshot, drop and
 // whileHeld take it themselves. Held under it, by decision: the Postgres
 // commit (the fence and the version check are what make the transition the
-// only one), the directory writes that end a session or release a fenced
-// one (so that once the lock is free the users are free, and a serve right
-// after an end is not refused as busy), and the publication, presence reads
+// only one), the directory writes that end a session, release a fenced one
+// or write a lost route back (so that once the lock is free the directory
+// agrees with the held sessions: a serve right after an end is not refused
+// as busy, and a repair cannot bring back the route of a session that just
+// ended), and the publication, presence reads
 // from Redis included: the mesh only enqueues, and each edge then receives a
 // session's states in version order, the IDLE of an ended session last.
 // A slow Redis thus delays the next action of that session only, by at most

@@ -27,6 +27,10 @@ type ownership struct {
 	metrics *metrics
 	rt      heldSessions
 	node    *nodeLease
+	// beating is held while a heartbeat is sent, and while the hand-over
+	// ends the node lease, so that no heartbeat in flight brings the lease
+	// back after Leave.
+	beating sync.Mutex
 	// live is the region's live home nodes as the last claim round saw them.
 	live atomic.Pointer[[]string]
 	// rounds serialises the claim rounds and the hand-over, so that no
@@ -90,6 +94,7 @@ type nodeLease struct {
 	mu    sync.Mutex
 	inc   string    // guarded by mu
 	until time.Time // guarded by mu; zero before the first renewal
+	left  bool      // guarded by mu; set by end
 }
 
 func newIncarnation() string {
@@ -134,8 +139,15 @@ func (l *nodeLease) expire() bool {
 func (l *nodeLease) end() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.until = time.Time{}
+	l.until, l.left = time.Time{}, true
 	return l.inc
+}
+
+// hasLeft reports whether end was called.
+func (l *nodeLease) hasLeft() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.left
 }
 
 // runHeartbeat renews the node lease every LeaseTTL/3. A node whose lease ran
@@ -150,14 +162,11 @@ func (o *ownership) runHeartbeat(ctx context.Context) error {
 		if o.node.expire() {
 			o.stepDownAll("node lease expired")
 		}
-		inc, _ := o.node.state()
-		sent := time.Now()
-		err := o.cfg.Directory.Heartbeat(ctx, o.cfg.NodeID, o.cfg.Region, inc, o.cfg.LeaseTTL)
+		err := o.beat(ctx)
 		switch {
 		case err == nil:
-			o.node.renewed(inc, sent, o.cfg.LeaseTTL)
 			fails = 0
-		case ctx.Err() != nil:
+		case errors.Is(err, errLeft), ctx.Err() != nil:
 			return nil
 		default:
 			if fails++; fails == 1 || fails%20 == 0 {
@@ -170,6 +179,25 @@ func (o *ownership) runHeartbeat(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// errLeft stops the heartbeat after the hand-over ended the node lease.
+var errLeft = errors.New("home: node left the region")
+
+// beat renews the node lease once.
+func (o *ownership) beat(ctx context.Context) error {
+	o.beating.Lock()
+	defer o.beating.Unlock()
+	if o.node.hasLeft() {
+		return errLeft
+	}
+	inc, _ := o.node.state()
+	sent := time.Now()
+	if err := o.cfg.Directory.Heartbeat(ctx, o.cfg.NodeID, o.cfg.Region, inc, o.cfg.LeaseTTL); err != nil {
+		return err
+	}
+	o.node.renewed(inc, sent, o.cfg.LeaseTTL)
+	return nil
 }
 
 // stepDownAll drops every held session: the node stops acting for them at
@@ -222,6 +250,8 @@ func (o *ownership) handOver(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return n, err
 	}
+	o.beating.Lock()
+	defer o.beating.Unlock()
 	inc := o.node.end()
 	if err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc); err != nil {
 		return n, err

@@ -139,15 +139,12 @@ func TestStepDownWhenFenced(t *testing.T) {
 		dir, st := directory.NewMemory(), store.NewMemory()
 		d1 := &pausableDir{Directory: dir}
 		h1 := start(t, options{dir: d1, store: st, node: home1})
-		settle(claimWarmUp)
-		a, b := h1.pair(t)
-		id := h1.serve(t, a, b).SessionID
 		h2 := start(t, options{dir: dir, store: st, node: home2})
 		settle(claimWarmUp + 2*h2.srv.cfg.ClaimInterval)
-		require.True(t, h1.holds(id), "placed on home 1 while it was alone")
-		if !h1.holds(id) {
-			return
-		}
+		a, b := h1.pair(t)
+		id := h1.serve(t, a, b).SessionID
+		settle(2 * h2.srv.cfg.ClaimInterval)
+		require.True(t, h1.holds(id), "placed on home 1, where rendezvous hashing puts it")
 
 		d1.paused.Store(true)
 		require.NoError(t, dir.Leave(context.Background(), home1, h1.incarnation()))
