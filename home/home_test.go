@@ -537,3 +537,12 @@ func TestLostCommitAnswerRecovers(t *testing.T) {
 		require.True(t, got.OK, got.Error)
 	})
 }
+
+// TestIdleIsTheProtocols: the IDLE ack the home encodes is the one the
+// edge answers by itself.
+func TestIdleIsTheProtocols(t *testing.T) {
+	t.Parallel()
+	resp, err := ackState(nil, "")
+	require.NoError(t, err)
+	require.JSONEq(t, string(protocol.IdleAck), string(resp.Ack))
+}
