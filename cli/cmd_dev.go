@@ -17,6 +17,7 @@ import (
 	"courtmesh/mesh"
 	"courtmesh/mesh/meshtest"
 	"courtmesh/mesh/pki"
+	"courtmesh/mesh/wire"
 	"courtmesh/regions"
 )
 
@@ -85,7 +86,10 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return fmt.Errorf("make cert dir: %w", err)
 	}
 	defer os.RemoveAll(certDir)
-	ids, err := pki.DevCluster(certDir, "home-us-1", "edge-us-1", "edge-asia-1")
+	ids, err := pki.DevCluster(certDir,
+		pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge-us-1", Role: wire.RoleEdge, Region: "us"},
+		pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"})
 	if err != nil {
 		return fmt.Errorf("make dev certificates: %w", err)
 	}

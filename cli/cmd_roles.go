@@ -13,6 +13,7 @@ import (
 	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
+	"courtmesh/mesh/wire"
 	"courtmesh/regions"
 )
 
@@ -24,11 +25,13 @@ type roleFlags struct {
 func (f *roleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.nodeID, "node-id", "", "node id; must match the node certificate (required)")
 	cmd.Flags().StringVar(&f.region, "region", "", "region of this node, from regions/regions.json (required)")
-	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from `courtctl cert create` (required)")
+	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from \"courtctl cert create\" (required)")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 }
 
-func (f *roleFlags) load() (*pki.Identity, *slog.Logger, error) {
+// load checks the flags and loads the node's identity, which must be this
+// node's: the id, role and region its certificate names.
+func (f *roleFlags) load(role wire.Role) (*pki.Identity, *slog.Logger, error) {
 	if f.nodeID == "" || f.region == "" || f.tlsDir == "" {
 		return nil, nil, usagef("--node-id, --region and --tls-dir are required")
 	}
@@ -38,6 +41,10 @@ func (f *roleFlags) load() (*pki.Identity, *slog.Logger, error) {
 	id, err := pki.Load(f.tlsDir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if me := (pki.Claims{ID: f.nodeID, Role: role, Region: f.region}); id.Claims != me {
+		return nil, nil, usagef("the certificate in %s is for %s, but this is %s: issue this node's own with \"courtctl cert create --node %s --role %s --region %s\"",
+			f.tlsDir, id.Claims, me, f.nodeID, role, f.region)
 	}
 	level := slog.LevelInfo
 	if f.verbose {
@@ -63,7 +70,7 @@ to home nodes over the QUIC mesh. Environment: SUPABASE_JWT_SECRET (required),
 REDIS_URL (required), COURT_REDIS_PREFIX.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, logger, err := f.load()
+			id, logger, err := f.load(wire.RoleEdge)
 			if err != nil {
 				return err
 			}
@@ -130,7 +137,7 @@ DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFI
 COURT_TIMER_SCALE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, logger, err := f.load()
+			id, logger, err := f.load(wire.RoleHome)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ type judgeFlags struct {
 }
 
 func (f *judgeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.kind, "judge", "dev", "judge: dev (built-in deterministic dev judge), http (a judge service at --judge-url, e.g. `courtd judge`), openai (OpenAI-compatible chat completions; key in "+envJudgeKey+")")
+	cmd.Flags().StringVar(&f.kind, "judge", "dev", "judge: dev (built-in deterministic dev judge), http (a judge service at --judge-url, e.g. \"courtd judge\"), openai (OpenAI-compatible chat completions; key in "+envJudgeKey+")")
 	cmd.Flags().StringVar(&f.url, "judge-url", "", "base URL of the judge service (--judge http)")
 	cmd.Flags().StringVar(&f.endpoint, "judge-endpoint", judge.DefaultEndpoint, "chat-completions endpoint (--judge openai)")
 	cmd.Flags().DurationVar(&f.delay, "judge-delay", 0, "artificial delay of each dev judge call (--judge dev), standing in for LLM time")

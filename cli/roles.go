@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -47,7 +48,7 @@ type edgeRole struct {
 }
 
 func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
-	handler := &edgeMeshHandler{}
+	handler := &edgeMeshHandler{log: discardIfNil(c.Logger).With("component", "edge-mesh", "node", c.NodeID)}
 	node, err := mesh.New(mesh.Config{
 		NodeID:       c.NodeID,
 		Region:       c.Region,
@@ -55,6 +56,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Identity:     c.Identity,
 		Peers:        c.Homes,
 		Handler:      handler,
+		Revocations:  c.Directory,
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,
@@ -131,14 +133,29 @@ func runDraining(ctx context.Context, runners []runner, shutdown ...func(context
 func (r *edgeRole) ready() error { return r.edge.CheckReady() }
 
 // edgeMeshHandler hands events relayed by homes to the edge. Edges serve no
-// requests.
-type edgeMeshHandler struct{ edge *edge.Server }
-
-func (h *edgeMeshHandler) HandleRequest(context.Context, mesh.PeerInfo, *wire.Request) (*wire.Response, error) {
-	return nil, &wire.Error{Code: wire.CodeBadFrame, Reason: "edges serve no requests"}
+// requests, and take client events from homes only (the peer's role is the
+// one its certificate names).
+type edgeMeshHandler struct {
+	edge *edge.Server
+	log  *slog.Logger
 }
 
-func (h *edgeMeshHandler) HandleEvent(_ mesh.PeerInfo, ev *wire.Event) { h.edge.DeliverEvent(ev) }
+func (h *edgeMeshHandler) HandleRequest(context.Context, mesh.PeerInfo, *wire.Request) (*wire.Response, error) {
+	return nil, errForbidden("edges serve no requests")
+}
+
+func (h *edgeMeshHandler) HandleEvent(from mesh.PeerInfo, ev *wire.Event) {
+	if from.Role != wire.RoleHome {
+		h.log.Warn("dropped a client event from a node that is not a home", "peer", from.NodeID, "role", from.Role)
+		return
+	}
+	h.edge.DeliverEvent(ev)
+}
+
+// errForbidden is the answer to a request the sender's role may not make.
+func errForbidden(reason string) *wire.Error {
+	return &wire.Error{Code: wire.CodeIdentity, Reason: reason}
+}
 
 // meshForEdge adapts a mesh node to what the edge needs.
 type meshForEdge struct{ node *mesh.Node }
@@ -196,6 +213,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		ListenAddr:   c.MeshAddr,
 		Identity:     c.Identity,
 		Handler:      handler,
+		Revocations:  c.Directory,
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,
@@ -249,12 +267,24 @@ func (r *homeRole) ready() error {
 	}
 }
 
-// homeMeshHandler hands requests forwarded by edges to the home.
+// homeMeshHandler hands requests forwarded by edges to the home. Only edges
+// forward clients' actions: a request from any other node (whose role its
+// certificate names) is refused.
 type homeMeshHandler struct{ home *home.Server }
 
-func (h *homeMeshHandler) HandleRequest(ctx context.Context, _ mesh.PeerInfo, req *wire.Request) (*wire.Response, error) {
+func (h *homeMeshHandler) HandleRequest(ctx context.Context, from mesh.PeerInfo, req *wire.Request) (*wire.Response, error) {
+	if from.Role != wire.RoleEdge {
+		return nil, errForbidden(fmt.Sprintf("node %s is a %s: homes answer actions forwarded by edges only", from.NodeID, from.Role))
+	}
 	return h.home.HandleRequest(ctx, req)
 }
 
 // HandleEvent drops events: homes receive none in this protocol version.
 func (h *homeMeshHandler) HandleEvent(mesh.PeerInfo, *wire.Event) {}
+
+func discardIfNil(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

@@ -81,4 +81,5 @@ type Store interface {
 	Directory
 	Leases
 	Limiter
+	Revocations
 }

@@ -20,6 +20,7 @@ type Memory struct {
 	owned    sets                            // node → sessions; guarded by mu
 	released sets                            // region → sessions; guarded by mu
 	counts   map[rateKey]rateCount           // rate-limit windows; guarded by mu
+	revoked  memRevocations
 }
 
 var _ Store = (*Memory)(nil)

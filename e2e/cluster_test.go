@@ -85,8 +85,13 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	for i := 1; i <= o.homes; i++ {
 		c.homeIDs = append(c.homeIDs, fmt.Sprintf("home-us-%d", i))
 	}
-	for _, n := range append([]string{"edge-us-1", "edge-asia-1"}, c.homeIDs...) {
-		out, err := runWithEnv(nil, ctl, "cert", "create", "--ca-dir", filepath.Join(pkiDir, "ca"), "--node", n, "--out", filepath.Join(pkiDir, n))
+	certs := [][3]string{{"edge-us-1", "edge", "us"}, {"edge-asia-1", "edge", "asia"}}
+	for _, id := range c.homeIDs {
+		certs = append(certs, [3]string{id, "home", "us"})
+	}
+	for _, n := range certs {
+		out, err := runWithEnv(nil, ctl, "cert", "create", "--ca-dir", filepath.Join(pkiDir, "ca"),
+			"--node", n[0], "--role", n[1], "--region", n[2], "--out", filepath.Join(pkiDir, n[0]))
 		require.NoError(t, err, "%s", out)
 	}
 	for _, id := range c.homeIDs {

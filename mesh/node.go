@@ -46,6 +46,8 @@ type Node struct {
 	stopCtx     context.Context
 	cancelStop  context.CancelCauseFunc // by Close
 
+	rev revocations
+
 	mu      sync.Mutex
 	started bool                  // guarded by mu
 	addr    net.Addr              // guarded by mu
@@ -193,6 +195,7 @@ func (r *runner) serve(ln *quic.Listener) {
 	if ln != nil {
 		r.g.Go(func() error { r.acceptLoop(ln); return nil })
 	}
+	r.g.Go(func() error { r.watchIdentity(); return nil })
 	for _, p := range r.n.cfg.Peers {
 		r.g.Go(func() error { r.dialLoop(p, sync.OnceFunc(first.Done)); return nil })
 	}
