@@ -34,10 +34,10 @@ import (
 
 // File names.
 const (
-	CACertFile   = "ca.pem"
-	CAKeyFile    = "ca-key.pem"
-	NodeCertFile = "node.pem"
-	NodeKeyFile  = "node-key.pem"
+	CACertFile       = "ca.pem"
+	CAKeyFile        = "ca-key.pem"
+	NodeCertFile     = "node.pem"
+	NodeKeyFile      = "node-key.pem"
 	OperatorCertFile = "operator.pem"
 	OperatorKeyFile  = "operator-key.pem"
 )
