@@ -48,7 +48,7 @@ start).`,
 	cmd.Flags().StringVar(&f.meshAddr, "mesh-addr", "127.0.0.1:0", "QUIC listen address of the us home")
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
-	f.judge.register(cmd)
+	f.judge.register(cmd, "dev")
 	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
 }

@@ -193,7 +193,7 @@ COURT_TIMER_SCALE.`,
 		},
 	}
 	f.register(cmd)
-	jf.register(cmd)
+	jf.register(cmd, "")
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
 	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")

@@ -98,7 +98,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		addr, ops := freePort(t, "udp"), freePort(t, "tcp")
 		c.homeOps = append(c.homeOps, "http://"+ops)
 		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
-			"--mesh-addr", addr, "--ops-addr", ops}, o.homeArgs...)
+			"--mesh-addr", addr, "--ops-addr", ops, "--judge", "dev"}, o.homeArgs...)
 		c.homes = append(c.homes, start(t, id, courtd, c.env, args...))
 		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
 	}

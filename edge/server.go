@@ -130,6 +130,11 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
+// httpIdleTimeout closes a keep-alive HTTP connection (REST fallback,
+// probes) that carries no request for this long; WebSocket connections,
+// hijacked, are not affected.
+const httpIdleTimeout = 2 * time.Minute
+
 // Run listens on Config.Addr and serves until ctx is cancelled (then it
 // closes hard and returns nil), or until Shutdown or Close. A second call
 // returns lifecycle.ErrRunTwice, a call after Close lifecycle.ErrClosed.
@@ -142,7 +147,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	if !s.setHTTP(hs, ln.Addr()) {
 		ln.Close()
