@@ -26,6 +26,7 @@ type devFlags struct {
 	wan                        bool
 	verbose                    bool
 	judge                      judgeFlags
+	webhook                    webhookFlags
 	opsAddr                    string
 }
 
@@ -49,6 +50,7 @@ start).`,
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 	f.judge.register(cmd, "dev")
+	f.webhook.register(cmd, webhookNone)
 	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
 }
@@ -71,7 +73,11 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return err
 	}
 	defer closeDir()
-	st, ob, closeStore, err := openDevStore(ctx, logger)
+	obCfg, err := f.webhook.config(outbox.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	st, ob, closeStore, err := openDevStore(ctx, obCfg)
 	if err != nil {
 		return err
 	}
@@ -144,14 +150,15 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
 	}
-	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, wan: f.wan, scale: scale})
+	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, wan: f.wan, scale: scale, outbox: obCfg})
 	return g.Wait()
 }
 
 // openDevStore opens the session store of `courtd dev`: Postgres at
-// DATABASE_URL, migrated, with its outbox dispatcher (log-only sink), or the
-// in-memory stand-in when DATABASE_URL is unset (outbox nil).
-func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox.Dispatcher, func(), error) {
+// DATABASE_URL, migrated, with its outbox dispatcher (obCfg, on the pool),
+// or the in-memory stand-in when DATABASE_URL is unset (outbox nil).
+func openDevStore(ctx context.Context, obCfg outbox.Config) (home.Store, *outbox.Dispatcher, func(), error) {
+	logger := obCfg.Logger
 	pool, err := openPool(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -169,7 +176,8 @@ func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox
 		pool.Close()
 		return nil, nil, nil, err
 	}
-	ob, err := outbox.New(outbox.Config{DB: pool, Logger: logger})
+	obCfg.DB = pool
+	ob, err := outbox.New(obCfg)
 	if err != nil {
 		pool.Close()
 		return nil, nil, nil, err

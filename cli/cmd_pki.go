@@ -244,6 +244,6 @@ func NewCourtctlCmd() *cobra.Command {
 		Use:   "courtctl",
 		Short: "courtmesh operator tool",
 	}
-	root.AddCommand(newTokenCmd(), newCACmd(), newCertCmd(), newBenchCmd())
+	root.AddCommand(newTokenCmd(), newCACmd(), newCertCmd(), newOutboxCmd(), newBenchCmd())
 	return root
 }

@@ -123,7 +123,7 @@ func newHomeCmd() *cobra.Command {
 		f        roleFlags
 		jf       judgeFlags
 		meshAddr string
-		webhook  string
+		wf       webhookFlags
 		leaseTTL time.Duration
 		opsAddr  string
 		keep     = retentionFlag{d: store.DefaultRetention}
@@ -134,7 +134,7 @@ func newHomeCmd() *cobra.Command {
 		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns a share of
 its region's court sessions under leases. Environment: REDIS_URL and
 DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFIX,
-COURT_TIMER_SCALE.`,
+COURT_TIMER_SCALE, COURT_WEBHOOK_SECRET (with --webhook URL).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id, logger, err := f.load(wire.RoleHome)
@@ -167,7 +167,11 @@ COURT_TIMER_SCALE.`,
 				return err
 			}
 			reg := newOpsRegistry()
-			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
+			obCfg, err := wf.config(outbox.Config{DB: pool, Logger: logger, Registerer: reg})
+			if err != nil {
+				return err
+			}
+			ob, err := outbox.New(obCfg)
 			if err != nil {
 				return err
 			}
@@ -196,7 +200,7 @@ COURT_TIMER_SCALE.`,
 	jf.register(cmd, "")
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
-	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
+	wf.register(cmd, "")
 	cmd.Flags().Var(&keep, "retention", "how long court_transitions rows of ended sessions and delivered court_outbox rows are kept, e.g. 30d or 36h (at least 1h); 0 keeps them forever")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", home.DefaultLeaseTTL, "node lease TTL: how long after a crash this node's sessions are taken over")
 	return cmd

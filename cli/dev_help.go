@@ -3,12 +3,15 @@ package cli
 import (
 	"fmt"
 	"io"
+
+	"courtmesh/home/outbox"
 )
 
 // devInfo is what `courtd dev` runs on.
 type devInfo struct {
 	embeddedRedis, embeddedPG, devSecret, wan bool
 	scale                                     float64
+	outbox                                    outbox.Config
 }
 
 // printDevHelp tells a developer what `courtd dev` is running and how to use it.
@@ -22,6 +25,14 @@ func printDevHelp(w io.Writer, d devInfo) {
 		fmt.Fprintln(w, "store: embedded in-memory stand-in (DATABASE_URL unset; nothing kept, no cases or outbox)")
 	} else {
 		fmt.Fprintln(w, "store: postgres at $DATABASE_URL (migrated)")
+		switch {
+		case d.outbox.Webhook != "":
+			fmt.Fprintf(w, "outbox: signed POSTs to %s\n", d.outbox.Webhook)
+		case d.outbox.Discard:
+			fmt.Fprintln(w, "outbox: discarded (--webhook none)")
+		default:
+			fmt.Fprintln(w, "outbox: held pending (--webhook empty)")
+		}
 	}
 	fmt.Fprintln(w, "judge: the built-in deterministic dev judge")
 	if d.devSecret {

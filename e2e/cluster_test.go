@@ -72,6 +72,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		"DATABASE_URL=" + dbURL,
 		"COURT_REDIS_PREFIX=" + c.redisPrefix,
 		"COURT_TIMER_SCALE=" + o.timerScale,
+		"COURT_WEBHOOK_SECRET=" + e2eWebhookSecret,
 	}
 	courtd := filepath.Join(bin, "courtd")
 	out, err := runWithEnv(c.env, courtd, "migrate")

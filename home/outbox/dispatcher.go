@@ -21,6 +21,17 @@ const (
 	errorLogEvery = 20
 )
 
+// holdWarnEvery is how often a dispatcher without a webhook warns that it
+// holds rows. Tests shorten it.
+var holdWarnEvery = 5 * time.Minute
+
+// Sink modes: where rows go.
+const (
+	modeWebhook = "webhook" // POSTed, signed
+	modeHold    = "hold"    // no webhook: kept pending
+	modeDiscard = "discard" // --webhook none: marked discarded
+)
+
 // Dispatcher delivers outbox rows. Run it once; it is safe to run several
 // Dispatchers, on several nodes, over one table.
 type Dispatcher struct {
@@ -28,6 +39,10 @@ type Dispatcher struct {
 	log     *slog.Logger
 	metrics *metrics
 	send    func(ctx context.Context, r row) error
+	mode    string
+	// lastHoldWarn is when a holding dispatcher last warned; only Run's
+	// goroutine touches it.
+	lastHoldWarn time.Time
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -58,10 +73,15 @@ func New(cfg Config) (*Dispatcher, error) {
 		draining: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	d.send = d.post
-	if cfg.Webhook == "" {
-		d.send = d.logSink
+	switch {
+	case cfg.Webhook != "":
+		d.send, d.mode = d.post, modeWebhook
+	case cfg.Discard:
+		d.send, d.mode = d.discard, modeDiscard
+	default:
+		d.mode = modeHold
 	}
+	m.sink.WithLabelValues(d.mode).Set(1)
 	return d, nil
 }
 
@@ -168,11 +188,25 @@ func (d *Dispatcher) noteRound(ctx context.Context, err error, failed int) int {
 		}
 		return failed + 1
 	}
-	var backlog int64
-	if err := d.cfg.DB.QueryRow(ctx, `SELECT count(*) FROM court_outbox WHERE delivered_at IS NULL`).Scan(&backlog); err == nil {
+	var backlog, dead int64
+	if err := d.cfg.DB.QueryRow(ctx, `SELECT count(*) FILTER (WHERE dead_at IS NULL AND discarded_at IS NULL),
+		count(*) FILTER (WHERE dead_at IS NOT NULL) FROM court_outbox WHERE delivered_at IS NULL`).Scan(&backlog, &dead); err == nil {
 		d.metrics.backlog.Set(float64(backlog))
+		d.metrics.dead.Set(float64(dead))
+		d.warnHolding(backlog)
 	}
 	return 0
+}
+
+// warnHolding warns, at most every holdWarnEvery, that a dispatcher without
+// a webhook holds rows.
+func (d *Dispatcher) warnHolding(backlog int64) {
+	if d.mode != modeHold || backlog == 0 || time.Since(d.lastHoldWarn) < holdWarnEvery {
+		return
+	}
+	d.lastHoldWarn = time.Now()
+	d.log.Warn("no webhook configured: outbox rows are held, not delivered; set --webhook URL (or --webhook none to discard them)",
+		"pending", backlog)
 }
 
 // backoff returns the delay before the attempt after the attempts-th failure.
