@@ -9,6 +9,7 @@ import (
 
 	"courtmesh/home/outbox"
 	"courtmesh/home/outbox/signature"
+	"courtmesh/home/store"
 	"courtmesh/home/store/pgtest"
 )
 
@@ -69,4 +70,31 @@ func TestWebhookFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, cfg.Discard, "no webhook holds rows")
 	require.Empty(t, cfg.Webhook)
+}
+
+func TestCourtdMigrateStatus(t *testing.T) {
+	pool := pgtest.Empty(t)
+	var schema string
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema))
+	u, err := url.Parse(pgtest.URL())
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("options", "-csearch_path="+schema)
+	u.RawQuery = q.Encode()
+	t.Setenv(envDatabaseURL, u.String())
+
+	out, code := run(t, NewCourtdCmd(), "migrate", "status")
+	require.Equal(t, exitOK, code, out)
+	require.Contains(t, out, "0001_cases.sql")
+	require.Contains(t, out, "pending")
+	out, code = run(t, NewCourtdCmd(), "migrate")
+	require.Equal(t, exitOK, code, out)
+	out, code = run(t, NewCourtdCmd(), "migrate", "status", "-o", "json")
+	require.Equal(t, exitOK, code, out)
+	var got struct{ Migrations []store.MigrationState }
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	require.Len(t, got.Migrations, 6)
+	for _, m := range got.Migrations {
+		require.True(t, m.Applied, m.Name)
+	}
 }

@@ -1,3 +1,4 @@
+-- +goose Up
 -- An outbox row that keeps failing is dead-lettered (dead_at) instead of
 -- retried forever; with `--webhook none` rows are discarded (discarded_at),
 -- never sent. Pending rows are those with none of the three times set.
