@@ -3,6 +3,8 @@ package mesh_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -207,4 +209,36 @@ func TestRevokedNodeIsCutAndRefused(t *testing.T) {
 	// Unrevoked, it links again.
 	list.set(nil)
 	eventually(t, 3*time.Second, 20*time.Millisecond, linkIs(home, "edge", true))
+}
+
+// TestRenewedCertificateUsedWithoutRestart: a running home picks up its
+// renewed certificate from disk (on its RevocationPoll timer) and presents it
+// to the next peer that dials.
+func TestRenewedCertificateUsedWithoutRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ids, err := pki.DevCluster(dir, pki.Claims{ID: "home", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge", Role: wire.RoleEdge, Region: "asia"})
+	require.NoError(t, err)
+	hc := nodeConfig(t, ids["home"], "us", wire.RoleHome, &recorder{})
+	hc.ListenAddr, hc.RevocationPoll = "127.0.0.1:0", 50*time.Millisecond
+	home := startNode(t, hc)
+	peerNotAfter := func() time.Time {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		conn, err := quic.DialAddr(ctx, home.Addr().String(), ids["edge"].ClientTLS(), &quic.Config{})
+		require.NoError(t, err)
+		defer conn.CloseWithError(0, "")
+		return conn.ConnectionState().TLS.PeerCertificates[0].NotAfter
+	}
+	before := peerNotAfter()
+
+	_, err = pki.Renew(filepath.Join(dir, "ca"), filepath.Join(dir, "home"), 2*pki.DefaultValidity)
+	require.NoError(t, err)
+	eventually(t, 3*time.Second, 50*time.Millisecond, func() error {
+		if got := peerNotAfter(); !got.After(before.Add(24 * time.Hour)) {
+			return fmt.Errorf("still presents a certificate valid until %v", got)
+		}
+		return nil
+	})
 }
