@@ -24,7 +24,8 @@ func scrape(t *testing.T, base, metric string) float64 {
 // collectors, and the counters and latency histograms move as the session
 // does.
 func TestMetricsFollowASession(t *testing.T) {
-	c := startCluster(t, clusterOpts{timerScale: "0.01"})
+	hook := newWebhook(t)
+	c := startCluster(t, clusterOpts{timerScale: "0.01", homeArgs: []string{"--webhook", hook.url}})
 	home, us, asia := c.homeOps[0], c.edgeOps["us"], c.edgeOps["asia"]
 	transitions := func() float64 { return scrape(t, home, "court_home_transitions_total") }
 	before := transitions()
