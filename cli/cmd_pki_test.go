@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -119,5 +120,61 @@ func TestHomeAnswersEdgesOnly(t *testing.T) {
 		require.ErrorAs(t, err, &werr, "%q", role)
 		require.Equal(t, wire.CodeIdentity, werr.Code)
 		require.True(t, strings.Contains(werr.Reason, "edges only"))
+	}
+}
+
+// nopHandler serves nothing.
+type nopHandler struct{ events chan *wire.Event }
+
+func (nopHandler) HandleRequest(context.Context, mesh.PeerInfo, *wire.Request) (*wire.Response, error) {
+	return &wire.Response{}, nil
+}
+func (h nopHandler) HandleEvent(_ mesh.PeerInfo, ev *wire.Event) { h.events <- ev }
+
+// TestHomeSendsClientEventsToEdgesOnly: a home linked to another home (as
+// issue 8's hand-offs will) refuses to send it a client event, whatever
+// presence says; an edge gets it.
+func TestHomeSendsClientEventsToEdgesOnly(t *testing.T) {
+	t.Parallel()
+	ids, err := pki.DevCluster(t.TempDir(),
+		pki.Claims{ID: "home-a", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "home-b", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge-1", Role: wire.RoleEdge, Region: "us"})
+	require.NoError(t, err)
+	start := func(id string, role wire.Role, listen string, peers []mesh.Peer) (*mesh.Node, chan *wire.Event) {
+		events := make(chan *wire.Event, 1)
+		n, err := mesh.New(mesh.Config{Region: "us", Role: role, Identity: ids[id], Handler: nopHandler{events}, ListenAddr: listen, Peers: peers})
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- n.Run(context.Background()) }()
+		t.Cleanup(func() { require.NoError(t, n.Close()); require.NoError(t, <-done) })
+		<-n.Ready()
+		return n, events
+	}
+	a, _ := start("home-a", wire.RoleHome, "127.0.0.1:0", nil)
+	_, bEvents := start("home-b", wire.RoleHome, "", []mesh.Peer{{NodeID: "home-a", Region: "us", Addr: a.Addr().String()}})
+	_, eEvents := start("edge-1", wire.RoleEdge, "", []mesh.Peer{{NodeID: "home-a", Region: "us", Addr: a.Addr().String()}})
+	require.Eventually(t, func() bool {
+		_, b := a.PeerRole("home-b")
+		_, e := a.PeerRole("edge-1")
+		return b && e
+	}, 5*time.Second, 10*time.Millisecond)
+
+	m := meshForHome{a}
+	ev := &wire.Event{Name: "court:state", UserID: "u", SessionID: "s"}
+	var werr *wire.Error
+	require.ErrorAs(t, m.SendEvent("home-b", ev), &werr)
+	require.Equal(t, wire.CodeIdentity, werr.Code)
+	require.NoError(t, m.SendEvent("edge-1", ev))
+	select {
+	case got := <-eEvents:
+		require.Equal(t, "court:state", got.Name)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the edge got no event")
+	}
+	select {
+	case <-bEvents:
+		t.Fatal("a home got a client event")
+	case <-time.After(100 * time.Millisecond):
 	}
 }

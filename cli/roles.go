@@ -227,7 +227,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Directory:  c.Directory,
 		Store:      c.Store,
 		Judge:      c.Judge,
-		Mesh:       node,
+		Mesh:       meshForHome{node},
 		TimerScale: c.TimerScale,
 		LeaseTTL:   c.LeaseTTL,
 		Logger:     c.Logger,
@@ -265,6 +265,18 @@ func (r *homeRole) ready() error {
 	default:
 		return errors.New("home not ready: no node lease yet")
 	}
+}
+
+// meshForHome adapts a mesh node to what the home needs: client events go
+// to edges only (presence in Redis names the edges; a name that is not an
+// edge's, by its certificate, gets nothing).
+type meshForHome struct{ node *mesh.Node }
+
+func (m meshForHome) SendEvent(nodeID string, ev *wire.Event) error {
+	if role, up := m.node.PeerRole(nodeID); up && role != wire.RoleEdge {
+		return errForbidden(fmt.Sprintf("node %s is a %s: client events go to edges only", nodeID, role))
+	}
+	return m.node.SendEvent(nodeID, ev)
 }
 
 // homeMeshHandler hands requests forwarded by edges to the home. Only edges
