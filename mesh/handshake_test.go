@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 	"github.com/stretchr/testify/require"
 
@@ -221,8 +222,20 @@ func TestRenewedCertificateUsedWithoutRestart(t *testing.T) {
 		pki.Claims{ID: "edge", Role: wire.RoleEdge, Region: "asia"})
 	require.NoError(t, err)
 	hc := nodeConfig(t, ids["home"], "us", wire.RoleHome, &recorder{})
-	hc.ListenAddr, hc.RevocationPoll = "127.0.0.1:0", 50*time.Millisecond
+	reg := prometheus.NewRegistry()
+	hc.ListenAddr, hc.RevocationPoll, hc.Registerer = "127.0.0.1:0", 50*time.Millisecond, reg
 	home := startNode(t, hc)
+	expiry := func() int64 {
+		families, err := reg.Gather()
+		require.NoError(t, err)
+		for _, f := range families {
+			if f.GetName() == "court_mesh_cert_expiry_timestamp_seconds" {
+				return int64(f.GetMetric()[0].GetGauge().GetValue())
+			}
+		}
+		t.Fatal("no court_mesh_cert_expiry_timestamp_seconds")
+		return 0
+	}
 	peerNotAfter := func() time.Time {
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
@@ -232,6 +245,7 @@ func TestRenewedCertificateUsedWithoutRestart(t *testing.T) {
 		return conn.ConnectionState().TLS.PeerCertificates[0].NotAfter
 	}
 	before := peerNotAfter()
+	require.Equal(t, before.Unix(), expiry())
 
 	_, err = pki.Renew(filepath.Join(dir, "ca"), filepath.Join(dir, "home"), 2*pki.DefaultValidity)
 	require.NoError(t, err)
@@ -241,4 +255,5 @@ func TestRenewedCertificateUsedWithoutRestart(t *testing.T) {
 		}
 		return nil
 	})
+	require.Equal(t, peerNotAfter().Unix(), expiry(), "the metric follows the renewal")
 }

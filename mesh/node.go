@@ -64,6 +64,9 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := registerCertExpiry(cfg); err != nil {
+		return nil, err
+	}
 	n := &Node{
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "mesh", "node", cfg.NodeID, "region", cfg.Region),

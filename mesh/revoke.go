@@ -4,7 +4,13 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
+
+// expiryWarnBefore is how long before its certificate expires a node starts
+// warning, once a day, that it needs `courtctl cert renew`.
+const expiryWarnBefore = 14 * 24 * time.Hour
 
 // revocations is the node's copy of the revocation list, and what it last
 // said about its certificate.
@@ -13,6 +19,20 @@ type revocations struct {
 	revoked map[string]bool // guarded by mu; the last list read
 	failing bool            // guarded by mu; the last read failed
 	certErr string          // guarded by mu; the last certificate reload error
+	warned  time.Time       // guarded by mu; the last expiry warning
+}
+
+// registerCertExpiry exports when the node's certificate expires, so that an
+// alert can ask for a renewal in time.
+func registerCertExpiry(cfg Config) error {
+	if cfg.Registerer == nil {
+		return nil
+	}
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "court_mesh_cert_expiry_timestamp_seconds",
+		Help: "When the node's certificate (the one in use, reloaded when renewed) expires, in unix seconds.",
+	}, func() float64 { return float64(cfg.Identity.NotAfter().Unix()) })
+	return cfg.Registerer.Register(g)
 }
 
 // revoked reports whether node id is revoked, reading the list again (a
@@ -100,5 +120,9 @@ func (n *Node) refreshCert() {
 	case changed:
 		n.rev.certErr = ""
 		n.log.Info("certificate reloaded", "not_after", n.cfg.Identity.NotAfter())
+	}
+	if left := time.Until(n.cfg.Identity.NotAfter()); left < expiryWarnBefore && time.Since(n.rev.warned) > 24*time.Hour {
+		n.rev.warned = time.Now()
+		n.log.Warn("certificate expires soon: run courtctl cert renew", "not_after", n.cfg.Identity.NotAfter(), "left", left.Round(time.Hour))
 	}
 }
