@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
+	"courtmesh/directory"
+	"courtmesh/directory/redistest"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
 	"courtmesh/mesh/wire"
@@ -177,4 +179,28 @@ func TestHomeSendsClientEventsToEdgesOnly(t *testing.T) {
 		t.Fatal("a home got a client event")
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// TestCertRevokeWritesTheClusterList: courtctl cert revoke writes the list
+// in Redis, under COURT_REDIS_PREFIX, that every node reads.
+func TestCertRevokeWritesTheClusterList(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	t.Setenv(envRedisURL, redistest.URL())
+	t.Setenv(envRedisPrefix, prefix)
+	out, code := run(t, NewCourtctlCmd(), "cert", "revoke", "edge-us-9")
+	require.Equal(t, exitOK, code, out)
+	dir, err := directory.NewRedis(directory.RedisConfig{Client: c, Prefix: prefix})
+	require.NoError(t, err)
+	ids, err := dir.RevokedNodes(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"edge-us-9"}, ids)
+	out, code = run(t, NewCourtctlCmd(), "cert", "revoked", "-o", "json")
+	require.Equal(t, exitOK, code, out)
+	require.JSONEq(t, `{"revoked":["edge-us-9"]}`, out)
+	_, code = run(t, NewCourtctlCmd(), "cert", "unrevoke", "edge-us-9")
+	require.Equal(t, exitOK, code)
+	ids, err = dir.RevokedNodes(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, ids)
 }
