@@ -70,7 +70,7 @@ start_mesh() {
   for i in $(seq 1 "$1"); do
     local mp op; mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)
     "$COURTD" home --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
-      --ops-addr "127.0.0.1:$op" --judge dev 2>"$OUT/home-$i.log" & pids+=($!)
+      --ops-addr "127.0.0.1:$op" --judge dev --webhook none 2>"$OUT/home-$i.log" & pids+=($!)
     eval "HOME${i}_PID=$!; HOME${i}_OPS=http://127.0.0.1:$op"
     flags+=(--home "us:home-us-$i@127.0.0.1:$mp")
   done
