@@ -113,7 +113,7 @@ func newHome(t *testing.T) role {
 }
 
 func newMeshNode(t *testing.T) role {
-	ids, err := pki.DevCluster(t.TempDir(), "home-us-1")
+	ids, err := pki.DevCluster(t.TempDir(), pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"})
 	require.NoError(t, err)
 	n, err := mesh.New(mesh.Config{Region: "us", Role: wire.RoleHome, ListenAddr: "127.0.0.1:0",
 		Identity: ids["home-us-1"], Handler: nullHandler{}})
