@@ -64,9 +64,12 @@ func TestMetricsFollowASession(t *testing.T) {
 	finish(t, a, b, "EVIDENCE")
 	require.GreaterOrEqual(t, transitions(), before+13, "a whole session is 13 transitions (14 once the CLOSED hold ends)")
 	require.Greater(t, scrape(t, home, "court_home_judge_call_seconds_count"), 0.0)
+	// The backlog gauge reads 0 before the first round counts the rows, so
+	// wait for a delivery first.
+	require.Eventually(t, func() bool { return scrape(t, home, "court_outbox_delivered_total") > 0 },
+		10*time.Second, 50*time.Millisecond, "the outbox delivers")
 	require.Eventually(t, func() bool { return scrape(t, home, "court_outbox_backlog") == 0 },
 		10*time.Second, 50*time.Millisecond, "the outbox drains")
-	require.Greater(t, scrape(t, home, "court_outbox_delivered_total"), 0.0)
 	for node, names := range histograms {
 		for _, h := range names {
 			require.Greater(t, scrape(t, node, h), counts[node+" "+h], "%s at %s moves with a session", h, node)
