@@ -198,10 +198,11 @@ func (d *Dispatcher) noteRound(ctx context.Context, err error, failed int) int {
 	return 0
 }
 
-// warnHolding warns, at most every holdWarnEvery, that a dispatcher without
-// a webhook holds rows.
+// warnHolding warns that a dispatcher without a webhook holds rows: at its
+// first round, then at most every holdWarnEvery while rows are pending.
 func (d *Dispatcher) warnHolding(backlog int64) {
-	if d.mode != modeHold || backlog == 0 || time.Since(d.lastHoldWarn) < holdWarnEvery {
+	first := d.lastHoldWarn.IsZero()
+	if d.mode != modeHold || (!first && (backlog == 0 || time.Since(d.lastHoldWarn) < holdWarnEvery)) {
 		return
 	}
 	d.lastHoldWarn = time.Now()
