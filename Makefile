@@ -52,6 +52,8 @@ fuzz: ## Fuzz every decoder for FUZZTIME each (default 20s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResponse$$' -fuzztime $(FUZZTIME) ./mesh/wire
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./token
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRows$$' -fuzztime $(FUZZTIME) ./appdata
+	$(GO) test -run '^$$' -fuzz '^FuzzClaims$$' -fuzztime $(FUZZTIME) ./mesh/pki
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./home/outbox/signature
 
 .PHONY: bench
 bench: ## The benchmark suite, ours and the peer side by side, then the soak; writes docs/benchmarks.md

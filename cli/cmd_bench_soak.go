@@ -167,7 +167,7 @@ func newBenchPlotCmd() *cobra.Command {
 			return f.Close()
 		},
 	}
-	cmd.Flags().StringVar(&in, "in", "bench-out/soak/soak.json", "the soak.json of `courtctl bench soak`")
+	cmd.Flags().StringVar(&in, "in", "bench-out/soak/soak.json", "the soak.json of \"courtctl bench soak\"")
 	cmd.Flags().StringVar(&out, "out", "bench-out/soak/soak.png", "the PNG to write")
 	return cmd
 }
@@ -187,7 +187,7 @@ func newBenchSoakReportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&in, "in", "bench-out/soak/soak.json", "the soak.json of `courtctl bench soak`")
+	cmd.Flags().StringVar(&in, "in", "bench-out/soak/soak.json", "the soak.json of \"courtctl bench soak\"")
 	cmd.Flags().StringVar(&image, "image", "", "path of the plot, relative to the markdown file (empty: none)")
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"courtmesh/mesh"
 	"courtmesh/mesh/meshtest"
 	"courtmesh/mesh/pki"
+	"courtmesh/mesh/wire"
 	"courtmesh/regions"
 	"courtmesh/token"
 )
@@ -27,6 +28,7 @@ type devFlags struct {
 	wan                        bool
 	verbose                    bool
 	judge                      judgeFlags
+	webhook                    webhookFlags
 	opsAddr                    string
 	jwksAddr                   string
 	app                        appFlags
@@ -51,9 +53,10 @@ start).`,
 	cmd.Flags().StringVar(&f.meshAddr, "mesh-addr", "127.0.0.1:0", "QUIC listen address of the us home")
 	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
-	f.judge.register(cmd)
+	f.judge.register(cmd, "dev")
+	f.webhook.register(cmd, webhookNone)
 	f.app.register(cmd, false)
-	cmd.Flags().StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:8079", "listen address of the dev JWKS that verifies `courtctl token --alg ES256` tokens (used when SUPABASE_URL is unset)")
+	cmd.Flags().StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:8079", "listen address of the dev JWKS that verifies the tokens of 'courtctl token --alg ES256' (used when SUPABASE_URL is unset)")
 	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
 	return cmd
 }
@@ -76,7 +79,11 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return err
 	}
 	defer closeDir()
-	st, ob, pool, closeStore, err := openDevStore(ctx, logger)
+	obCfg, err := f.webhook.config(outbox.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	st, ob, pool, closeStore, err := openDevStore(ctx, obCfg)
 	if err != nil {
 		return err
 	}
@@ -95,7 +102,10 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		return fmt.Errorf("make cert dir: %w", err)
 	}
 	defer os.RemoveAll(certDir)
-	ids, err := pki.DevCluster(certDir, "home-us-1", "edge-us-1", "edge-asia-1")
+	ids, err := pki.DevCluster(certDir,
+		pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge-us-1", Role: wire.RoleEdge, Region: "us"},
+		pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"})
 	if err != nil {
 		return fmt.Errorf("make dev certificates: %w", err)
 	}
@@ -158,15 +168,16 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
 	}
-	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, jwks: jwksURL, wan: f.wan, scale: scale})
+	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, jwks: jwksURL, wan: f.wan, scale: scale, outbox: obCfg})
 	return g.Wait()
 }
 
 // openDevStore opens the session store of `courtd dev`: Postgres at
-// DATABASE_URL, migrated, with its outbox dispatcher (log-only sink) and the
-// pool, or the in-memory stand-in when DATABASE_URL is unset (outbox and
-// pool nil).
-func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox.Dispatcher, *pgxpool.Pool, func(), error) {
+// DATABASE_URL, migrated, with its outbox dispatcher (obCfg, on the pool)
+// and the pool, or the in-memory stand-in when DATABASE_URL is unset (outbox
+// and pool nil).
+func openDevStore(ctx context.Context, obCfg outbox.Config) (home.Store, *outbox.Dispatcher, *pgxpool.Pool, func(), error) {
+	logger := obCfg.Logger
 	pool, err := openPool(ctx)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -184,7 +195,8 @@ func openDevStore(ctx context.Context, logger *slog.Logger) (home.Store, *outbox
 		pool.Close()
 		return nil, nil, nil, nil, err
 	}
-	ob, err := outbox.New(outbox.Config{DB: pool, Logger: logger})
+	obCfg.DB = pool
+	ob, err := outbox.New(obCfg)
 	if err != nil {
 		pool.Close()
 		return nil, nil, nil, nil, err

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,10 @@ func newMigrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the Postgres migrations (court_sessions, cases, verdicts, outbox) to DATABASE_URL",
-		Args:  cobra.NoArgs,
+		Long: `migrate applies, with goose, the embedded SQL migrations that DATABASE_URL's
+schema has not applied yet (a schema migrated before goose is carried over
+first, nothing applied twice). "courtd migrate status" lists them.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pool, err := openPool(cmd.Context())
 			if err != nil {
@@ -36,6 +41,49 @@ func newMigrateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&appSchema, "app-schema", false, "also create stand-ins of the app's profiles and usage_tracking tables and functions where they are missing (development and tests; never touches existing ones)")
+	cmd.AddCommand(newMigrateStatusCmd())
+	return cmd
+}
+
+func newMigrateStatusCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status [-o table|json]",
+		Short: "List the migrations and whether DATABASE_URL's schema has applied each",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" {
+				return usagef("-o %q: want table or json", output)
+			}
+			pool, err := openPool(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if pool == nil {
+				return usagef("%s is not set", envDatabaseURL)
+			}
+			defer pool.Close()
+			st, err := store.MigrationStatus(cmd.Context(), pool)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if output == "json" {
+				return json.NewEncoder(w).Encode(map[string]any{"migrations": st})
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tNAME\tSTATE\tAPPLIED AT")
+			for _, m := range st {
+				state, at := "pending", ""
+				if m.Applied {
+					state, at = "applied", m.AppliedAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.Version, m.Name, state, at)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
 

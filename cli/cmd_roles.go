@@ -8,10 +8,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/edge"
+	"courtmesh/home"
 	"courtmesh/home/outbox"
 	"courtmesh/home/store"
 	"courtmesh/mesh"
 	"courtmesh/mesh/pki"
+	"courtmesh/mesh/wire"
 	"courtmesh/regions"
 )
 
@@ -23,11 +25,13 @@ type roleFlags struct {
 func (f *roleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.nodeID, "node-id", "", "node id; must match the node certificate (required)")
 	cmd.Flags().StringVar(&f.region, "region", "", "region of this node, from regions/regions.json (required)")
-	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from `courtctl cert create` (required)")
+	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from \"courtctl cert create\" (required)")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 }
 
-func (f *roleFlags) load() (*pki.Identity, *slog.Logger, error) {
+// load checks the flags and loads the node's identity, which must be this
+// node's: the id, role and region its certificate names.
+func (f *roleFlags) load(role wire.Role) (*pki.Identity, *slog.Logger, error) {
 	if f.nodeID == "" || f.region == "" || f.tlsDir == "" {
 		return nil, nil, usagef("--node-id, --region and --tls-dir are required")
 	}
@@ -37,6 +41,10 @@ func (f *roleFlags) load() (*pki.Identity, *slog.Logger, error) {
 	id, err := pki.Load(f.tlsDir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if me := (pki.Claims{ID: f.nodeID, Role: role, Region: f.region}); id.Claims != me {
+		return nil, nil, usagef("the certificate in %s is for %s, but this is %s: issue this node's own with \"courtctl cert create --node %s --role %s --region %s\"",
+			f.tlsDir, id.Claims, me, f.nodeID, role, f.region)
 	}
 	level := slog.LevelInfo
 	if f.verbose {
@@ -62,7 +70,7 @@ to home nodes over the QUIC mesh. Environment: SUPABASE_JWT_SECRET (required),
 REDIS_URL (required), COURT_REDIS_PREFIX.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, logger, err := f.load()
+			id, logger, err := f.load(wire.RoleEdge)
 			if err != nil {
 				return err
 			}
@@ -116,7 +124,7 @@ func newHomeCmd() *cobra.Command {
 		f        roleFlags
 		jf       judgeFlags
 		meshAddr string
-		webhook  string
+		wf       webhookFlags
 		leaseTTL time.Duration
 		opsAddr  string
 		keep     = retentionFlag{d: store.DefaultRetention}
@@ -128,13 +136,13 @@ func newHomeCmd() *cobra.Command {
 		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns a share of
 its region's court sessions under leases. Environment: REDIS_URL and
 DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFIX,
-COURT_TIMER_SCALE. It reads the app's profiles and usage_tracking in that
-database for the checks before an action and refuses to start without them
-unless --require-app-schema=false (` + "`courtd migrate --app-schema`" + ` creates
-stand-ins for development).`,
+COURT_TIMER_SCALE, COURT_WEBHOOK_SECRET (with --webhook URL). It reads the
+app's profiles and usage_tracking in that database for the checks before an
+action and refuses to start without them unless --require-app-schema=false
+(` + "`courtd migrate --app-schema`" + ` creates stand-ins for development).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, logger, err := f.load()
+			id, logger, err := f.load(wire.RoleHome)
 			if err != nil {
 				return err
 			}
@@ -168,7 +176,11 @@ stand-ins for development).`,
 				return err
 			}
 			reg := newOpsRegistry()
-			ob, err := outbox.New(outbox.Config{DB: pool, Webhook: webhook, Logger: logger, Registerer: reg})
+			obCfg, err := wf.config(outbox.Config{DB: pool, Logger: logger, Registerer: reg})
+			if err != nil {
+				return err
+			}
+			ob, err := outbox.New(obCfg)
 			if err != nil {
 				return err
 			}
@@ -194,13 +206,13 @@ stand-ins for development).`,
 		},
 	}
 	f.register(cmd)
-	jf.register(cmd)
+	jf.register(cmd, "")
 	app.register(cmd, true)
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
-	cmd.Flags().StringVar(&webhook, "webhook-url", "", "URL the outbox POSTs side effects to (push notifications, memory jobs); empty logs them")
+	wf.register(cmd, "")
 	cmd.Flags().Var(&keep, "retention", "how long court_transitions rows of ended sessions and delivered court_outbox rows are kept, e.g. 30d or 36h (at least 1h); 0 keeps them forever")
-	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", 1500*time.Millisecond, "node lease TTL: how long after a crash this node's sessions are taken over")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", home.DefaultLeaseTTL, "node lease TTL: how long after a crash this node's sessions are taken over")
 	return cmd
 }
 

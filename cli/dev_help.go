@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+
+	"courtmesh/home/outbox"
 )
 
 // devInfo is what `courtd dev` runs on.
@@ -10,6 +12,7 @@ type devInfo struct {
 	embeddedRedis, embeddedPG, devSecret, wan bool
 	jwks                                      string // dev JWKS URL, "" when SUPABASE_URL is set
 	scale                                     float64
+	outbox                                    outbox.Config
 }
 
 // printDevHelp tells a developer what `courtd dev` is running and how to use it.
@@ -23,6 +26,14 @@ func printDevHelp(w io.Writer, d devInfo) {
 		fmt.Fprintln(w, "store: embedded in-memory stand-in (DATABASE_URL unset; nothing kept, no cases or outbox)")
 	} else {
 		fmt.Fprintln(w, "store: postgres at $DATABASE_URL (migrated)")
+		switch {
+		case d.outbox.Webhook != "":
+			fmt.Fprintf(w, "outbox: signed POSTs to %s\n", d.outbox.Webhook)
+		case d.outbox.Discard:
+			fmt.Fprintln(w, "outbox: discarded (--webhook none)")
+		default:
+			fmt.Fprintln(w, "outbox: held pending (--webhook empty)")
+		}
 	}
 	fmt.Fprintln(w, "judge: the built-in deterministic dev judge")
 	if d.devSecret {

@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+// Timeouts of every HTTP server of package cli: a client gets
+// readHeaderTimeout to send a request's headers (a slowloris is cut) and an
+// idle keep-alive connection is closed after idleTimeout. Tests shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 // serveHTTP serves h on addr until ctx ends, then shuts down within 5 s.
 // listening is called with the bound address.
 func serveHTTP(ctx context.Context, addr string, h http.Handler, listening func(string)) error {
@@ -16,7 +24,7 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, listening func(
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout}
 	listening(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -49,7 +50,7 @@ type edgeRole struct {
 }
 
 func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
-	handler := &edgeMeshHandler{}
+	handler := &edgeMeshHandler{log: discardIfNil(c.Logger).With("component", "edge-mesh", "node", c.NodeID)}
 	node, err := mesh.New(mesh.Config{
 		NodeID:       c.NodeID,
 		Region:       c.Region,
@@ -57,6 +58,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Identity:     c.Identity,
 		Peers:        c.Homes,
 		Handler:      handler,
+		Revocations:  c.Directory,
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,
@@ -133,14 +135,29 @@ func runDraining(ctx context.Context, runners []runner, shutdown ...func(context
 func (r *edgeRole) ready() error { return r.edge.CheckReady() }
 
 // edgeMeshHandler hands events relayed by homes to the edge. Edges serve no
-// requests.
-type edgeMeshHandler struct{ edge *edge.Server }
-
-func (h *edgeMeshHandler) HandleRequest(context.Context, mesh.PeerInfo, *wire.Request) (*wire.Response, error) {
-	return nil, &wire.Error{Code: wire.CodeBadFrame, Reason: "edges serve no requests"}
+// requests, and take client events from homes only (the peer's role is the
+// one its certificate names).
+type edgeMeshHandler struct {
+	edge *edge.Server
+	log  *slog.Logger
 }
 
-func (h *edgeMeshHandler) HandleEvent(_ mesh.PeerInfo, ev *wire.Event) { h.edge.DeliverEvent(ev) }
+func (h *edgeMeshHandler) HandleRequest(context.Context, mesh.PeerInfo, *wire.Request) (*wire.Response, error) {
+	return nil, errForbidden("edges serve no requests")
+}
+
+func (h *edgeMeshHandler) HandleEvent(from mesh.PeerInfo, ev *wire.Event) {
+	if from.Role != wire.RoleHome {
+		h.log.Warn("dropped a client event from a node that is not a home", "peer", from.NodeID, "role", from.Role)
+		return
+	}
+	h.edge.DeliverEvent(ev)
+}
+
+// errForbidden is the answer to a request the sender's role may not make.
+func errForbidden(reason string) *wire.Error {
+	return &wire.Error{Code: wire.CodeIdentity, Reason: reason}
+}
 
 // meshForEdge adapts a mesh node to what the edge needs.
 type meshForEdge struct{ node *mesh.Node }
@@ -200,6 +217,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		ListenAddr:   c.MeshAddr,
 		Identity:     c.Identity,
 		Handler:      handler,
+		Revocations:  c.Directory,
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,
@@ -215,7 +233,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Judge:      c.Judge,
 		App:        c.App,
 		Screen:     c.Screen,
-		Mesh:       node,
+		Mesh:       meshForHome{node},
 		TimerScale: c.TimerScale,
 		LeaseTTL:   c.LeaseTTL,
 		Logger:     c.Logger,
@@ -228,9 +246,12 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 	return &homeRole{node: node, home: srv, outbox: c.Outbox, pruner: c.Pruner}, nil
 }
 
-// run serves until ctx is cancelled, then stops the home (no new actions,
-// timers stopped; its sessions are taken over by the region's other homes
-// once its lease expires) and says GOAWAY to the mesh.
+// run serves until ctx is cancelled (SIGTERM), then drains in this order:
+//  1. the home refuses new actions (the edges retry them at the new owner),
+//     releases the lease of every session it holds and leaves the region,
+//     so its peers take the sessions over at their next claim round
+//     (home.Server.Shutdown);
+//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown).
 func (r *homeRole) run(ctx context.Context) error {
 	runners := []runner{r.node, r.home}
 	if r.outbox != nil {
@@ -239,7 +260,7 @@ func (r *homeRole) run(ctx context.Context) error {
 	if r.pruner != nil {
 		runners = append(runners, r.pruner)
 	}
-	return runDraining(ctx, runners, func(context.Context) error { return r.home.Close() }, r.node.Shutdown)
+	return runDraining(ctx, runners, r.home.Shutdown, r.node.Shutdown)
 }
 
 // ready reports whether the home holds its lease and serves.
@@ -252,12 +273,36 @@ func (r *homeRole) ready() error {
 	}
 }
 
-// homeMeshHandler hands requests forwarded by edges to the home.
+// meshForHome adapts a mesh node to what the home needs: client events go
+// to edges only (presence in Redis names the edges; a name that is not an
+// edge's, by its certificate, gets nothing).
+type meshForHome struct{ node *mesh.Node }
+
+func (m meshForHome) SendEvent(nodeID string, ev *wire.Event) error {
+	if role, up := m.node.PeerRole(nodeID); up && role != wire.RoleEdge {
+		return errForbidden(fmt.Sprintf("node %s is a %s: client events go to edges only", nodeID, role))
+	}
+	return m.node.SendEvent(nodeID, ev)
+}
+
+// homeMeshHandler hands requests forwarded by edges to the home. Only edges
+// forward clients' actions: a request from any other node (whose role its
+// certificate names) is refused.
 type homeMeshHandler struct{ home *home.Server }
 
-func (h *homeMeshHandler) HandleRequest(ctx context.Context, _ mesh.PeerInfo, req *wire.Request) (*wire.Response, error) {
+func (h *homeMeshHandler) HandleRequest(ctx context.Context, from mesh.PeerInfo, req *wire.Request) (*wire.Response, error) {
+	if from.Role != wire.RoleEdge {
+		return nil, errForbidden(fmt.Sprintf("node %s is a %s: homes answer actions forwarded by edges only", from.NodeID, from.Role))
+	}
 	return h.home.HandleRequest(ctx, req)
 }
 
 // HandleEvent drops events: homes receive none in this protocol version.
 func (h *homeMeshHandler) HandleEvent(mesh.PeerInfo, *wire.Event) {}
+
+func discardIfNil(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

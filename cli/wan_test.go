@@ -19,6 +19,7 @@ import (
 	"courtmesh/mesh"
 	"courtmesh/mesh/meshtest"
 	"courtmesh/mesh/pki"
+	"courtmesh/mesh/wire"
 	"courtmesh/regions"
 	"courtmesh/token"
 )
@@ -36,7 +37,10 @@ func startWANMesh(t *testing.T) *wanMesh {
 	t.Helper()
 	dir, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Prefix: redistest.Prefix(t)})
 	require.NoError(t, err)
-	ids, err := pki.DevCluster(t.TempDir(), "home-us-1", "edge-us-1", "edge-asia-1")
+	ids, err := pki.DevCluster(t.TempDir(),
+		pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge-us-1", Role: wire.RoleEdge, Region: "us"},
+		pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"})
 	require.NoError(t, err)
 	w := &wanMesh{wan: meshtest.NewNetwork(regions.Default()), secret: []byte("wan-test-secret")}
 	logger := slog.New(slog.DiscardHandler)

@@ -25,6 +25,12 @@ type Leases interface {
 	// ErrNodeInUse, and changes nothing, while a live lease of node names
 	// another incarnation.
 	Heartbeat(ctx context.Context, node, region, incarnation string, ttl time.Duration) error
+	// Leave ends the node lease of node if it names incarnation (a node
+	// shutting down after it released its sessions): the node is no longer
+	// live, so rendezvous hashing counts it out at once and the sessions
+	// still filed under it are orphans. Another incarnation's lease, or
+	// none, is left as it is.
+	Leave(ctx context.Context, node, incarnation string) error
 	// LiveNodes returns, sorted by ID, the nodes of region whose lease is live.
 	LiveNodes(ctx context.Context, region string) ([]NodeInfo, error)
 	// RegionNodes returns, sorted, every node of region that heartbeated in
@@ -75,4 +81,5 @@ type Store interface {
 	Directory
 	Leases
 	Limiter
+	Revocations
 }

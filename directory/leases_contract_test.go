@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/directory"
+	"courtmesh/protocol"
 )
 
 // storeContract runs the lease and rate-limit behaviour every Store must
@@ -25,6 +26,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"AcquireDeadOwner", testAcquireDeadOwner},
 		{"AcquireRace", testAcquireRace},
 		{"ReleaseAcquire", testReleaseAcquire},
+		{"Leave", testLeave},
 		{"AcquireMany", testAcquireMany},
 		{"LeaseInvalidArguments", testLeaseInvalidArguments},
 		{"RateLimit", testRateLimit},
@@ -314,8 +316,8 @@ func testLeaseInvalidArguments(t *testing.T, s directory.Store) {
 func testRateLimit(t *testing.T, s directory.Store) {
 	ctx := t.Context()
 	const window = time.Hour
-	lim := directory.CourtRateLimits["court:serve"]
-	require.Equal(t, directory.Limit{Max: 5, Window: 5 * time.Minute}, lim)
+	lim := protocol.RateLimits[protocol.Serve]
+	require.Equal(t, protocol.Limit{Max: 5, Window: 5 * time.Minute}, lim)
 	user := exhaust(t, s, "court:serve", lim.Max, window)
 
 	ok, _, err := s.Allow(ctx, user+"-other", "court:serve", lim.Max, window)
@@ -351,4 +353,26 @@ func exhaust(t *testing.T, l directory.Limiter, event string, limit int, window 
 	}
 	t.Fatalf("never refused past %d events", limit)
 	return ""
+}
+
+// testLeave: a node that leaves is no longer live, its sessions are
+// orphans a peer acquires at once, and a stale incarnation cannot end the
+// lease of the node's next one.
+func testLeave(t *testing.T, s directory.Store) {
+	ctx := t.Context()
+	beat(t, s, "n1", "i1")
+	beat(t, s, "n2", "i2")
+	create(t, s, owned("s1", "n1", "i1"))
+	require.NoError(t, s.Leave(ctx, "n1", "old"), "another incarnation: nothing changes")
+	live, err := s.LiveNodes(ctx, "us")
+	require.NoError(t, err)
+	require.Len(t, live, 2)
+	require.NoError(t, s.Leave(ctx, "n1", "i1"))
+	live, err = s.LiveNodes(ctx, "us")
+	require.NoError(t, err)
+	require.Equal(t, []directory.NodeInfo{{ID: "n2", Incarnation: "i2"}}, live)
+	r, err := s.Acquire(ctx, "s1", "n2", "i2")
+	require.NoError(t, err, "the leaver's session is an orphan")
+	require.Equal(t, uint64(2), r.Epoch)
+	require.NoError(t, s.Leave(ctx, "n1", "i1"), "leaving twice is harmless")
 }

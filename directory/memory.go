@@ -20,9 +20,20 @@ type Memory struct {
 	owned    sets                            // node → sessions; guarded by mu
 	released sets                            // region → sessions; guarded by mu
 	counts   map[rateKey]rateCount           // rate-limit windows; guarded by mu
+	revoked  memRevocations
 }
 
 var _ Store = (*Memory)(nil)
+
+// Flush forgets everything, as Redis does when it restarts without
+// persistence or fails over to an empty replica.
+func (m *Memory) Flush() {
+	fresh := NewMemory()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.users, m.routes, m.presence, m.nodes = fresh.users, fresh.routes, fresh.presence, fresh.nodes
+	m.seen, m.owned, m.released, m.counts = fresh.seen, fresh.owned, fresh.released, fresh.counts
+}
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {

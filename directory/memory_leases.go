@@ -36,6 +36,19 @@ func (m *Memory) Heartbeat(_ context.Context, node, region, incarnation string, 
 	return nil
 }
 
+// Leave implements Leases.
+func (m *Memory) Leave(_ context.Context, node, incarnation string) error {
+	if err := checkHolder(node, incarnation); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.nodes[node]; ok && cur.incarnation == incarnation {
+		delete(m.nodes, node)
+	}
+	return nil
+}
+
 // LiveNodes implements Leases.
 func (m *Memory) LiveNodes(_ context.Context, region string) ([]NodeInfo, error) {
 	now := time.Now()

@@ -77,6 +77,25 @@ func (d *Redis) Heartbeat(ctx context.Context, node, region, incarnation string,
 	return nil
 }
 
+// leaveScript deletes a node lease if it names the incarnation.
+//
+// KEYS: node lease. ARGV: incarnation.
+var leaveScript = rueidis.NewLuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+// Leave implements Leases with one Lua script.
+func (d *Redis) Leave(ctx context.Context, node, incarnation string) error {
+	if err := checkHolder(node, incarnation); err != nil {
+		return err
+	}
+	if err := leaveScript.Exec(ctx, d.c, []string{d.nodeKey(node)}, []string{incarnation}).Error(); err != nil {
+		return fmt.Errorf("directory: leave of %s: %w", node, err)
+	}
+	return nil
+}
+
 // LiveNodes implements Leases with one read-only Lua script.
 func (d *Redis) LiveNodes(ctx context.Context, region string) ([]NodeInfo, error) {
 	res := liveNodesScript.Exec(ctx, d.c, []string{d.nodesKey(region)}, []string{d.prefix})

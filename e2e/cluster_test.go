@@ -76,6 +76,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		"DATABASE_URL=" + dbURL,
 		"COURT_REDIS_PREFIX=" + c.redisPrefix,
 		"COURT_TIMER_SCALE=" + o.timerScale,
+		"COURT_WEBHOOK_SECRET=" + e2eWebhookSecret,
 	}
 	courtd := filepath.Join(bin, "courtd")
 	migrate := []string{"migrate"}
@@ -95,15 +96,20 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	for i := 1; i <= o.homes; i++ {
 		c.homeIDs = append(c.homeIDs, fmt.Sprintf("home-us-%d", i))
 	}
-	for _, n := range append([]string{"edge-us-1", "edge-asia-1"}, c.homeIDs...) {
-		out, err := runWithEnv(nil, ctl, "cert", "create", "--ca-dir", filepath.Join(pkiDir, "ca"), "--node", n, "--out", filepath.Join(pkiDir, n))
+	certs := [][3]string{{"edge-us-1", "edge", "us"}, {"edge-asia-1", "edge", "asia"}}
+	for _, id := range c.homeIDs {
+		certs = append(certs, [3]string{id, "home", "us"})
+	}
+	for _, n := range certs {
+		out, err := runWithEnv(nil, ctl, "cert", "create", "--ca-dir", filepath.Join(pkiDir, "ca"),
+			"--node", n[0], "--role", n[1], "--region", n[2], "--out", filepath.Join(pkiDir, n[0]))
 		require.NoError(t, err, "%s", out)
 	}
 	for _, id := range c.homeIDs {
 		addr, ops := freePort(t, "udp"), freePort(t, "tcp")
 		c.homeOps = append(c.homeOps, "http://"+ops)
 		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
-			"--mesh-addr", addr, "--ops-addr", ops}, o.homeArgs...)
+			"--mesh-addr", addr, "--ops-addr", ops, "--judge", "dev"}, o.homeArgs...)
 		c.homes = append(c.homes, start(t, id, courtd, c.env, args...))
 		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
 	}

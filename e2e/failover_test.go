@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,10 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory/redistest"
+	"courtmesh/home/outbox/signature"
 	"courtmesh/loadgen"
 )
 
-// webhook is the outbox's receiver: it counts deliveries by idempotency key.
+// e2eWebhookSecret signs the outbox's POSTs in every e2e cluster
+// (COURT_WEBHOOK_SECRET).
+var e2eWebhookSecret = signature.FormatSecret([]byte("courtmesh e2e webhook secret!!"))
+
+// webhook is the outbox's receiver: it verifies each signature, as a real
+// receiver does, and counts deliveries by idempotency key.
 type webhook struct {
 	url string
 	mu  sync.Mutex
@@ -27,9 +34,17 @@ type webhook struct {
 func newWebhook(t *testing.T) *webhook {
 	t.Helper()
 	w := &webhook{got: map[string]int{}}
+	key, err := signature.ParseSecret(e2eWebhookSecret)
+	require.NoError(t, err)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id, err := signature.Verify(key, r.Header, body, time.Now(), 0)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusUnauthorized)
+			return
+		}
 		w.mu.Lock()
-		w.got[r.Header.Get("Idempotency-Key")]++
+		w.got[id]++
 		w.mu.Unlock()
 		rw.WriteHeader(http.StatusNoContent)
 	}))
@@ -180,7 +195,7 @@ func finish(t *testing.T, a, b *user, from string) {
 func TestKillOwnerInEachPhase(t *testing.T) {
 	hook := newWebhook(t)
 	// PENDING 3 s (about due when a takeover is done), the 1 h phases 18 s.
-	c := startCluster(t, clusterOpts{homes: 3, timerScale: "0.005", homeArgs: []string{"--webhook-url", hook.url}})
+	c := startCluster(t, clusterOpts{homes: 3, timerScale: "0.005", homeArgs: []string{"--webhook", hook.url}})
 	rdb := redistest.Client(t)
 	for _, ph := range []string{"PENDING", "EVIDENCE", "PRIMING", "JOINT_READY", "RESOLUTION", "VERDICT"} {
 		a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)

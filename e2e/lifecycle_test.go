@@ -9,7 +9,8 @@ import (
 
 // TestLifecycle runs the whole-lifecycle scenarios of e2e/client/lifecycle.mjs
 // with the real socket.io-client, partners on the us and asia edges, against
-// two home nodes on the real Redis and Postgres.
+// two home nodes on the real Redis and Postgres; then one home, holding
+// 1,000 sessions, is shut down gracefully (SIGTERM).
 func TestLifecycle(t *testing.T) {
 	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"})
 	for _, sc := range []string{"happy", "mismatch", "addendum", "settlement", "badinput"} {
@@ -18,6 +19,7 @@ func TestLifecycle(t *testing.T) {
 			require.Contains(t, out, "e2e "+sc+": all passed")
 		})
 	}
+	t.Run("graceful-shutdown", func(t *testing.T) { testGracefulShutdown(t, c) })
 }
 
 // TestPhaseTimeouts fires every phase timer (COURT_TIMER_SCALE 0.002: the

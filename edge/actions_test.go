@@ -12,6 +12,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 const idle = `{"phase":"IDLE","myViewPhase":"IDLE","session":null}`
@@ -201,7 +202,7 @@ func TestUnknownEvent(t *testing.T) {
 		require.Equal(t, `433[{"ok":false,"error":"Unknown event"}]`, c.read())
 	}
 	require.Empty(t, te.mesh.requests())
-	require.Equal(t, 2.0, counterValue(te.s.m.actions.WithLabelValues(eventOther, resultUnknown)))
+	require.Equal(t, 2.0, counterValue(te.s.m.actions.WithLabelValues(protocol.LabelOther, resultUnknown)))
 }
 
 // TestTemporaryFailuresAreRetried: while a home failover is under way the

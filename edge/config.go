@@ -54,7 +54,7 @@ type Config struct {
 	// Mesh carries requests to home nodes. Required.
 	Mesh Mesh
 	// Limiter counts the rate-limited court events per user
-	// (directory.CourtRateLimits, court-protocol.md §2.5) in windows shared
+	// (protocol.RateLimits, court-protocol.md §2.5) in windows shared
 	// by every edge, on the socket and the REST path alike. Nil means no
 	// rate limits. A Limiter error lets the event through (fail open): the
 	// limits protect the LLM budget against a misbehaving client, and a
@@ -64,22 +64,25 @@ type Config struct {
 	// HomePolicy picks the home region of a new session: HomePrimary or
 	// HomeCreator. Empty means HomePrimary.
 	HomePolicy string
-	// PingInterval is the Engine.IO ping interval. Zero means 25 s.
+	// PingInterval is the Engine.IO ping interval. Zero means
+	// DefaultPingInterval.
 	PingInterval time.Duration
 	// PingTimeout is how long a pong may take; it also bounds every socket
-	// write. Zero means 20 s.
+	// write. Zero means DefaultPingTimeout.
 	PingTimeout time.Duration
 	// MaxPayload bounds one client WebSocket message in bytes; a larger one
-	// closes that socket. Zero means 1_000_000.
+	// closes that socket. Zero means DefaultMaxPayload.
 	MaxPayload int
 	// SendQueueLen bounds the frames waiting to be written to one socket; a
-	// socket whose queue is full is cut off (slow_consumer). Zero means 128.
+	// socket whose queue is full is cut off (slow_consumer). Zero means
+	// DefaultSendQueueLen.
 	SendQueueLen int
-	// RequestTimeout bounds one directory lookup plus mesh request. Zero
-	// means 5 s.
+	// RequestTimeout bounds one client action: its directory lookups and
+	// mesh requests, retries included. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// PresenceTTL is the lifetime of presence records; Run refreshes them
-	// every PresenceTTL/3 for users with registered sockets. Zero means 2 min.
+	// every PresenceTTL/3 for users with registered sockets. Zero means
+	// DefaultPresenceTTL.
 	PresenceTTL time.Duration
 	// TokenGrace is how long after its token's exp a socket is closed
 	// (expiry.go). Zero means MaxTokenGrace, its upper bound.
@@ -90,23 +93,38 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-func (c *Config) setDefaults() {
+// Defaults of the zero fields of Config.
+const (
+	DefaultPingInterval   = 25 * time.Second
+	DefaultPingTimeout    = 20 * time.Second
+	DefaultMaxPayload     = 1_000_000
+	DefaultSendQueueLen   = 128
+	DefaultRequestTimeout = 8 * time.Second
+	DefaultPresenceTTL    = 2 * time.Minute
+)
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
 	if c.Catalog == nil {
 		c.Catalog = regions.Default()
 	}
 	if c.HomePolicy == "" {
 		c.HomePolicy = HomePrimary
 	}
-	c.PingInterval = orDefault(c.PingInterval, 25*time.Second)
-	c.PingTimeout = orDefault(c.PingTimeout, 20*time.Second)
-	c.MaxPayload = orDefault(c.MaxPayload, 1_000_000)
-	c.SendQueueLen = orDefault(c.SendQueueLen, 128)
-	c.RequestTimeout = orDefault(c.RequestTimeout, 8*time.Second)
-	c.PresenceTTL = orDefault(c.PresenceTTL, 2*time.Minute)
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	c.PingInterval = orDefault(c.PingInterval, DefaultPingInterval)
+	c.PingTimeout = orDefault(c.PingTimeout, DefaultPingTimeout)
+	c.MaxPayload = orDefault(c.MaxPayload, DefaultMaxPayload)
+	c.SendQueueLen = orDefault(c.SendQueueLen, DefaultSendQueueLen)
+	c.RequestTimeout = orDefault(c.RequestTimeout, DefaultRequestTimeout)
+	c.PresenceTTL = orDefault(c.PresenceTTL, DefaultPresenceTTL)
 	c.TokenGrace = orDefault(c.TokenGrace, MaxTokenGrace)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	return c, nil
 }
 
 func orDefault[T time.Duration | int](v, def T) T {

@@ -4,46 +4,34 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
-// Event names.
+// Event names (package protocol).
 const (
-	evRegister = "court:register"
-	evState    = "court:state"
-	evError    = "court:error"
-	eventOther = "other" // metrics label of every event not in courtEvents
+	evRegister  = protocol.Register
+	evState     = protocol.State
+	evError     = protocol.Error
+	evReadState = protocol.ReadState
 )
-
-// courtEvents are the client events of court-protocol.md §2.5.
-var courtEvents = [...]string{
-	evRegister, "court:serve", "court:accept", "court:cancel", "court:dismiss",
-	"court:submit_evidence", "court:accept_verdict", "court:request_settle",
-	"court:accept_settle", "court:decline_settle", "court:submit_addendum",
-	"court:priming_complete", "court:joint_ready", "court:resolution_pick",
-	"court:resolution_accept_partner", "court:resolution_hybrid",
-}
 
 // Payloads the edge answers by itself.
 var (
-	idleState   = json.RawMessage(`{"phase":"IDLE","myViewPhase":"IDLE","session":null}`)
-	idleAck     = json.RawMessage(`{"ok":true,"state":` + string(idleState) + `}`)
-	internalAck = json.RawMessage(`{"ok":false,"error":"Internal server error"}`)
-
-	unavailable = &wire.Response{
-		Ack:        json.RawMessage(`{"ok":false,"error":"Court service unavailable. Please try again."}`),
-		CourtError: json.RawMessage(`{"message":"Court service unavailable. Please try again.","code":"SERVICE_UNAVAILABLE"}`),
-	}
-	unknownEvent = &wire.Response{
-		Ack:        json.RawMessage(`{"ok":false,"error":"Unknown event"}`),
-		CourtError: json.RawMessage(`{"message":"Unknown event","code":"UNKNOWN_EVENT"}`),
-	}
+	internalAck, _    = protocol.Refusal(protocol.MsgInternal, "")
+	unavailable       = refusal(protocol.MsgNoHome, protocol.CodeServiceUnavailable)
+	unknownEvent      = refusal(protocol.MsgUnknownEvent, protocol.CodeUnknownEvent)
 	unauthorizedFrame = sio.AppendConnectError(nil, sio.DefaultNamespace, "Unauthorized")
 )
+
+// refusal is the response of an action the edge refuses by itself.
+func refusal(msg, code string) *wire.Response {
+	ack, courtError := protocol.Refusal(msg, code)
+	return &wire.Response{Ack: ack, CourtError: courtError}
+}
 
 // handleFrame handles one client frame; a non-empty reason closes the socket.
 func (c *conn) handleFrame(data []byte) closeReason {
@@ -146,8 +134,8 @@ func (c *conn) dispatch(p sio.Packet) {
 }
 
 func (c *conn) handleEvent(p sio.Packet) {
-	if !slices.Contains(courtEvents[:], p.Event) {
-		c.s.m.actions.WithLabelValues(eventOther, resultUnknown).Inc()
+	if !protocol.IsClientEvent(p.Event) {
+		c.s.m.actions.WithLabelValues(protocol.LabelOther, resultUnknown).Inc()
 		c.reply(p, unknownEvent, nil)
 		return
 	}
@@ -188,7 +176,7 @@ func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, e
 	c.s.addRegistered(ctx, c)
 	resp, err := c.s.forward(ctx, c.request(evRegister, nil))
 	if errors.Is(err, errNoSession) {
-		return &wire.Response{Ack: idleAck}, idleState, nil
+		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
 	}
 	if err != nil {
 		return nil, nil, err

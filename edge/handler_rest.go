@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 // The REST fallback of court-protocol.md §5: what the court client calls
@@ -19,30 +20,11 @@ import (
 // ack of the socket event it maps to, and shares that event's rate limit.
 
 // restPrefix is the path of every REST route.
-const restPrefix = "/api/court/"
+const restPrefix = protocol.RESTPrefix
 
 // maxRESTBody bounds a REST request body: 256 KiB, the original server's
 // JSON body limit (court-protocol.md §5).
 const maxRESTBody = 256 << 10
-
-// restRoutes maps each POST route, below restPrefix, to its socket event.
-// court:dismiss has no route: the client only resets locally (§2.7).
-var restRoutes = map[string]string{
-	"serve":                     "court:serve",
-	"accept":                    "court:accept",
-	"cancel":                    "court:cancel",
-	"evidence":                  "court:submit_evidence",
-	"verdict/accept":            "court:accept_verdict",
-	"settle/request":            "court:request_settle",
-	"settle/accept":             "court:accept_settle",
-	"settle/decline":            "court:decline_settle",
-	"addendum":                  "court:submit_addendum",
-	"priming/complete":          "court:priming_complete",
-	"joint/ready":               "court:joint_ready",
-	"resolution/pick":           "court:resolution_pick",
-	"resolution/accept-partner": "court:resolution_accept_partner",
-	"resolution/hybrid":         "court:resolution_hybrid",
-}
 
 // REST error messages.
 const (
@@ -50,15 +32,15 @@ const (
 	msgInvalidBearer = "Invalid or expired session"
 	msgInvalidJSON   = "Invalid JSON body"
 	msgTooLarge      = "Request body too large (limit 256 KiB)"
-	msgUnavailable   = "Court service unavailable. Please try again."
-	msgInternal      = "Internal server error"
+	msgUnavailable   = protocol.MsgNoHome
+	msgInternal      = protocol.MsgInternal
 )
 
 // restHandler serves the REST routes, with CORS.
 func (s *Server) restHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+restPrefix+"state", s.serveState)
-	for path, event := range restRoutes {
+	mux.HandleFunc("GET "+restPrefix+protocol.RESTState, s.serveState)
+	for path, event := range protocol.RESTRoutes {
 		mux.HandleFunc("POST "+restPrefix+path, s.serveAction(event))
 	}
 	return cors(mux)
@@ -89,24 +71,24 @@ func cors(next http.Handler) http.Handler {
 }
 
 // serveState answers GET /api/court/state: the state of the bearer's user,
-// read from the owning home without recording presence (the mesh-internal
-// event court:state). Without a valid token it answers the IDLE state with
+// read from the owning home without recording presence (the mesh operation
+// protocol.ReadState). Without a valid token it answers the IDLE state with
 // 200, as the original converted its auth failures (§5). The userId query
 // parameter (development only in the original) is ignored.
 func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 	user := s.bearerUser(r)
 	if user == "" {
-		writeRaw(w, http.StatusOK, idleState)
+		writeRaw(w, http.StatusOK, protocol.IdleState)
 		return
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	resp, err := s.forward(ctx, s.request(user, evState, nil))
+	resp, err := s.forward(ctx, s.request(user, evReadState, nil))
 	if errors.Is(err, errNoSession) {
-		resp, err = &wire.Response{Ack: idleAck}, nil
+		resp, err = &wire.Response{Ack: protocol.IdleAck}, nil
 	}
-	s.writeOutcome(ctx, w, evState, start, resp, err)
+	s.writeOutcome(ctx, w, evReadState, start, resp, err)
 }
 
 // serveAction answers POST /api/court/<route> by forwarding event for the
@@ -203,7 +185,7 @@ func (s *Server) writeOutcome(ctx context.Context, w http.ResponseWriter, event 
 	case !ack.OK && len(ack.Error) > 0:
 		s.m.actions.WithLabelValues(event, resultRejected).Inc()
 		s.m.observe(event, resultRejected, start)
-		if status, body, ok := restRefusal(resp.CourtError); ok {
+		if status, body, ok := protocol.RESTRefusal(resp.CourtError); ok {
 			writeRaw(w, status, body)
 			return
 		}

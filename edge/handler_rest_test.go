@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 	"courtmesh/token"
 )
 
@@ -70,7 +71,7 @@ func TestRESTStateWithToken(t *testing.T) {
 	require.JSONEq(t, evidenceState, body)
 	reqs := te.mesh.requests()
 	require.Len(t, reqs, 1)
-	require.Equal(t, "court:state", reqs[0].Event, "a read, not a register")
+	require.Equal(t, protocol.ReadState, reqs[0].Event, "a read, not a register")
 	require.Equal(t, "a11ce000-0000-4000-8000-0000000000a1", reqs[0].UserID)
 	require.Empty(t, reqs[0].Payload)
 	require.Equal(t, []string{"home-us-1"}, te.mesh.targets())
@@ -83,7 +84,7 @@ func TestRESTRoutesMapToEvents(t *testing.T) {
 	te := newTestEdge(t, nil)
 	te.mesh.setFn(answerState)
 	tok := mint(t, "a11ce000-0000-4000-8000-0000000000a1")
-	for path, ev := range restRoutes {
+	for path, ev := range protocol.RESTRoutes {
 		resp, body := te.rest(t, http.MethodPost, "/api/court/"+path, tok, `{"userId":"mallory","x":[1,"<"]}`)
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		require.JSONEq(t, evidenceState, body, path)
@@ -94,7 +95,7 @@ func TestRESTRoutesMapToEvents(t *testing.T) {
 		require.JSONEq(t, `{"x":[1,"<"]}`, string(last.Payload), path)
 	}
 	require.Len(t, te.mesh.requests(), 14)
-	require.Len(t, restRoutes, 14)
+	require.Len(t, protocol.RESTRoutes, 14)
 
 	// A body without userId goes as sent; an empty body is {}.
 	te.rest(t, http.MethodPost, "/api/court/resolution/pick", tok, ` {"resolutionId": "resolution_1"} `)
@@ -211,7 +212,7 @@ func TestRESTUnavailable(t *testing.T) {
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, tc.path)
 		require.JSONEq(t, `{"error":"Court service unavailable. Please try again."}`, body)
 	}
-	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues("court:state", resultUnavailable)))
+	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues(protocol.ReadState, resultUnavailable)))
 }
 
 func TestRESTCORSAndRouting(t *testing.T) {

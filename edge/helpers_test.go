@@ -18,6 +18,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 	"courtmesh/token"
 )
 
@@ -284,11 +285,11 @@ type fakeLimiter struct {
 	retryAfter time.Duration
 	err        error
 	counts     map[string]int // "user event" → events counted
-	limits     map[string]directory.Limit
+	limits     map[string]protocol.Limit
 }
 
 func newFakeLimiter(retryAfter time.Duration) *fakeLimiter {
-	return &fakeLimiter{retryAfter: retryAfter, counts: map[string]int{}, limits: map[string]directory.Limit{}}
+	return &fakeLimiter{retryAfter: retryAfter, counts: map[string]int{}, limits: map[string]protocol.Limit{}}
 }
 
 func (l *fakeLimiter) Allow(_ context.Context, user, event string, limit int, window time.Duration) (bool, time.Duration, error) {
@@ -297,7 +298,7 @@ func (l *fakeLimiter) Allow(_ context.Context, user, event string, limit int, wi
 	if l.err != nil {
 		return false, 0, l.err
 	}
-	l.limits[event] = directory.Limit{Max: limit, Window: window}
+	l.limits[event] = protocol.Limit{Max: limit, Window: window}
 	k := user + " " + event
 	l.counts[k]++
 	if l.counts[k] > limit {
@@ -312,7 +313,7 @@ func (l *fakeLimiter) count(user, event string) int {
 	return l.counts[user+" "+event]
 }
 
-func (l *fakeLimiter) limit(event string) directory.Limit {
+func (l *fakeLimiter) limit(event string) protocol.Limit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.limits[event]

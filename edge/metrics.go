@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"courtmesh/protocol"
 )
 
 // Action results, the result label of court_edge_actions_total.
@@ -77,7 +79,7 @@ func (m *metrics) zero(region string) {
 	for _, r := range closeReasons {
 		m.closes.WithLabelValues(string(r))
 	}
-	for _, e := range append(courtEvents[:], evState, eventOther) {
+	for _, e := range protocol.Labels() {
 		for _, r := range actionResults {
 			m.actions.WithLabelValues(e, r)
 			m.latency.WithLabelValues(e, r)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"courtmesh/directory"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 // codeRateLimited is the error code of a refused rate-limited event.
-const codeRateLimited = "RATE_LIMIT_EXCEEDED"
+const codeRateLimited = protocol.CodeRateLimited
 
 // limiterWarnEvery is the least time between two logs of Limiter failures.
 const limiterWarnEvery = 10 * time.Second
@@ -22,7 +22,7 @@ const limiterWarnEvery = 10 * time.Second
 // events count too (court-protocol.md §2.5). A Limiter error allows the
 // event (see Config.Limiter).
 func (s *Server) allow(ctx context.Context, user, event string) (retryAfter time.Duration, ok bool) {
-	lim, limited := directory.CourtRateLimits[event]
+	lim, limited := protocol.RateLimits[event]
 	if s.cfg.Limiter == nil || !limited {
 		return 0, true
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"courtmesh/directory"
+	"courtmesh/protocol"
 )
 
 const (
@@ -34,7 +34,7 @@ func TestSocketRateLimit(t *testing.T) {
 	require.Equal(t, rateLimitedError, payload)
 	require.Equal(t, `432[`+rateLimitedAck+`]`, alice.read())
 	require.Len(t, te.mesh.requests(), 5, "the refused serve is not forwarded")
-	require.Equal(t, directory.CourtRateLimits["court:serve"], lim.limit("court:serve"))
+	require.Equal(t, protocol.RateLimits[protocol.Serve], lim.limit("court:serve"))
 	require.Equal(t, 1.0, counterValue(te.s.m.actions.WithLabelValues("court:serve", resultRateLimited)))
 
 	// Other users, and events without a limit, are unaffected.
@@ -57,7 +57,7 @@ func TestRateLimitCountsBeforeValidation(t *testing.T) {
 	require.Eventually(t, func() bool { return lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:submit_evidence") == 1 },
 		3*time.Second, 5*time.Millisecond)
 	require.Equal(t, 1, lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:submit_addendum"))
-	require.Equal(t, directory.Limit{Max: 10, Window: 5 * time.Minute}, lim.limit("court:submit_addendum"))
+	require.Equal(t, protocol.Limit{Max: 10, Window: 5 * time.Minute}, lim.limit("court:submit_addendum"))
 }
 
 func TestRateLimiterErrorFailsOpen(t *testing.T) {

@@ -23,12 +23,11 @@ var (
 // retryBudget has passed since the first try: long enough to ride out a home
 // failover (a lease TTL plus a claim round, about 2 s), short enough that
 // a client cut off from its home region hears so within a few seconds.
-// Variables so tests can shorten them.
-var (
-	retryPauses = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
-		400 * time.Millisecond, 800 * time.Millisecond}
-	retryBudget = 3 * time.Second
-)
+// timing_test.go checks the schedule on a synctest clock.
+var retryPauses = [...]time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond,
+	400 * time.Millisecond, 800 * time.Millisecond}
+
+const retryBudget = 3 * time.Second
 
 // forward sends req to the home that owns the user's session, or to a home
 // of the policy's region when the user has none. A temporary failure (not
@@ -66,7 +65,7 @@ func temporary(err error) bool {
 }
 
 func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
-	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evState)
+	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evReadState)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/sync/errgroup"
+
+	"courtmesh/lifecycle"
 )
 
 // Buffer sizes of a socket. Reads use a small per-socket buffer (larger
@@ -26,7 +28,7 @@ const (
 
 // defaultDrainWindow spreads Shutdown's disconnects when its context has no
 // deadline; drainSteps is how many batches they are spread over.
-var defaultDrainWindow = 10 * time.Second
+const defaultDrainWindow = 10 * time.Second
 
 const drainSteps = 20
 
@@ -58,14 +60,16 @@ type Server struct {
 	users    map[string][]*conn // registered sockets by user
 	draining bool
 	closed   bool
+	started  bool          // Run was called
+	runDone  chan struct{} // closed when Run returns
 	hs       *http.Server
 	addr     net.Addr
 }
 
 // New builds an edge from cfg. It does no I/O and starts nothing.
 func New(cfg Config) (*Server, error) {
-	cfg.setDefaults()
-	if err := cfg.validate(); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	m, err := newMetrics(cfg.Registerer, cfg.Region)
@@ -79,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		homeRegion: cfg.homeRegion(),
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
+		runDone:    make(chan struct{}),
 		connGone:   make(chan struct{}, 1),
 		conns:      make(map[uint64]*conn),
 		users:      make(map[string][]*conn),
@@ -125,14 +130,24 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
+// httpIdleTimeout closes a keep-alive HTTP connection (REST fallback,
+// probes) that carries no request for this long; WebSocket connections,
+// hijacked, are not affected.
+const httpIdleTimeout = 2 * time.Minute
+
 // Run listens on Config.Addr and serves until ctx is cancelled (then it
-// closes hard and returns nil), or until Shutdown or Close.
+// closes hard and returns nil), or until Shutdown or Close. A second call
+// returns lifecycle.ErrRunTwice, a call after Close lifecycle.ErrClosed.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	defer close(s.runDone)
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	if !s.setHTTP(hs, ln.Addr()) {
 		ln.Close()
@@ -151,11 +166,26 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-gctx.Done():
 		case <-s.done:
 		}
-		return s.Close()
+		s.closeNow()
+		return nil
 	})
 	close(s.ready)
 	s.log.Info("edge listening", "addr", ln.Addr().String())
 	return g.Wait()
+}
+
+// start marks the server started, or refuses a second Run.
+func (s *Server) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.started:
+		return lifecycle.ErrRunTwice
+	case s.closed:
+		return lifecycle.ErrClosed
+	}
+	s.started = true
+	return nil
 }
 
 func (s *Server) setHTTP(hs *http.Server, addr net.Addr) bool {
@@ -168,9 +198,22 @@ func (s *Server) setHTTP(hs *http.Server, addr net.Addr) bool {
 	return true
 }
 
-// Close closes the listener and every socket at once and waits for the
-// sockets' goroutines. It is idempotent.
+// Close closes the listener and every socket at once and waits for every
+// goroutine, Run's included. It is idempotent and safe without Run.
 func (s *Server) Close() error {
+	s.closeNow()
+	s.mu.RLock()
+	started := s.started
+	s.mu.RUnlock()
+	if started {
+		<-s.runDone
+	}
+	return nil
+}
+
+// closeNow closes the listener and every socket and waits for the sockets'
+// goroutines.
+func (s *Server) closeNow() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed, s.draining = true, true
@@ -189,7 +232,6 @@ func (s *Server) Close() error {
 		s.cancelBase()
 	})
 	s.wg.Wait()
-	return nil
 }
 
 // spawn runs f on a goroutine Close waits for. Callers hold a socket that

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"courtmesh/directory"
 	"courtmesh/home/court"
-	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
 
@@ -30,48 +30,51 @@ type servePayload struct {
 	AcceptLanguage string  `json:"acceptLanguage"`
 }
 
-// register answers court:register and the internal state read with the
-// user's current state.
-func (s *Server) register(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	e, err := s.lockUser(ctx, req.UserID)
-	if err != nil || e == nil {
-		return s.idleUnless(err)
+// storeEvent is the name of a client event in the store's event log.
+func storeEvent(event string) string { return strings.TrimPrefix(event, "court:") }
+
+// register answers court:register and the state read (ReadState) with the user's
+// current state.
+func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	e, err := rt.lockUser(ctx, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return ackState(nil, "")
 	}
 	sess := e.sess
 	e.mu.Unlock()
 	return ackState(sess, req.UserID)
 }
 
-func (s *Server) idleUnless(err error) (*wire.Response, error) {
-	if err != nil {
-		return nil, err
-	}
-	return ackState(nil, "")
-}
-
 // serve is T1: the caller summons a partner into a new PENDING session.
-func (s *Server) serve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+func (rt *sessions) serve(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	var p servePayload
 	if err := decode(req.Payload, &p); err != nil {
 		return nil, err
 	}
-	if !s.lease.valid() {
+	if _, ok := rt.own.lease(); !ok {
 		return nil, errNoLease
 	}
-	checks, err := s.checkServe(ctx, req, p)
+	checks, err := rt.checkServe(ctx, req, p)
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.placedSessionID()
+	id, err := rt.placedSessionID()
 	if err != nil {
 		return nil, err
 	}
-	sess, err := court.NewSession(id, req.UserID, p.PartnerID, deref(p.CoupleID), p.JudgeType, s.now(), s.durations)
+	sess, err := court.NewSession(id, req.UserID, p.PartnerID, deref(p.CoupleID), p.JudgeType, rt.now(), rt.durations)
 	if err != nil {
 		return nil, err
 	}
 	checks.apply(sess)
-	if err := s.create(ctx, sess, req); err != nil {
+	homeRegion := req.HomeRegion
+	if homeRegion == "" {
+		homeRegion = rt.cfg.Region
+	}
+	if err := rt.create(ctx, sess, userOrigin(req), homeRegion); err != nil {
 		return nil, err
 	}
 	return ackState(sess, req.UserID)
@@ -84,82 +87,24 @@ const maxPlacementTries = 64
 // region's live home nodes gives to this node, so the session the edge
 // created here stays here instead of being handed off at the next claim
 // round. With n live nodes it takes about n draws.
-func (s *Server) placedSessionID() (string, error) {
-	var live []string
-	if p := s.live.Load(); p != nil {
-		live = *p
-	}
+func (rt *sessions) placedSessionID() (string, error) {
+	live := rt.own.liveNodes()
 	for range maxPlacementTries {
 		id, err := newSessionID()
 		if err != nil {
 			return "", err
 		}
-		if len(live) == 0 || directory.Rendezvous(id, live) == s.cfg.NodeID {
+		if len(live) == 0 || directory.Rendezvous(id, live) == rt.cfg.NodeID {
 			return id, nil
 		}
 	}
 	return newSessionID()
 }
 
-// create claims the users of sess in Redis, then in Postgres (whose
-// court_session_users table is what makes crossed serves give exactly one
-// session), indexes it and pushes its first state. The entry is indexed,
-// locked, before the claims, so a request for either user waits for the
-// outcome rather than finding a claim with no session behind it.
-func (s *Server) create(ctx context.Context, sess *court.Session, req *wire.Request) error {
-	homeRegion := req.HomeRegion
-	if homeRegion == "" {
-		homeRegion = s.cfg.Region
-	}
-	e := &entry{sess: sess, epoch: firstEpoch}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !s.reg.add(e) {
-		return court.ErrUsersBusy
-	}
-	effects := sess.TakeEffects()
-	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: s.cfg.NodeID,
-		OwnerInc: s.lease.incarnation(), Epoch: firstEpoch}
-	if err := s.claim(ctx, sess, route, effects); err != nil {
-		s.reg.remove(e)
-		e.gone = true
-		return err
-	}
-	s.metrics.sessions.Inc()
-	s.metrics.transitions.WithLabelValues(string(sess.Phase)).Inc()
-	s.timers.arm(sess)
-	s.notify(ctx, sess, req.UserID, req.EdgeNode)
-	return nil
-}
-
-// claim writes a new session's route and claims to Redis and the session to
-// Postgres, undoing the Redis part if Postgres refuses.
-func (s *Server) claim(ctx context.Context, sess *court.Session, route directory.Route, effects []court.Effect) error {
-	err := s.cfg.Directory.CreateSession(ctx, route, sess.CreatorID, sess.PartnerID)
-	if errors.Is(err, directory.ErrUserBusy) {
-		return court.ErrUsersBusy
-	}
-	if err != nil {
-		return fmt.Errorf("create session %s in directory: %w", sess.ID, err)
-	}
-	err = s.cfg.Store.Create(ctx, store.Create{Session: sess, Epoch: firstEpoch, Node: s.cfg.NodeID,
-		HomeRegion: route.HomeRegion, Event: "serve", Effects: effects})
-	if err == nil {
-		return nil
-	}
-	if endErr := s.cfg.Directory.EndSession(ctx, sess.ID, sess.CreatorID, sess.PartnerID); endErr != nil {
-		s.log.Warn("undo directory claim", "session", sess.ID, "err", endErr)
-	}
-	if errors.Is(err, store.ErrUserBusy) {
-		return court.ErrUsersBusy
-	}
-	return fmt.Errorf("create session %s in store: %w", sess.ID, err)
-}
-
-// act runs transition fn, named event, on the caller's session. noSession is
-// the error when the caller has none.
-func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, event string, fn func(*court.Session) error) (*court.Session, error) {
-	e, err := s.lockUser(ctx, req.UserID)
+// act runs transition fn on the caller's session. noSession is the error
+// when the caller has none.
+func (rt *sessions) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, error) {
+	e, err := rt.lockUser(ctx, req.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +112,17 @@ func (s *Server) act(ctx context.Context, req *wire.Request, noSession error, ev
 		return nil, noSession
 	}
 	defer e.mu.Unlock()
-	return s.commitLocked(ctx, e, event, fn, req.UserID, req.EdgeNode)
+	return rt.commitLocked(ctx, e, userOrigin(req), fn)
 }
 
-// lockUser returns the entry of userID's session, locked, or nil if the
-// user is in no session. It returns a not_owner *wire.Error when another
-// node owns the user's session.
-func (s *Server) lockUser(ctx context.Context, userID string) (*entry, error) {
+// lockUser returns the entry of userID's session with its lock taken, or
+// nil if the user is in no session. It returns a not_owner *wire.Error when
+// another node owns the user's session.
+func (rt *sessions) lockUser(ctx context.Context, userID string) (*entry, error) {
 	for range lockAttempts {
-		e := s.reg.user(userID)
+		e := rt.reg.user(userID)
 		if e == nil {
-			return nil, s.checkRoute(ctx, userID)
+			return nil, rt.checkRoute(ctx, userID)
 		}
 		e.mu.Lock()
 		if !e.gone {
@@ -190,14 +135,15 @@ func (s *Server) lockUser(ctx context.Context, userID string) (*entry, error) {
 
 // checkRoute asks the directory where userID's session lives when this node
 // holds none for it.
-func (s *Server) checkRoute(ctx context.Context, userID string) error {
-	r, err := s.cfg.Directory.Lookup(ctx, userID, true)
+func (rt *sessions) checkRoute(ctx context.Context, userID string) error {
+	r, err := rt.cfg.Directory.Lookup(ctx, userID, true)
 	switch {
 	case errors.Is(err, directory.ErrNotFound):
 		return nil
 	case err != nil:
 		return fmt.Errorf("look up session of %s: %w", userID, err)
-	case r.OwnerNode == s.cfg.NodeID && r.OwnerInc == s.lease.incarnation():
+	}
+	if inc, _ := rt.own.lease(); r.OwnerNode == rt.cfg.NodeID && r.OwnerInc == inc {
 		// Routed here, but not held: it is being taken over right now.
 		return &wire.Error{Code: wire.CodeUnavailable, Reason: "session is being taken over", Temporary: true}
 	}

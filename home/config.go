@@ -66,13 +66,14 @@ type Config struct {
 	// screener.
 	Screen screen.Screener
 	// TimerScale multiplies every court timeout (COURT_TIMER_SCALE). Zero
-	// means 1; a negative value is an error.
+	// means DefaultTimerScale; a negative value is an error.
 	TimerScale float64
 	// LeaseTTL is the node lease: a node that has not renewed it for this
-	// long is dead and its sessions are taken over. Zero means 1.5 s.
+	// long is dead and its sessions are taken over. Zero means
+	// DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// ClaimInterval is how often the node looks for sessions to take over.
-	// Zero means 250 ms.
+	// Zero means DefaultClaimInterval.
 	ClaimInterval time.Duration
 	// Now is the clock of deadlines and timestamps. Nil means time.Now.
 	Now func() time.Time
@@ -82,6 +83,13 @@ type Config struct {
 	// registered.
 	Registerer prometheus.Registerer
 }
+
+// Defaults of the zero fields of Config.
+const (
+	DefaultTimerScale    = 1
+	DefaultLeaseTTL      = 1500 * time.Millisecond
+	DefaultClaimInterval = 250 * time.Millisecond
+)
 
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("home: invalid config")
@@ -107,13 +115,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: negative LeaseTTL or ClaimInterval", ErrConfig)
 	}
 	if c.TimerScale == 0 {
-		c.TimerScale = 1
+		c.TimerScale = DefaultTimerScale
 	}
 	if c.LeaseTTL == 0 {
-		c.LeaseTTL = 1500 * time.Millisecond
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.ClaimInterval == 0 {
-		c.ClaimInterval = 250 * time.Millisecond
+		c.ClaimInterval = DefaultClaimInterval
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -10,6 +10,7 @@ import (
 	"courtmesh/home/court"
 	"courtmesh/home/screen"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 // The app's checks before an action (court-protocol.md §2.5, §4.6, §5), in
@@ -21,34 +22,35 @@ import (
 // payloadEvents take a payload object; an explicit null is refused like any
 // other non-object (the app's handlers throw on it), while an absent
 // payload keeps the R1 behaviour.
-var payloadEvents = map[string]bool{evServe: true, evEvidence: true, evAddendum: true, evResolutionPick: true, evHybrid: true}
+var payloadEvents = map[string]bool{protocol.Serve: true, protocol.SubmitEvidence: true, protocol.SubmitAddendum: true,
+	protocol.ResolutionPick: true, protocol.ResolutionHybrid: true}
 
 // gate checks req before its handler and returns the request the handler
 // sees, with sanitised text. A refusal is a *court.Error or a
 // *screenRefusal.
-func (s *Server) gate(ctx context.Context, req *wire.Request) (*wire.Request, error) {
+func (rt *sessions) gate(ctx context.Context, req *wire.Request) (*wire.Request, error) {
 	if payloadEvents[req.Event] && string(req.Payload) == "null" {
 		return nil, errInvalidPayload
 	}
 	switch req.Event {
-	case evEvidence:
+	case protocol.SubmitEvidence:
 		var p struct {
 			Evidence, Feelings, Needs string
 		}
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
-		if err := s.consent(ctx, req.UserID); err != nil {
+		if err := rt.consent(ctx, req.UserID); err != nil {
 			return nil, err
 		}
 		p.Evidence = screen.Sanitize(p.Evidence, court.LimitEvidence)
 		p.Feelings = screen.Sanitize(p.Feelings, court.LimitFeelings)
 		p.Needs = screen.Sanitize(p.Needs, court.LimitNeeds)
-		if err := s.screen(ctx, req, screen.SurfaceEvidence, map[string]string{"evidence": p.Evidence, "feelings": p.Feelings, "needs": p.Needs}); err != nil {
+		if err := rt.screen(ctx, req, screen.SurfaceEvidence, map[string]string{"evidence": p.Evidence, "feelings": p.Feelings, "needs": p.Needs}); err != nil {
 			return nil, err
 		}
 		return withPayload(req, map[string]string{"evidence": p.Evidence, "feelings": p.Feelings, "needs": p.Needs})
-	case evAddendum:
+	case protocol.SubmitAddendum:
 		var p struct {
 			Text           string
 			ChallengeToken string `json:"challengeToken"`
@@ -56,25 +58,25 @@ func (s *Server) gate(ctx context.Context, req *wire.Request) (*wire.Request, er
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
-		if err := s.consent(ctx, req.UserID); err != nil {
+		if err := rt.consent(ctx, req.UserID); err != nil {
 			return nil, err
 		}
 		p.Text = screen.Sanitize(p.Text, court.LimitAddendum)
-		if err := s.screenToken(ctx, req, screen.SurfaceAddendum, map[string]string{"text": p.Text}, p.ChallengeToken); err != nil {
+		if err := rt.screenToken(ctx, req, screen.SurfaceAddendum, map[string]string{"text": p.Text}, p.ChallengeToken); err != nil {
 			return nil, err
 		}
 		return withPayload(req, map[string]string{"text": p.Text})
-	case evHybrid:
+	case protocol.ResolutionHybrid:
 		var p struct {
 			ChallengeToken string `json:"challengeToken"`
 		}
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
-		if err := s.screenToken(ctx, req, screen.SurfaceHybrid, map[string]string{}, p.ChallengeToken); err != nil {
+		if err := rt.screenToken(ctx, req, screen.SurfaceHybrid, map[string]string{}, p.ChallengeToken); err != nil {
 			return nil, err
 		}
-		return req, s.consent(ctx, req.UserID)
+		return req, rt.consent(ctx, req.UserID)
 	}
 	return req, nil
 }
@@ -91,17 +93,17 @@ func withPayload(req *wire.Request, payload any) (*wire.Request, error) {
 }
 
 // account reads what the checks need of userID's profile.
-func (s *Server) account(ctx context.Context, userID string) (court.Account, error) {
-	p, err := s.cfg.App.Profile(ctx, userID)
+func (rt *sessions) account(ctx context.Context, userID string) (court.Account, error) {
+	p, err := rt.cfg.App.Profile(ctx, userID)
 	if err != nil {
 		return court.Account{}, err
 	}
-	return court.Account{PartnerID: p.PartnerID, AIConsent: p.AIConsent, Tier: p.EffectiveTier(s.now()), Language: p.Language}, nil
+	return court.Account{PartnerID: p.PartnerID, AIConsent: p.AIConsent, Tier: p.EffectiveTier(rt.now()), Language: p.Language}, nil
 }
 
 // consent is the AI consent check of evidence, addendum and hybrid.
-func (s *Server) consent(ctx context.Context, userID string) error {
-	a, err := s.account(ctx, userID)
+func (rt *sessions) consent(ctx context.Context, userID string) error {
+	a, err := rt.account(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -122,19 +124,19 @@ func (c serveChecks) apply(sess *court.Session) {
 // partnerId required, the partner check against profiles.partner_id (with
 // the app's data), the couple id, and the couple's usage this month for the
 // judge type (cached reads: docs/decisions.md); then the languages.
-func (s *Server) checkServe(ctx context.Context, req *wire.Request, p servePayload) (serveChecks, error) {
+func (rt *sessions) checkServe(ctx context.Context, req *wire.Request, p servePayload) (serveChecks, error) {
 	fields := map[string]string{"partnerId": p.PartnerID, "coupleId": deref(p.CoupleID), "judgeType": court.JudgeTypeOf(p.JudgeType)}
-	if err := s.screenToken(ctx, req, screen.SurfaceServe, fields, p.ChallengeToken); err != nil {
+	if err := rt.screenToken(ctx, req, screen.SurfaceServe, fields, p.ChallengeToken); err != nil {
 		return serveChecks{}, err
 	}
-	creator, err := s.account(ctx, req.UserID)
+	creator, err := rt.account(ctx, req.UserID)
 	if err != nil {
 		return serveChecks{}, err
 	}
-	if _, err := court.CheckServe(req.UserID, creator, s.cfg.App.Configured(), p.PartnerID, deref(p.CoupleID)); err != nil {
+	if _, err := court.CheckServe(req.UserID, creator, rt.cfg.App.Configured(), p.PartnerID, deref(p.CoupleID)); err != nil {
 		return serveChecks{}, err
 	}
-	used, err := s.cfg.App.CoupleUsage(ctx, req.UserID, p.PartnerID, false)
+	used, err := rt.cfg.App.CoupleUsage(ctx, req.UserID, p.PartnerID, false)
 	if err != nil {
 		return serveChecks{}, err
 	}
@@ -142,7 +144,7 @@ func (s *Server) checkServe(ctx context.Context, req *wire.Request, p servePaylo
 	if err := court.CheckUsage(creator.Tier, typ, used.Of(typ)); err != nil {
 		return serveChecks{}, err
 	}
-	partner, err := s.account(ctx, p.PartnerID)
+	partner, err := rt.account(ctx, p.PartnerID)
 	if err != nil {
 		return serveChecks{}, err
 	}
@@ -153,14 +155,14 @@ func (s *Server) checkServe(ctx context.Context, req *wire.Request, p servePaylo
 
 // usageBeforeVerdict is the usage check at the start of the verdict step
 // (§3.6 step 3), on a fresh read: "" to go on, else the error verdict.
-func (s *Server) usageBeforeVerdict(ctx context.Context, sess *court.Session) string {
-	creator, err := s.account(ctx, sess.CreatorID)
+func (rt *sessions) usageBeforeVerdict(ctx context.Context, sess *court.Session) string {
+	creator, err := rt.account(ctx, sess.CreatorID)
 	var used appdata.Usage
 	if err == nil {
-		used, err = s.cfg.App.CoupleUsage(ctx, sess.CreatorID, sess.PartnerID, true)
+		used, err = rt.cfg.App.CoupleUsage(ctx, sess.CreatorID, sess.PartnerID, true)
 	}
 	if err != nil {
-		s.log.Warn("usage check before the verdict failed", "session", sess.ID, "err", err)
+		rt.log.Warn("usage check before the verdict failed", "session", sess.ID, "err", err)
 		return court.MsgUsageCheckFailed
 	}
 	typ := court.JudgeTypeOf(sess.JudgeType)
@@ -170,22 +172,22 @@ func (s *Server) usageBeforeVerdict(ctx context.Context, sess *court.Session) st
 	return ""
 }
 
-func (s *Server) screen(ctx context.Context, req *wire.Request, surface screen.Surface, fields map[string]string) error {
-	return s.screenToken(ctx, req, surface, fields, "")
+func (rt *sessions) screen(ctx context.Context, req *wire.Request, surface screen.Surface, fields map[string]string) error {
+	return rt.screenToken(ctx, req, surface, fields, "")
 }
 
 // screenToken asks the screening service about an action: a refusal comes
 // back as a *screenRefusal, a review waits its delay, and a failing service
 // lets the action through (docs/screen.md).
-func (s *Server) screenToken(ctx context.Context, req *wire.Request, surface screen.Surface, fields map[string]string, token string) error {
-	d, err := s.cfg.Screen.Screen(ctx, screen.Request{Surface: surface, UserID: req.UserID, Fields: fields, ChallengeToken: token})
+func (rt *sessions) screenToken(ctx context.Context, req *wire.Request, surface screen.Surface, fields map[string]string, token string) error {
+	d, err := rt.cfg.Screen.Screen(ctx, screen.Request{Surface: surface, UserID: req.UserID, Fields: fields, ChallengeToken: token})
 	if err != nil {
-		s.log.Warn("screening failed; action let through", "surface", surface, "user", req.UserID, "err", err)
+		rt.log.Warn("screening failed; action let through", "surface", surface, "user", req.UserID, "err", err)
 		return nil
 	}
 	delay, refusal := screen.Outcome(surface, d)
 	if refusal != nil {
-		s.log.Info("action refused by screening", "surface", surface, "user", req.UserID, "reason", d.Reason)
+		rt.log.Info("action refused by screening", "surface", surface, "user", req.UserID, "reason", d.Reason)
 		return &screenRefusal{*refusal}
 	}
 	if delay > 0 {
@@ -205,22 +207,6 @@ type screenRefusal struct{ screen.Refusal }
 
 func (r *screenRefusal) Error() string { return r.Message }
 
-// codedError is the court:error of a coded refusal (§2.5 "Coded errors").
-type codedError struct {
-	Message      string          `json:"message"`
-	Code         string          `json:"code"`
-	RetryAfterMs *int64          `json:"retryAfterMs,omitempty"`
-	Challenge    json.RawMessage `json:"challenge,omitempty"`
-}
-
-// codedAck is the ack of a coded refusal.
-type codedAck struct {
-	OK           bool            `json:"ok"`
-	Error        string          `json:"error"`
-	RetryAfterMs *int64          `json:"retryAfterMs,omitempty"`
-	Challenge    json.RawMessage `json:"challenge,omitempty"`
-}
-
 // refusalOf answers a refusal of the checks: a coded one acks its code and
 // sends court:error {message, code, ...}; an uncoded one is refuse(msg).
 func refusalOf(err error) (*wire.Response, bool) {
@@ -239,9 +225,9 @@ func refusalOf(err error) (*wire.Response, bool) {
 	return coded(sr.Message, sr.Code, &retry, sr.Challenge), true
 }
 
+// coded acks a coded refusal with its code and sends court:error {message,
+// code, ...} (protocol.CodedRefusal).
 func coded(msg, code string, retryAfterMs *int64, challenge json.RawMessage) *wire.Response {
-	return &wire.Response{
-		Ack:        mustJSON(codedAck{Error: code, RetryAfterMs: retryAfterMs, Challenge: challenge}),
-		CourtError: mustJSON(codedError{Message: msg, Code: code, RetryAfterMs: retryAfterMs, Challenge: challenge}),
-	}
+	ack, courtError := protocol.CodedRefusal(msg, code, retryAfterMs, challenge)
+	return &wire.Response{Ack: ack, CourtError: courtError}
 }

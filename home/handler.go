@@ -6,24 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"courtmesh/home/court"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
-
-// labelUnknown is the event label of any event not listed in allEvents.
-const labelUnknown = "unknown"
 
 // Refusals of this package; court rule errors come from package court.
 var (
-	errUnknownEvent   = refusal("Unknown event")
+	errUnknownEvent   = refusal(protocol.MsgUnknownEvent)
 	errInvalidPayload = refusal("Invalid payload")
 	errNotRegistered  = refusal("Not registered")
 )
-
-// msgUnavailable is the error acked when a store fails.
-const msgUnavailable = "Service temporarily unavailable. Please try again."
 
 // refusal is a refused request whose text the client sees.
 type refusal string
@@ -32,46 +26,44 @@ func (r refusal) Error() string { return string(r) }
 
 type handlerFunc func(context.Context, *wire.Request) (*wire.Response, error)
 
-func (s *Server) handler(event string) (handlerFunc, bool) {
+func (rt *sessions) handler(event string) (handlerFunc, bool) {
 	switch event {
-	case evRegister, evState:
-		return s.register, true
-	case evServe:
-		return s.serve, true
+	case protocol.Register, protocol.ReadState:
+		return rt.register, true
+	case protocol.State:
+		// The state read of edges of the previous release; answered the same
+		// until every edge runs this one.
+		return rt.register, true
+	case protocol.Serve:
+		return rt.serve, true
 	}
 	a, ok := actions[event]
 	if !ok {
 		return nil, false
 	}
-	return func(ctx context.Context, req *wire.Request) (*wire.Response, error) { return s.perform(ctx, req, a) }, true
+	return func(ctx context.Context, req *wire.Request) (*wire.Response, error) { return rt.perform(ctx, req, a) }, true
 }
-
-// eventLabels is every value of the event label.
-func eventLabels() []string {
-	out := []string{labelUnknown}
-	for _, ev := range allEvents {
-		out = append(out, eventLabel(ev))
-	}
-	return out
-}
-
-func eventLabel(event string) string { return strings.TrimPrefix(event, "court:") }
 
 // HandleRequest answers one client action forwarded by an edge. Every
 // request gets a Response with an ack (court-protocol.md §6 R1): refusals
 // and store failures are acked {"ok":false,"error":...} with a court:error
 // for the caller. The error is a *wire.Error only when the request cannot be
 // answered here: not_owner when another node owns the user's session,
-// shutting_down after Close.
+// shutting_down after Shutdown or Close.
 func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Response, error) {
-	if s.isClosed() {
-		return nil, &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
+	if s.isDraining() {
+		return nil, errShuttingDown
 	}
-	h, ok := s.handler(req.Event)
-	label := eventLabel(req.Event)
-	if !ok {
-		label = labelUnknown
-	}
+	return s.rt.handle(ctx, req)
+}
+
+// errShuttingDown answers requests once Shutdown or Close started.
+var errShuttingDown = &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
+
+// handle answers a request; see HandleRequest.
+func (rt *sessions) handle(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+	h, ok := rt.handler(req.Event)
+	label := protocol.Label(req.Event)
 	var resp *wire.Response
 	var err error
 	switch {
@@ -82,32 +74,32 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 	case !objectOrNull(req.Payload):
 		err = errInvalidPayload
 	default:
-		if cached := s.answers.get(req.ID); cached != nil && mutates(req.Event) {
-			s.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
+		if cached := rt.answers.get(req.ID); cached != nil && mutates(req.Event) {
+			rt.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
 			return cached, nil
 		}
 		var checked *wire.Request
-		if checked, err = s.gate(ctx, req); err == nil {
+		if checked, err = rt.gate(ctx, req); err == nil {
 			resp, err = h(ctx, checked)
 		}
 	}
-	resp, result, err := s.answer(req, resp, err)
+	resp, result, err := rt.answer(req, resp, err)
 	if req.ID != "" && (result == resultOK || result == resultRejected) && mutates(req.Event) {
-		s.answers.put(req.ID, resp)
+		rt.answers.put(req.ID, resp)
 		if result == resultRejected {
-			if first := s.answers.get(req.ID); first != resp {
+			if first := rt.answers.get(req.ID); first != resp {
 				// The same action, retried by the edge, ran concurrently
 				// and was applied: answer as it was answered.
 				return first, nil
 			}
 		}
 	}
-	s.metrics.actions.WithLabelValues(label, result).Inc()
+	rt.metrics.actions.WithLabelValues(label, result).Inc()
 	return resp, err
 }
 
 // answer turns a handler's error into the response and the result label.
-func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wire.Response, string, error) {
+func (rt *sessions) answer(req *wire.Request, resp *wire.Response, err error) (*wire.Response, string, error) {
 	var ce *court.Error
 	var rf refusal
 	var we *wire.Error
@@ -124,32 +116,21 @@ func (s *Server) answer(req *wire.Request, resp *wire.Response, err error) (*wir
 	case errors.As(err, &we):
 		return nil, resultError, we
 	}
-	s.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
-	return refuse(msgUnavailable), resultError, nil
+	rt.log.Warn("court action failed", "event", req.Event, "user", req.UserID, "err", err)
+	return refuse(protocol.MsgStoreFailed), resultError, nil
 }
 
 // mutates reports whether event changes state: only those answers are
 // remembered for retries.
-func mutates(event string) bool { return event != evRegister && event != evState }
+func mutates(event string) bool {
+	return event != protocol.Register && event != protocol.ReadState && event != protocol.State
+}
 
 // objectOrNull reports whether raw is absent, null or a JSON object: the
 // payloads a client action may carry.
 func objectOrNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || string(t) == "null" || (t[0] == '{' && json.Valid(t))
-}
-
-type okOnly struct {
-	OK bool `json:"ok"`
-}
-
-type notOK struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
-}
-
-type courtError struct {
-	Message string `json:"message"`
 }
 
 // ackState acks {"ok":true,"state":<userID's view of sess>}; a nil sess is
@@ -159,8 +140,8 @@ func ackState(sess *court.Session, userID string) (*wire.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	ack := enc.AppendState([]byte(`{"ok":true,"state":`), userID)
-	resp := &wire.Response{Ack: append(ack, '}')}
+	ack := enc.AppendState([]byte(protocol.AckStateStart), userID)
+	resp := &wire.Response{Ack: append(ack, protocol.AckStateEnd...)}
 	if sess != nil {
 		resp.SessionID, resp.Version = sess.ID, sess.Version
 	}
@@ -168,19 +149,10 @@ func ackState(sess *court.Session, userID string) (*wire.Response, error) {
 }
 
 // ackOK acks {"ok":true}.
-func ackOK() *wire.Response { return &wire.Response{Ack: mustJSON(okOnly{OK: true})} }
+func ackOK() *wire.Response { return &wire.Response{Ack: protocol.AckOK} }
 
 // refuse acks {"ok":false,"error":msg} and sends court:error {message:msg}.
 func refuse(msg string) *wire.Response {
-	return &wire.Response{Ack: mustJSON(notOK{Error: msg}), CourtError: mustJSON(courtError{Message: msg})}
-}
-
-// mustJSON encodes v, a value of this file's fixed-shape types, which always
-// encode.
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("home: encode " + err.Error())
-	}
-	return b
+	ack, courtError := protocol.Refusal(msg, "")
+	return &wire.Response{Ack: ack, CourtError: courtError}
 }

@@ -110,6 +110,10 @@ type options struct {
 	judge judge.Judge
 	node  string
 	app   *appdata.Source
+	// leaseTTL and claimInterval default to 300 ms and 20 ms.
+	leaseTTL, claimInterval time.Duration
+	// quiet discards the server's logs.
+	quiet bool
 }
 
 // start runs a home server until the test ends.
@@ -127,11 +131,20 @@ func start(t *testing.T, o options) *harness {
 	if o.node == "" {
 		o.node = nodeID
 	}
+	if o.leaseTTL == 0 {
+		o.leaseTTL = 300 * time.Millisecond
+	}
+	if o.claimInterval == 0 {
+		o.claimInterval = 20 * time.Millisecond
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.quiet {
+		log = slog.New(slog.DiscardHandler)
+	}
 	h := &harness{dir: o.dir, store: o.store, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
 		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
-		LeaseTTL: 300 * time.Millisecond, ClaimInterval: 20 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})), Registerer: h.reg,
+		LeaseTTL: o.leaseTTL, ClaimInterval: o.claimInterval, Logger: log, Registerer: h.reg,
 	})
 	require.NoError(t, err)
 	h.srv = srv

@@ -8,15 +8,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
 	"courtmesh/home/court"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 func TestServeAndAccept(t *testing.T) {
@@ -71,7 +72,7 @@ func TestAcceptRefusals(t *testing.T) {
 	require.True(t, got.OK)
 	_, got = h.do(t, b, "court:accept", `{}`)
 	require.Equal(t, ack{Error: "Session not in PENDING phase"}, got)
-	require.InDelta(t, 3, metricValue(t, h.srv.metrics.actions.WithLabelValues("accept", resultRejected)), 0)
+	require.InDelta(t, 3, metricValue(t, h.srv.metrics.actions.WithLabelValues("court:accept", resultRejected)), 0)
 }
 
 func TestCancel(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRegister(t *testing.T) {
 	require.Equal(t, uint64(1), resp.Version)
 	require.NotContains(t, string(resp.Ack), "needs")
 
-	_, got = h.do(t, b, "court:state", "")
+	_, got = h.do(t, b, protocol.ReadState, "")
 	require.Equal(t, "PENDING_PARTNER", got.State.MyViewPhase)
 }
 
@@ -190,48 +191,52 @@ func TestEveryRequestAcks(t *testing.T) {
 		}
 		require.Equal(t, ack{Error: tc.want}, got, "%s %s", tc.event, tc.payload)
 	}
-	require.InDelta(t, 2, metricValue(t, h.srv.metrics.actions.WithLabelValues(labelUnknown, resultRejected)), 0)
+	require.InDelta(t, 2, metricValue(t, h.srv.metrics.actions.WithLabelValues(protocol.LabelOther, resultRejected)), 0)
 }
 
 func TestPendingTimeoutTossesOnce(t *testing.T) {
 	t.Parallel()
-	h := start(t, options{scale: 0.0001}) // PENDING: 60 ms
-	a, b := h.pair(t)
-	resp := h.serve(t, a, b)
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, options{scale: 0.0001}) // PENDING: 60 ms
+		a, b := h.pair(t)
+		resp := h.serve(t, a, b)
 
-	eventually(t, func() bool {
-		return h.mesh.count(edgeUS, a) == 2 && h.mesh.count(edgeAsia, b) == 2
-	}, "IDLE pushed to both")
-	for edge, user := range map[string]string{edgeUS: a, edgeAsia: b} {
-		ev, st := h.mesh.last(t, edge, user)
-		require.Equal(t, court.IdleState(), st)
-		require.Equal(t, resp.SessionID, ev.SessionID)
-		require.Equal(t, uint64(2), ev.Version)
-	}
-	_, err := h.dir.Lookup(context.Background(), b, true)
-	require.ErrorIs(t, err, directory.ErrNotFound)
-	_, armed := h.srv.timers.next()
-	require.False(t, armed, "no timer left to fire again")
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.transitions.WithLabelValues("IDLE")), 0)
-	_, got := h.do(t, b, "court:register", `{}`)
-	require.Equal(t, court.IdleState(), *got.State)
+		eventually(t, func() bool {
+			return h.mesh.count(edgeUS, a) == 2 && h.mesh.count(edgeAsia, b) == 2
+		}, "IDLE pushed to both")
+		for edge, user := range map[string]string{edgeUS: a, edgeAsia: b} {
+			ev, st := h.mesh.last(t, edge, user)
+			require.Equal(t, court.IdleState(), st)
+			require.Equal(t, resp.SessionID, ev.SessionID)
+			require.Equal(t, uint64(2), ev.Version)
+		}
+		_, err := h.dir.Lookup(context.Background(), b, true)
+		require.ErrorIs(t, err, directory.ErrNotFound)
+		_, armed := h.srv.rt.timers.next()
+		require.False(t, armed, "no timer left to fire again")
+		require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+		require.InDelta(t, 1, metricValue(t, h.srv.metrics.transitions.WithLabelValues("IDLE")), 0)
+		_, got := h.do(t, b, "court:register", `{}`)
+		require.Equal(t, court.IdleState(), *got.State)
+	})
 }
 
 func TestAcceptRearmsTimer(t *testing.T) {
 	t.Parallel()
-	h := start(t, options{scale: 0.0001}) // PENDING 60 ms, EVIDENCE 360 ms
-	a, b := h.pair(t)
-	h.serve(t, a, b)
-	_, got := h.do(t, b, "court:accept", `{}`)
-	require.True(t, got.OK)
-	accepted := time.Now()
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, options{scale: 0.0001}) // PENDING 60 ms, EVIDENCE 360 ms
+		a, b := h.pair(t)
+		h.serve(t, a, b)
+		_, got := h.do(t, b, "court:accept", `{}`)
+		require.True(t, got.OK)
+		accepted := time.Now()
 
-	eventually(t, func() bool { return h.mesh.count(edgeUS, a) == 3 }, "EVIDENCE tossed")
-	require.GreaterOrEqual(t, time.Since(accepted), 300*time.Millisecond, "the PENDING timer did not fire")
-	_, st := h.mesh.last(t, edgeUS, a)
-	require.Equal(t, court.IdleState(), st)
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+		eventually(t, func() bool { return h.mesh.count(edgeUS, a) == 3 }, "EVIDENCE tossed")
+		require.GreaterOrEqual(t, time.Since(accepted), 300*time.Millisecond, "the PENDING timer did not fire")
+		_, st := h.mesh.last(t, edgeUS, a)
+		require.Equal(t, court.IdleState(), st)
+		require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+	})
 }
 
 func TestCrossedServes(t *testing.T) {
@@ -290,7 +295,7 @@ func TestNotOwner(t *testing.T) {
 		require.ErrorAs(t, err, &we)
 		require.Equal(t, wire.CodeNotOwner, we.Code)
 	}
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.actions.WithLabelValues("accept", resultNotOwner)), 0)
+	require.InDelta(t, 1, metricValue(t, h.srv.metrics.actions.WithLabelValues("court:accept", resultNotOwner)), 0)
 }
 
 // TestLostSessionIsReleased: a route left in the directory for a session
@@ -299,17 +304,19 @@ func TestNotOwner(t *testing.T) {
 // serve again.
 func TestLostSessionIsReleased(t *testing.T) {
 	t.Parallel()
-	dir := directory.NewMemory()
-	h := start(t, options{dir: dir})
-	a, b := h.pair(t)
-	lost := "5b0e0a51-8a1c-4a47-9a4b-2f0c1b0e0a51"
-	route := directory.Route{SessionID: lost, HomeRegion: "us", OwnerNode: "home-us-9", OwnerInc: "", Epoch: 1}
-	require.NoError(t, dir.CreateSession(context.Background(), route, a, b))
-	eventually(t, func() bool {
-		_, err := dir.Lookup(context.Background(), a, true)
-		return errors.Is(err, directory.ErrNotFound)
-	}, "the lost route is removed")
-	h.serve(t, a, b)
+	synctest.Test(t, func(t *testing.T) {
+		dir := directory.NewMemory()
+		h := start(t, options{dir: dir})
+		a, b := h.pair(t)
+		lost := "5b0e0a51-8a1c-4a47-9a4b-2f0c1b0e0a51"
+		route := directory.Route{SessionID: lost, HomeRegion: "us", OwnerNode: "home-us-9", OwnerInc: "", Epoch: 1}
+		require.NoError(t, dir.CreateSession(context.Background(), route, a, b))
+		eventually(t, func() bool {
+			_, err := dir.Lookup(context.Background(), a, true)
+			return errors.Is(err, directory.ErrNotFound)
+		}, "the lost route is removed")
+		h.serve(t, a, b)
+	})
 }
 
 // flakyStore is a store whose Commit fails while fail is set.
@@ -337,47 +344,50 @@ func (s *flakyStore) setFail(v bool) {
 
 func TestFailedCommitChangesNothing(t *testing.T) {
 	t.Parallel()
-	st := &flakyStore{Store: store.NewMemory()}
-	h := start(t, options{store: st})
-	a, b := h.pair(t)
-	h.serve(t, a, b)
+	synctest.Test(t, func(t *testing.T) {
+		st := &flakyStore{Store: store.NewMemory()}
+		h := start(t, options{store: st})
+		a, b := h.pair(t)
+		h.serve(t, a, b)
 
-	st.setFail(true)
-	_, got := h.do(t, a, "court:cancel", `{}`)
-	require.Equal(t, ack{Error: msgUnavailable}, got)
-	require.Len(t, h.mesh.states(t, edgeAsia, b), 1, "nothing pushed")
+		st.setFail(true)
+		_, got := h.do(t, a, "court:cancel", `{}`)
+		require.Equal(t, ack{Error: protocol.MsgStoreFailed}, got)
+		require.Len(t, h.mesh.states(t, edgeAsia, b), 1, "nothing pushed")
 
-	// The outcome of a failed commit is unknown, so the node reloads the
-	// session from the store: it is back, unchanged, after a claim round.
-	st.setFail(false)
-	eventually(t, func() bool {
-		resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: "court:register"})
-		return err == nil && strings.Contains(string(resp.Ack), "PENDING_PARTNER")
-	}, "the session is reloaded unchanged")
-	resp, got := h.do(t, a, "court:cancel", `{}`)
-	require.True(t, got.OK)
-	require.Equal(t, uint64(2), resp.Version)
+		// The outcome of a failed commit is unknown, so the node reloads the
+		// session from the store: it is back, unchanged, after a claim round.
+		st.setFail(false)
+		eventually(t, func() bool {
+			resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: "court:register"})
+			return err == nil && strings.Contains(string(resp.Ack), "PENDING_PARTNER")
+		}, "the session is reloaded unchanged")
+		resp, got := h.do(t, a, "court:cancel", `{}`)
+		require.True(t, got.OK)
+		require.Equal(t, uint64(2), resp.Version)
+	})
 }
 
-// TestTimerRetriesFailedCommit is not parallel: it shortens retryDelay.
+// TestTimerRetriesFailedCommit: a timer whose commit fails fires again
+// retryDelay later, until the commit goes through.
 func TestTimerRetriesFailedCommit(t *testing.T) {
-	restore := retryDelay
-	retryDelay = 10 * time.Millisecond
-	t.Cleanup(func() { retryDelay = restore })
-
-	st := &flakyStore{Store: store.NewMemory()}
-	h := start(t, options{store: st, scale: 0.0001})
-	a, b := h.pair(t)
-	st.setFail(true)
-	h.serve(t, a, b)
-	eventually(t, func() bool {
-		var m dto.Metric
-		_ = h.srv.metrics.fires.WithLabelValues(fireFailed).Write(&m)
-		return m.GetCounter().GetValue() >= 2
-	}, "the timer retries")
-	st.setFail(false)
-	eventually(t, func() bool { return h.mesh.count(edgeAsia, b) == 2 }, "IDLE after the retry")
-	require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		st := &flakyStore{Store: store.NewMemory()}
+		h := start(t, options{store: st, scale: 0.0001})
+		a, b := h.pair(t)
+		st.setFail(true)
+		h.serve(t, a, b)
+		time.Sleep(2*retryDelay + time.Second)
+		synctest.Wait()
+		require.GreaterOrEqual(t, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireFailed)), 2.0, "the timer retries")
+		require.Equal(t, 1, h.mesh.count(edgeAsia, b), "nothing pushed while the commit fails")
+		st.setFail(false)
+		time.Sleep(retryDelay)
+		synctest.Wait()
+		require.Equal(t, 2, h.mesh.count(edgeAsia, b), "IDLE after the retry")
+		require.InDelta(t, 1, metricValue(t, h.srv.metrics.fires.WithLabelValues(fireDone)), 0)
+	})
 }
 
 func TestMetricsRegistered(t *testing.T) {
@@ -435,7 +445,7 @@ func TestConfig(t *testing.T) {
 	}
 	srv, err := New(ok)
 	require.NoError(t, err)
-	require.Equal(t, court.DurationsFromScale(1), srv.durations)
+	require.Equal(t, court.DurationsFromScale(1), srv.rt.durations)
 }
 
 func TestSessionID(t *testing.T) {
@@ -456,9 +466,9 @@ func TestPlacedSessionIDStaysHere(t *testing.T) {
 		Judge: devJudge(t), Mesh: &fakeMesh{}})
 	require.NoError(t, err)
 	live := []string{"home-us-1", "home-us-2", "home-us-3"}
-	srv.live.Store(&live)
+	srv.own.live.Store(&live)
 	for range 50 {
-		id, err := srv.placedSessionID()
+		id, err := srv.rt.placedSessionID()
 		require.NoError(t, err)
 		require.Equal(t, "home-us-2", directory.Rendezvous(id, live))
 	}
@@ -509,19 +519,30 @@ func (s *lostAnswerStore) Commit(ctx context.Context, c store.Commit) error {
 // over again at the next epoch from the store, and the session goes on.
 func TestLostCommitAnswerRecovers(t *testing.T) {
 	t.Parallel()
-	st := &lostAnswerStore{Store: store.NewMemory()}
-	h := start(t, options{store: st})
-	a, b := h.pair(t)
-	h.serve(t, a, b)
-	st.mu.Lock()
-	st.lose = true
-	st.mu.Unlock()
-	_, got := h.do(t, b, "court:accept", `{}`)
-	require.Equal(t, ack{Error: msgUnavailable}, got, "the answer was lost")
-	eventually(t, func() bool {
-		resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: "court:state"})
-		return err == nil && strings.Contains(string(resp.Ack), `"phase":"EVIDENCE"`)
-	}, "the accept that did commit is the state once the session is reloaded")
-	_, got = h.do(t, a, "court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`)
-	require.True(t, got.OK, got.Error)
+	synctest.Test(t, func(t *testing.T) {
+		st := &lostAnswerStore{Store: store.NewMemory()}
+		h := start(t, options{store: st})
+		a, b := h.pair(t)
+		h.serve(t, a, b)
+		st.mu.Lock()
+		st.lose = true
+		st.mu.Unlock()
+		_, got := h.do(t, b, "court:accept", `{}`)
+		require.Equal(t, ack{Error: protocol.MsgStoreFailed}, got, "the answer was lost")
+		eventually(t, func() bool {
+			resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: protocol.ReadState})
+			return err == nil && strings.Contains(string(resp.Ack), `"phase":"EVIDENCE"`)
+		}, "the accept that did commit is the state once the session is reloaded")
+		_, got = h.do(t, a, "court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`)
+		require.True(t, got.OK, got.Error)
+	})
+}
+
+// TestIdleIsTheProtocols: the IDLE ack the home encodes is the one the
+// edge answers by itself.
+func TestIdleIsTheProtocols(t *testing.T) {
+	t.Parallel()
+	resp, err := ackState(nil, "")
+	require.NoError(t, err)
+	require.JSONEq(t, string(protocol.IdleAck), string(resp.Ack))
 }

@@ -13,61 +13,61 @@ import (
 // only if the session is still owned here and still awaits that call (the
 // court package checks the call's version): a late result after a dismiss,
 // a timeout or a newer call changes nothing (R8, R10).
-func (s *Server) callJudge(sessionID string, call court.JudgeCall) {
-	s.spawn(func(ctx context.Context) {
-		snap := s.snapshot(sessionID)
+func (rt *sessions) callJudge(sessionID string, call court.JudgeCall) {
+	rt.spawn(func(ctx context.Context) {
+		snap := rt.snapshot(sessionID)
 		if snap == nil {
 			return
 		}
 		var apply func(*court.Session) error
 		switch call.Kind {
 		case court.JudgeDeliberate:
-			apply = s.deliberate(ctx, snap, call.Version)
+			apply = rt.deliberate(ctx, snap, call.Version)
 		case court.JudgeHybrid:
-			apply = s.hybrid(ctx, snap, call.Version)
+			apply = rt.hybrid(ctx, snap, call.Version)
 		default:
-			s.log.Error("unknown judge call", "kind", call.Kind, "session", sessionID)
+			rt.log.Error("unknown judge call", "kind", call.Kind, "session", sessionID)
 			return
 		}
-		s.applyResult(ctx, sessionID, "judge_"+string(call.Kind), apply)
+		rt.applyResult(ctx, sessionID, judgeOrigin(call.Kind), apply)
 		if call.Kind == court.JudgeDeliberate {
 			// A deliberation may have counted usage: the couple's next
 			// serve here reads it afresh.
-			s.cfg.App.Invalidate(snap.CreatorID, snap.PartnerID)
+			rt.cfg.App.Invalidate(snap.CreatorID, snap.PartnerID)
 		}
 	})
 }
 
 // deliberate runs phase 1 and phase 2 and returns the transition that
 // applies the outcome: PRIMING, or an error verdict.
-func (s *Server) deliberate(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
-	if msg := s.usageBeforeVerdict(ctx, snap); msg != "" {
-		return func(x *court.Session) error { return x.FailDeliberation(version, msg, s.now(), s.durations) }
+func (rt *sessions) deliberate(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
+	if msg := rt.usageBeforeVerdict(ctx, snap); msg != "" {
+		return func(x *court.Session) error { return x.FailDeliberation(version, msg, rt.now(), rt.durations) }
 	}
-	start := s.now()
-	d, err := judge.Deliberate(ctx, s.cfg.Judge, judgeCase(snap, version))
-	s.metrics.judgeSeconds.WithLabelValues(string(court.JudgeDeliberate)).Observe(s.now().Sub(start).Seconds())
+	start := rt.now()
+	d, err := judge.Deliberate(ctx, rt.cfg.Judge, judgeCase(snap, version))
+	rt.metrics.judgeSeconds.WithLabelValues(string(court.JudgeDeliberate)).Observe(rt.now().Sub(start).Seconds())
 	if err != nil {
-		s.log.Warn("judge deliberation failed", "session", snap.ID, "err", err)
+		rt.log.Warn("judge deliberation failed", "session", snap.ID, "err", err)
 		msg := judge.VerdictError(err)
-		return func(x *court.Session) error { return x.FailDeliberation(version, msg, s.now(), s.durations) }
+		return func(x *court.Session) error { return x.FailDeliberation(version, msg, rt.now(), rt.durations) }
 	}
-	return func(x *court.Session) error { return x.ApplyDeliberation(version, d, s.now(), s.durations) }
+	return func(x *court.Session) error { return x.ApplyDeliberation(version, d, rt.now(), rt.durations) }
 }
 
 // hybrid asks for the hybrid resolution of a mismatch and returns the
 // transition that applies it (or clears the pending flag on failure).
-func (s *Server) hybrid(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
+func (rt *sessions) hybrid(ctx context.Context, snap *court.Session, version uint64) func(*court.Session) error {
 	fail := func(x *court.Session) error { return x.FailHybrid(version) }
 	req, ok := hybridRequest(snap, version)
 	if !ok {
 		return fail
 	}
-	start := s.now()
-	res, err := s.cfg.Judge.Hybrid(ctx, req)
-	s.metrics.judgeSeconds.WithLabelValues(string(court.JudgeHybrid)).Observe(s.now().Sub(start).Seconds())
+	start := rt.now()
+	res, err := rt.cfg.Judge.Hybrid(ctx, req)
+	rt.metrics.judgeSeconds.WithLabelValues(string(court.JudgeHybrid)).Observe(rt.now().Sub(start).Seconds())
 	if err != nil {
-		s.log.Warn("judge hybrid failed", "session", snap.ID, "err", err)
+		rt.log.Warn("judge hybrid failed", "session", snap.ID, "err", err)
 		return fail
 	}
 	raw, err := json.Marshal(res.Hybrid.Resolution(req.PickA.ID, req.PickB.ID))
@@ -78,8 +78,8 @@ func (s *Server) hybrid(ctx context.Context, snap *court.Session, version uint64
 }
 
 // applyResult commits a judge result as a transition of its own.
-func (s *Server) applyResult(ctx context.Context, sessionID, event string, fn func(*court.Session) error) {
-	e := s.reg.session(sessionID)
+func (rt *sessions) applyResult(ctx context.Context, sessionID string, o origin, fn func(*court.Session) error) {
+	e := rt.reg.session(sessionID)
 	if e == nil {
 		return
 	}
@@ -88,14 +88,14 @@ func (s *Server) applyResult(ctx context.Context, sessionID, event string, fn fu
 	if e.gone {
 		return
 	}
-	if _, err := s.commitLocked(ctx, e, event, fn, "", ""); err != nil && !errors.Is(err, court.ErrStaleResult) {
-		s.log.Warn("judge result not applied", "session", sessionID, "err", err)
+	if _, err := rt.commitLocked(ctx, e, o, fn); err != nil && !errors.Is(err, court.ErrStaleResult) {
+		rt.log.Warn("judge result not applied", "session", sessionID, "err", err)
 	}
 }
 
 // snapshot returns the committed state of a held session, or nil.
-func (s *Server) snapshot(sessionID string) *court.Session {
-	e := s.reg.session(sessionID)
+func (rt *sessions) snapshot(sessionID string) *court.Session {
+	e := rt.reg.session(sessionID)
 	if e == nil {
 		return nil
 	}

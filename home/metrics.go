@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // Results of an action (label result of court_home_actions_total).
@@ -78,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
 		}),
 	}
-	for _, ev := range eventLabels() {
+	for _, ev := range protocol.Labels() {
 		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner, resultRepeat} {
 			m.actions.WithLabelValues(ev, r)
 		}

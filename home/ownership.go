@@ -5,17 +5,96 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"courtmesh/directory"
 )
 
-// lease is this node's node lease: the incarnation it heartbeats under and
-// the instant, on the monotonic clock, until which it may act. Every session
-// lease this node holds is bound to it (docs/ownership.md).
-type lease struct {
+// ownership is the lease machinery of a home node (docs/ownership.md): the
+// node lease and its heartbeat, the claim rounds that take sessions over and
+// hand them to a peer that joined, the repair of the directory, the step-down
+// when the node may no longer act, and the hand-over of every held session
+// on Shutdown. It decides which sessions the runtime (rt) holds; it never
+// reads or changes a session's state.
+type ownership struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	rt      heldSessions
+	node    *nodeLease
+	// beating is held while a heartbeat is sent, and while the hand-over
+	// ends the node lease, so that no heartbeat in flight brings the lease
+	// back after Leave.
+	beating sync.Mutex
+	// live is the region's live home nodes as the last claim round saw them.
+	live atomic.Pointer[[]string]
+	// rounds serialises the claim rounds and the hand-over, so that no
+	// round installs a session the hand-over already passed.
+	rounds sync.Mutex
+	// leaving is set, under rounds, by the hand-over: no claim or repair
+	// round runs after it.
+	leaving atomic.Bool
+	// missingBefore is the sessions the last repair round found without a
+	// route; used only by runRepair's goroutine.
+	missingBefore map[string]bool
+}
+
+func newOwnership(cfg Config, log *slog.Logger, m *metrics) *ownership {
+	return &ownership{cfg: cfg, log: log, metrics: m, node: &nodeLease{inc: newIncarnation()}}
+}
+
+// run keeps the node lease, the claim rounds and the repair rounds going
+// until ctx ends.
+func (o *ownership) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return o.runHeartbeat(ctx) })
+	g.Go(func() error { return o.runClaims(ctx) })
+	g.Go(func() error { return o.runRepair(ctx) })
+	return g.Wait()
+}
+
+// lease implements leaseHolder.
+func (o *ownership) lease() (string, bool) { return o.node.state() }
+
+// liveNodes implements leaseHolder.
+func (o *ownership) liveNodes() []string {
+	if p := o.live.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// handBack implements leaseHolder.
+func (o *ownership) handBack(ctx context.Context, ref heldRef) { o.release(ctx, ref) }
+
+// release hands a dropped session to the region: its lease is released, or,
+// if the directory lost the route (Redis lost its data), the route is
+// written back released. Either way a claim round takes the session over.
+func (o *ownership) release(ctx context.Context, ref heldRef) {
+	inc, _ := o.node.state()
+	err := o.cfg.Directory.Release(ctx, ref.ID, o.cfg.NodeID, inc)
+	if errors.Is(err, directory.ErrNotFound) {
+		route := directory.Route{SessionID: ref.ID, HomeRegion: o.cfg.Region, Epoch: ref.Epoch}
+		err = o.cfg.Directory.CreateSession(ctx, route, ref.Users[0], ref.Users[1])
+	}
+	if err != nil && !errors.Is(err, directory.ErrNotOwner) {
+		o.log.Warn("release session", "session", ref.ID, "err", err)
+	}
+}
+
+// nodeLease is this node's node lease: the incarnation it heartbeats under
+// and the instant, on the monotonic clock, until which it may act. Every
+// session lease this node holds is bound to it.
+type nodeLease struct {
 	mu    sync.Mutex
 	inc   string    // guarded by mu
 	until time.Time // guarded by mu; zero before the first renewal
+	left  bool      // guarded by mu; set by end
 }
 
 func newIncarnation() string {
@@ -24,23 +103,17 @@ func newIncarnation() string {
 	return hex.EncodeToString(b[:])
 }
 
-// valid reports whether the node may act for its sessions now.
-func (l *lease) valid() bool {
+// state returns the current incarnation and whether the node may act for
+// its sessions now.
+func (l *nodeLease) state() (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.until.IsZero() && time.Now().Before(l.until)
-}
-
-// incarnation returns the current incarnation.
-func (l *lease) incarnation() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.inc
+	return l.inc, !l.until.IsZero() && time.Now().Before(l.until)
 }
 
 // renewed records a renewal sent at sent: the lease holds until ttl after
 // it, less a margin for clock rate differences between this node and Redis.
-func (l *lease) renewed(inc string, sent time.Time, ttl time.Duration) {
+func (l *nodeLease) renewed(inc string, sent time.Time, ttl time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.inc == inc {
@@ -50,7 +123,7 @@ func (l *lease) renewed(inc string, sent time.Time, ttl time.Duration) {
 
 // expire ends the lease and starts a new incarnation if the lease has run
 // out. It reports whether it did.
-func (l *lease) expire() bool {
+func (l *nodeLease) expire() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.until.IsZero() || time.Now().Before(l.until) {
@@ -61,30 +134,43 @@ func (l *lease) expire() bool {
 	return true
 }
 
+// end ends the lease for good (the node is leaving) and returns the
+// incarnation it was held under.
+func (l *nodeLease) end() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.until, l.left = time.Time{}, true
+	return l.inc
+}
+
+// hasLeft reports whether end was called.
+func (l *nodeLease) hasLeft() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.left
+}
+
 // runHeartbeat renews the node lease every LeaseTTL/3. A node whose lease ran
 // out (Redis unreachable, or the process paused past its TTL) steps down from
 // every session at once and comes back under a new incarnation, so its old
 // sessions look dead to the region and are taken over, by it or by a peer.
-func (s *Server) runHeartbeat(ctx context.Context) error {
-	tick := time.NewTicker(s.cfg.LeaseTTL / 3)
+func (o *ownership) runHeartbeat(ctx context.Context) error {
+	tick := time.NewTicker(o.cfg.LeaseTTL / 3)
 	defer tick.Stop()
 	fails := 0
 	for {
-		if s.lease.expire() {
-			s.stepDownAll("node lease expired")
+		if o.node.expire() {
+			o.stepDownAll("node lease expired")
 		}
-		inc := s.lease.incarnation()
-		sent := time.Now()
-		err := s.cfg.Directory.Heartbeat(ctx, s.cfg.NodeID, s.cfg.Region, inc, s.cfg.LeaseTTL)
+		err := o.beat(ctx)
 		switch {
 		case err == nil:
-			s.lease.renewed(inc, sent, s.cfg.LeaseTTL)
 			fails = 0
-		case ctx.Err() != nil:
+		case errors.Is(err, errLeft), ctx.Err() != nil:
 			return nil
 		default:
 			if fails++; fails == 1 || fails%20 == 0 {
-				s.log.Warn("node lease renewal failed", "err", err, "fails", fails)
+				o.log.Warn("node lease renewal failed", "err", err, "fails", fails)
 			}
 		}
 		select {
@@ -95,31 +181,80 @@ func (s *Server) runHeartbeat(ctx context.Context) error {
 	}
 }
 
-// stepDownAll drops every session this node holds: it stops acting for them
-// at once. Their leases stay in Redis under the old incarnation, which is
-// dead, so the claim loops of the region (this node's included) take them
-// over with a new epoch.
-func (s *Server) stepDownAll(why string) {
+// errLeft stops the heartbeat after the hand-over ended the node lease.
+var errLeft = errors.New("home: node left the region")
+
+// beat renews the node lease once.
+func (o *ownership) beat(ctx context.Context) error {
+	o.beating.Lock()
+	defer o.beating.Unlock()
+	if o.node.hasLeft() {
+		return errLeft
+	}
+	inc, _ := o.node.state()
+	sent := time.Now()
+	if err := o.cfg.Directory.Heartbeat(ctx, o.cfg.NodeID, o.cfg.Region, inc, o.cfg.LeaseTTL); err != nil {
+		return err
+	}
+	o.node.renewed(inc, sent, o.cfg.LeaseTTL)
+	return nil
+}
+
+// stepDownAll drops every held session: the node stops acting for them at
+// once. Their leases stay in Redis under the old incarnation, which is dead,
+// so the claim rounds of the region (this node's included) take them over
+// with a new epoch.
+func (o *ownership) stepDownAll(why string) {
 	n := 0
-	for _, e := range s.reg.all() {
-		e.mu.Lock()
-		if !e.gone {
-			s.drop(e)
+	for _, ref := range o.rt.held() {
+		if _, ok := o.rt.drop(ref.ID); ok {
 			n++
 		}
-		e.mu.Unlock()
 	}
-	s.metrics.leaseLosses.Add(float64(n))
-	s.log.Warn("stepped down from every session", "reason", why, "sessions", n)
+	o.metrics.leaseLosses.Add(float64(n))
+	o.log.Warn("stepped down from every session", "reason", why, "sessions", n)
 }
 
-// drop forgets e: no timers, no index entries. Lock held on entry.
-func (s *Server) drop(e *entry) {
-	e.gone = true
-	s.reg.remove(e)
-	s.timers.disarm(e.sess.ID)
-	s.metrics.sessions.Dec()
-}
+// handOverParallel bounds the releases the hand-over has in flight.
+const handOverParallel = 32
 
-// errLeaseLost answers requests while this node may not act.
-var errLeaseLost = errors.New("home: node lease lost")
+// handOver gives every held session to the region's other home nodes and
+// ends the node lease: each session is dropped (after the commit in flight,
+// if any) and its lease released, then the node lease is deleted so that
+// rendezvous hashing no longer counts this node. A peer's next claim round
+// (within ClaimInterval) takes every session over, instead of after the
+// lease TTL. It stops at once when ctx ends; what is left is taken over
+// once the node lease expires. It returns how many sessions it released.
+func (o *ownership) handOver(ctx context.Context) (int, error) {
+	o.rounds.Lock()
+	o.leaving.Store(true)
+	o.rounds.Unlock()
+	n := 0
+	var mu sync.Mutex
+	for refs := o.rt.held(); len(refs) > 0 && ctx.Err() == nil; refs = o.rt.held() {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(handOverParallel)
+		for _, ref := range refs {
+			g.Go(func() error {
+				if ref, ok := o.rt.drop(ref.ID); ok {
+					o.release(gctx, ref)
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+	}
+	if err := ctx.Err(); err != nil {
+		return n, err
+	}
+	o.beating.Lock()
+	defer o.beating.Unlock()
+	inc := o.node.end()
+	if err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc); err != nil {
+		return n, err
+	}
+	return n, nil
+}

@@ -2,57 +2,37 @@ package home
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"courtmesh/home/court"
+	"courtmesh/lifecycle"
 )
 
-// maxFiring bounds the timers whose transitions run at the same time.
-const maxFiring = 64
+// ErrRunning is returned by a second call of Run: lifecycle.ErrRunTwice.
+var ErrRunning = lifecycle.ErrRunTwice
 
-// idleWait is how long the timer loop sleeps when no timer is armed; arming
-// one wakes it.
-const idleWait = time.Hour
-
-// retryDelay is how long a timer whose transition failed to commit waits
-// before it fires again. A variable so tests can shorten it.
-var retryDelay = time.Second
-
-// ErrRunning is returned by a second call of Run.
-var ErrRunning = errors.New("home: already running")
-
-// Server is a home node: the single writer of the sessions it owns.
+// Server is a home node: the single writer of the sessions it owns. It is
+// ownership (own) and the session runtime (rt), joined at the seam of
+// seam.go, plus the role's lifecycle.
 type Server struct {
-	cfg       Config
-	durations court.Durations
-	log       *slog.Logger
-	metrics   *metrics
-	reg       *registry
-	timers    *timerQueue
-	lease     *lease
-	answers   *answers
-	// live is the region's live home nodes as the last claim round saw them.
-	live atomic.Pointer[[]string]
-	// missingBefore is the sessions the last repair round found without a
-	// route; used only by runRepair's goroutine.
-	missingBefore map[string]bool
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	own     *ownership
+	rt      *sessions
 
-	// base is the context of spawned work (judge calls); cancelled by Close.
-	base       context.Context
-	cancelBase context.CancelFunc
-	spawnMu    sync.Mutex
-	spawned    sync.WaitGroup // Add only under spawnMu while !closed
-
-	running   atomic.Bool
+	mu        sync.Mutex
+	started   bool // guarded by mu
 	ready     chan struct{}
-	closed    chan struct{}
+	closed    chan struct{} // closed by Close: Run's loops stop
 	closeOnce sync.Once
+	draining  chan struct{} // closed by Shutdown or Close: requests are refused
+	drainOnce sync.Once
+	done      chan struct{} // closed when Run returns
 }
 
 // New returns a Server for cfg. It does no I/O and starts nothing.
@@ -65,33 +45,32 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{
-		cfg:       cfg,
-		durations: court.DurationsFromScale(cfg.TimerScale),
-		log:       cfg.Logger.With("component", "home", "region", cfg.Region, "node", cfg.NodeID),
-		metrics:   m,
-		reg:       newRegistry(),
-		timers:    newTimerQueue(),
-		lease:     &lease{inc: newIncarnation()},
-		answers:   newAnswers(),
-		ready:     make(chan struct{}),
-		closed:    make(chan struct{}),
-	}
-	s.base, s.cancelBase = context.WithCancel(context.Background())
-	return s, nil
+	log := cfg.Logger.With("component", "home", "region", cfg.Region, "node", cfg.NodeID)
+	own := newOwnership(cfg, log, m)
+	rt := newSessions(cfg, log, m, own)
+	own.rt = rt
+	return &Server{
+		cfg: cfg, log: log, metrics: m, own: own, rt: rt,
+		ready:    make(chan struct{}),
+		closed:   make(chan struct{}),
+		draining: make(chan struct{}),
+		done:     make(chan struct{}),
+	}, nil
 }
 
-// Run renews the node lease, takes over the region's orphaned sessions,
-// and fires timers, until ctx is cancelled or Close is called. It then
-// waits for the work it started and returns nil. Ready is closed once the
-// node holds its lease.
+// Run renews the node lease, takes over the region's orphaned sessions and
+// fires timers until ctx is cancelled, Shutdown or Close; it then waits for
+// the work it started and returns nil. Ready is closed once the node holds
+// its lease. A second call returns ErrRunning; a call after Close returns
+// lifecycle.ErrClosed.
 func (s *Server) Run(ctx context.Context) error {
-	if !s.running.CompareAndSwap(false, true) {
-		return ErrRunning
+	if err := s.start(); err != nil {
+		return err
 	}
+	defer close(s.done)
+	defer s.rt.stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer s.stopSpawning()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		select {
@@ -101,19 +80,30 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return s.runHeartbeat(ctx) })
-	g.Go(func() error { return s.runClaims(ctx) })
-	g.Go(func() error { return s.runTimers(ctx) })
-	g.Go(func() error { return s.runRepair(ctx) })
+	g.Go(func() error { return s.own.run(ctx) })
+	g.Go(func() error { return s.rt.runTimers(ctx) })
 	g.Go(func() error { return s.signalReady(ctx) })
 	return g.Wait()
+}
+
+func (s *Server) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.started:
+		return ErrRunning
+	case s.isClosed():
+		return lifecycle.ErrClosed
+	}
+	s.started = true
+	return nil
 }
 
 // signalReady closes ready once the first lease renewal succeeded.
 func (s *Server) signalReady(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for !s.lease.valid() {
+	for _, ok := s.own.lease(); !ok; _, ok = s.own.lease() {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -128,16 +118,51 @@ func (s *Server) signalReady(ctx context.Context) error {
 // Ready is closed once Run holds the node lease.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Close stops Run and refuses further requests. It is idempotent. The
-// sessions stay owned by this node's lease in Redis until it expires; then
-// the region's other home nodes take them over.
+// Shutdown hands every held session to the region's other home nodes, then
+// closes the server. In order:
+//  1. new requests are refused with wire.CodeShuttingDown (the edge retries
+//     them at the new owner); judge calls in flight are cancelled (the new
+//     owner makes them again);
+//  2. each held session is dropped once its commit in flight, if any, is
+//     done, and its lease released;
+//  3. the node lease is deleted, so the region's rendezvous hashing counts
+//     this node out at once;
+//  4. Close: Run returns.
+//
+// A peer's next claim round, within its ClaimInterval, takes every session
+// over, instead of after the lease TTL. If ctx ends first, Shutdown closes
+// anyway and returns ctx's error; the sessions not released yet are taken
+// over once the node lease expires.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.drain()
+	s.rt.stop()
+	start := time.Now()
+	n, err := s.own.handOver(ctx)
+	s.log.Info("handed every session to the region", "sessions", n, "took", time.Since(start), "err", err)
+	if err != nil {
+		err = fmt.Errorf("home shutdown: %w", err)
+	}
+	_ = s.Close()
+	return err
+}
+
+// Close stops Run at once and waits for it to return. It is idempotent and
+// safe to call without Run. The sessions stay owned by this node's lease in
+// Redis until it expires; then the region's other home nodes take them
+// over. Shutdown hands them over at once instead.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.cancelBase()
-	})
+	s.drain()
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		<-s.done
+	}
 	return nil
 }
+
+func (s *Server) drain() { s.drainOnce.Do(func() { close(s.draining) }) }
 
 func (s *Server) isClosed() bool {
 	select {
@@ -148,103 +173,11 @@ func (s *Server) isClosed() bool {
 	}
 }
 
-// spawn runs f in a goroutine that Run waits for. After Run returned, or
-// after Close, it runs nothing.
-func (s *Server) spawn(f func(ctx context.Context)) {
-	s.spawnMu.Lock()
-	defer s.spawnMu.Unlock()
-	if s.isClosed() {
-		return
-	}
-	s.spawned.Add(1)
-	go func() {
-		defer s.spawned.Done()
-		f(s.base)
-	}()
-}
-
-// stopSpawning refuses new spawned work and waits for what runs.
-func (s *Server) stopSpawning() {
-	s.spawnMu.Lock()
-	_ = s.Close()
-	s.spawnMu.Unlock()
-	s.spawned.Wait()
-}
-
-func (s *Server) now() time.Time { return s.cfg.Now() }
-
-// runTimers pops due timers and fires each in its own tracked goroutine.
-func (s *Server) runTimers(ctx context.Context) error {
-	var firing errgroup.Group
-	firing.SetLimit(maxFiring)
-	defer firing.Wait()
-	wait := time.NewTimer(idleWait)
-	defer wait.Stop()
-	for {
-		wait.Reset(s.untilNext())
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.timers.wake:
-		case <-wait.C:
-		}
-		for _, t := range s.timers.due(s.now()) {
-			firing.Go(func() error {
-				s.fire(ctx, t)
-				return nil
-			})
-		}
-	}
-}
-
-// untilNext is how long until the earliest timer is due.
-func (s *Server) untilNext() time.Duration {
-	at, ok := s.timers.next()
-	if !ok {
-		return idleWait
-	}
-	return max(at.Sub(s.now()), 0)
-}
-
-// fire runs timer t's transition if the session is still at the version t
-// was armed for. The commit is fenced like any other: a stale or duplicate
-// timer, or a stale owner, changes nothing.
-func (s *Server) fire(ctx context.Context, t timer) {
-	e := s.reg.session(t.session)
-	if e == nil {
-		s.metrics.fires.WithLabelValues(fireStale).Inc()
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.gone || e.sess.Version != t.version || e.sess.Phase != t.phase {
-		s.metrics.fires.WithLabelValues(fireStale).Inc()
-		return
-	}
-	s.metrics.timerLag.Observe(s.now().Sub(t.at).Seconds())
-	_, err := s.commitLocked(ctx, e, "timeout", s.expiry(t), "", "")
-	switch {
-	case err == nil:
-		s.metrics.fires.WithLabelValues(fireDone).Inc()
-	case errors.Is(err, court.ErrNotDue), errors.Is(err, errMoved):
-		s.metrics.fires.WithLabelValues(fireStale).Inc()
+func (s *Server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
 	default:
-		s.metrics.fires.WithLabelValues(fireFailed).Inc()
-		s.log.Warn("timer failed; retrying", "session", t.session, "phase", t.phase, "err", err)
-		s.timers.retry(t, s.now().Add(retryDelay))
-	}
-}
-
-// expiry is the transition a timer of kind t.kind makes.
-func (s *Server) expiry(t timer) func(*court.Session) error {
-	if t.kind == settleTimer {
-		return func(x *court.Session) error { return x.ExpireSettlement(s.now()) }
-	}
-	return func(x *court.Session) error {
-		caseID, err := newSessionID() // used only if the timer closes the session
-		if err != nil {
-			return err
-		}
-		return x.Expire(s.now(), caseID, s.durations)
+		return false
 	}
 }

@@ -2,11 +2,105 @@ package home
 
 import (
 	"container/heap"
+	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"courtmesh/home/court"
 )
+
+// maxFiring bounds the timers whose transitions run at the same time.
+const maxFiring = 64
+
+// idleWait is how long the timer loop sleeps when no timer is armed; arming
+// one wakes it.
+const idleWait = time.Hour
+
+// retryDelay is how long a timer whose transition failed to commit waits
+// before it fires again.
+const retryDelay = time.Second
+
+// runTimers pops due timers and fires each in its own goroutine, until ctx
+// ends; it waits for the timers firing.
+func (rt *sessions) runTimers(ctx context.Context) error {
+	var firing errgroup.Group
+	firing.SetLimit(maxFiring)
+	defer firing.Wait()
+	wait := time.NewTimer(idleWait)
+	defer wait.Stop()
+	for {
+		wait.Reset(rt.untilNext())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-rt.timers.wake:
+		case <-wait.C:
+		}
+		for _, t := range rt.timers.due(rt.now()) {
+			firing.Go(func() error {
+				rt.fire(ctx, t)
+				return nil
+			})
+		}
+	}
+}
+
+// untilNext is how long until the earliest timer is due.
+func (rt *sessions) untilNext() time.Duration {
+	at, ok := rt.timers.next()
+	if !ok {
+		return idleWait
+	}
+	return max(at.Sub(rt.now()), 0)
+}
+
+// fire runs timer t's transition if the session is still at the version t
+// was armed for. The commit is fenced like any other: a stale or duplicate
+// timer, or a stale owner, changes nothing.
+func (rt *sessions) fire(ctx context.Context, t timer) {
+	e := rt.reg.session(t.session)
+	if e == nil {
+		rt.metrics.fires.WithLabelValues(fireStale).Inc()
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone || e.sess.Version != t.version || e.sess.Phase != t.phase {
+		rt.metrics.fires.WithLabelValues(fireStale).Inc()
+		return
+	}
+	rt.metrics.timerLag.Observe(rt.now().Sub(t.at).Seconds())
+	_, err := rt.commitLocked(ctx, e, timerOrigin(), rt.expiry(t))
+	switch {
+	case err == nil:
+		rt.metrics.fires.WithLabelValues(fireDone).Inc()
+	case errors.Is(err, court.ErrNotDue), errors.Is(err, errMoved):
+		rt.metrics.fires.WithLabelValues(fireStale).Inc()
+	default:
+		rt.metrics.fires.WithLabelValues(fireFailed).Inc()
+		rt.log.Warn("timer failed; retrying", "session", t.session, "phase", t.phase, "err", err)
+		rt.timers.retry(t, rt.now().Add(retryDelay))
+	}
+}
+
+// expiry is the transition a timer of kind t.kind makes.
+func (rt *sessions) expiry(t timer) func(*court.Session) error {
+	if t.kind == settleTimer {
+		return func(x *court.Session) error { return x.ExpireSettlement(rt.now()) }
+	}
+	return func(x *court.Session) error {
+		caseID, err := newSessionID() // used only if the timer closes the session
+		if err != nil {
+			return err
+		}
+		return x.Expire(rt.now(), caseID, rt.durations)
+	}
+}
+
+func (rt *sessions) now() time.Time { return rt.cfg.Now() }
 
 // timerKind tells a session's two timers apart.
 type timerKind uint8

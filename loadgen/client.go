@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"courtmesh/protocol"
 )
 
 // ErrUnauthorized is a refused Socket.IO CONNECT.
@@ -154,7 +156,7 @@ func (c *Client) onEvent(body []byte, at time.Time) {
 		return
 	}
 	var name string
-	if json.Unmarshal(args[0], &name) != nil || name != "court:state" {
+	if json.Unmarshal(args[0], &name) != nil || name != protocol.State {
 		return
 	}
 	var st State

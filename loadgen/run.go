@@ -15,6 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/token"
+
+	"courtmesh/protocol"
 )
 
 // Config is one load run.
@@ -136,7 +138,7 @@ func connectUser(ctx context.Context, cfg Config, url string, connect *Series) (
 		connect.Fail()
 		return nil, "", err
 	}
-	ack, err := c.Emit(ctx, "court:register", map[string]string{"userId": user})
+	ack, err := c.Emit(ctx, protocol.Register, map[string]string{"userId": user})
 	if err != nil || !ackOK(ack) {
 		connect.Fail()
 		c.Close()

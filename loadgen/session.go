@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"courtmesh/protocol"
 )
 
 // Measured actions: each is the time from the actor's emit to the partner's
@@ -51,18 +53,18 @@ func empty(string) any { return map[string]any{} }
 
 // sessionSteps is a whole court session: serve → … → CLOSED.
 var sessionSteps = []step{
-	{ActServe, true, "court:serve", func(p string) any { return map[string]any{"partnerId": p, "coupleId": nil, "judgeType": "swift"} }, viewIs("PENDING_PARTNER")},
-	{ActAccept, false, "court:accept", empty, phaseIs("EVIDENCE")},
-	{ActEvidence, true, "court:submit_evidence", func(string) any { return evidencePayload }, func(s State) bool { return s.Session != nil && s.Session.Evidence.Creator.Submitted }},
-	{ActAnalysis, false, "court:submit_evidence", func(string) any { return evidencePayload }, phaseIs("PRIMING")},
-	{ActPriming, true, "court:priming_complete", empty, func(s State) bool { return s.Session != nil && s.Session.PrimingReady.Creator }},
-	{ActPriming, false, "court:priming_complete", empty, phaseIs("JOINT_READY")},
-	{ActJoint, true, "court:joint_ready", empty, func(s State) bool { return s.Session != nil && s.Session.JointReady.Creator }},
-	{ActJoint, false, "court:joint_ready", empty, phaseIs("RESOLUTION")},
-	{ActPick, true, "court:resolution_pick", func(string) any { return map[string]any{"resolutionId": "resolution_1"} }, func(s State) bool { return s.Session != nil && s.Session.ResolutionPicks.UserA != nil }},
-	{ActPick, false, "court:resolution_pick", func(string) any { return map[string]any{"resolutionId": "resolution_1"} }, phaseIs("VERDICT")},
-	{ActAcceptVerdict, true, "court:accept_verdict", empty, func(s State) bool { return s.Session != nil && s.Session.VerdictAcceptances.Creator }},
-	{ActAcceptVerdict, false, "court:accept_verdict", empty, phaseIs("CLOSED")},
+	{ActServe, true, protocol.Serve, func(p string) any { return map[string]any{"partnerId": p, "coupleId": nil, "judgeType": "swift"} }, viewIs("PENDING_PARTNER")},
+	{ActAccept, false, protocol.Accept, empty, phaseIs("EVIDENCE")},
+	{ActEvidence, true, protocol.SubmitEvidence, func(string) any { return evidencePayload }, func(s State) bool { return s.Session != nil && s.Session.Evidence.Creator.Submitted }},
+	{ActAnalysis, false, protocol.SubmitEvidence, func(string) any { return evidencePayload }, phaseIs("PRIMING")},
+	{ActPriming, true, protocol.PrimingComplete, empty, func(s State) bool { return s.Session != nil && s.Session.PrimingReady.Creator }},
+	{ActPriming, false, protocol.PrimingComplete, empty, phaseIs("JOINT_READY")},
+	{ActJoint, true, protocol.JointReady, empty, func(s State) bool { return s.Session != nil && s.Session.JointReady.Creator }},
+	{ActJoint, false, protocol.JointReady, empty, phaseIs("RESOLUTION")},
+	{ActPick, true, protocol.ResolutionPick, func(string) any { return map[string]any{"resolutionId": "resolution_1"} }, func(s State) bool { return s.Session != nil && s.Session.ResolutionPicks.UserA != nil }},
+	{ActPick, false, protocol.ResolutionPick, func(string) any { return map[string]any{"resolutionId": "resolution_1"} }, phaseIs("VERDICT")},
+	{ActAcceptVerdict, true, protocol.AcceptVerdict, empty, func(s State) bool { return s.Session != nil && s.Session.VerdictAcceptances.Creator }},
+	{ActAcceptVerdict, false, protocol.AcceptVerdict, empty, phaseIs("CLOSED")},
 }
 
 // runSession runs one whole session between a (creator) and b, bID being

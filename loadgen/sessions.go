@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"courtmesh/protocol"
 )
 
 // OpenSessions creates n PENDING sessions through the edges: each creator
@@ -46,7 +48,7 @@ func OpenSessions(ctx context.Context, cfg Config, n int) (int, error) {
 			defer c.Close()
 			actx, cancel := context.WithTimeout(gctx, cfg.ActionTimeout)
 			defer cancel()
-			ack, err := c.Emit(actx, "court:serve", map[string]any{"partnerId": newUUID(), "coupleId": nil, "judgeType": "swift"})
+			ack, err := c.Emit(actx, protocol.Serve, map[string]any{"partnerId": newUUID(), "coupleId": nil, "judgeType": "swift"})
 			if err != nil || !ackOK(ack) {
 				failed.Add(1)
 				return nil

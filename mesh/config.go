@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,17 +20,20 @@ const (
 	DefaultPingInterval   = time.Second
 	DefaultLinkTimeout    = 3 * time.Second
 	DefaultRequestTimeout = 5 * time.Second
+	DefaultRevocationPoll = 5 * time.Second
 )
 
 // Config configures a Node. Only NodeID (or Identity), Region, Role,
 // Identity and Handler are required.
 type Config struct {
-	// NodeID is this node's id. Empty means Identity.NodeID; when set it
-	// must equal Identity.NodeID.
+	// NodeID is this node's id. Empty means Identity.ID; when set it must
+	// equal Identity.ID.
 	NodeID string
-	// Region is this node's region (a name from the region catalog).
+	// Region is this node's region (a name from the region catalog). It
+	// must equal the region of the certificate.
 	Region string
-	// Role is what this node does: wire.RoleEdge or wire.RoleHome.
+	// Role is what this node does: wire.RoleEdge or wire.RoleHome. It must
+	// equal the role of the certificate.
 	Role wire.Role
 	// ListenAddr is the UDP address to accept links on. Empty means do not
 	// listen: the node only dials (edges).
@@ -40,6 +44,14 @@ type Config struct {
 	Peers []Peer
 	// Handler serves the requests and events peers send to this node.
 	Handler Handler
+	// Revocations lists the revoked node ids: a revoked peer is refused at
+	// the hello, and its links are cut within RevocationPoll. Nil means no
+	// node is ever revoked (tests, and `courtd dev` without Redis).
+	Revocations Revocations
+	// RevocationPoll is how often the node reads Revocations again and
+	// looks for a renewed certificate on disk. Zero means
+	// DefaultRevocationPoll (5s).
+	RevocationPoll time.Duration
 	// ListenPacket opens the node's UDP socket. Nil means net.ListenPacket.
 	// It is the seam for the WAN simulator (meshtest.Network.ListenPacket).
 	ListenPacket func(network, addr string) (net.PacketConn, error)
@@ -109,24 +121,37 @@ type Handler interface {
 	HandleEvent(from PeerInfo, ev *wire.Event)
 }
 
+// Revocations is the cluster's list of revoked node ids
+// (directory.Redis keeps it in Redis).
+type Revocations interface {
+	// RevokedNodes returns every revoked node id.
+	RevokedNodes(ctx context.Context) ([]string, error)
+}
+
 // ErrConfig is wrapped by every configuration error New returns.
 var ErrConfig = errors.New("mesh: invalid config")
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	c.Peers = slices.Clone(c.Peers)
+	return c, c.fill()
+}
 
 func (c *Config) fill() error {
 	if c.Identity == nil {
 		return fmt.Errorf("%w: Identity is required", ErrConfig)
 	}
 	if c.NodeID == "" {
-		c.NodeID = c.Identity.NodeID
-	}
-	if c.NodeID != c.Identity.NodeID {
-		return fmt.Errorf("%w: NodeID %q but the certificate names %q", ErrConfig, c.NodeID, c.Identity.NodeID)
+		c.NodeID = c.Identity.ID
 	}
 	if c.Region == "" {
 		return fmt.Errorf("%w: Region is required", ErrConfig)
 	}
 	if !validRole(c.Role) {
 		return fmt.Errorf("%w: Role %q", ErrConfig, c.Role)
+	}
+	if me := (pki.Claims{ID: c.NodeID, Role: c.Role, Region: c.Region}); me != c.Identity.Claims {
+		return fmt.Errorf("%w: this node is %s but its certificate is for %s", ErrConfig, me, c.Identity.Claims)
 	}
 	if c.Handler == nil {
 		return fmt.Errorf("%w: Handler is required", ErrConfig)
@@ -153,6 +178,9 @@ func (c *Config) fillDurations() {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.RevocationPoll <= 0 {
+		c.RevocationPoll = DefaultRevocationPoll
 	}
 }
 

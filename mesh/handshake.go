@@ -19,30 +19,52 @@ func (n *Node) hello() *wire.Hello {
 	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role}
 }
 
-// checkHello checks a peer's hello against the node id its certificate
-// names.
-func (n *Node) checkHello(h *wire.Hello, certID string) *wire.Error {
+// checkHello checks a peer's hello against what its certificate claims (id,
+// role, region), the revocation list, and the link this node may have with
+// a peer of that role: edges link to homes only.
+func (n *Node) checkHello(ctx context.Context, h *wire.Hello, cert pki.Claims) *wire.Error {
 	switch {
 	case h.Version != wire.ProtocolVersion:
 		return &wire.Error{Code: wire.CodeVersion, Reason: fmt.Sprintf("protocol version %d, want %d", h.Version, wire.ProtocolVersion)}
-	case h.NodeID != certID:
-		return &wire.Error{Code: wire.CodeIdentity, Reason: fmt.Sprintf("hello names node %q but the certificate names %q", h.NodeID, certID)}
-	case h.NodeID == n.cfg.NodeID:
-		return &wire.Error{Code: wire.CodeIdentity, Reason: "self-connect"}
 	case !validRole(h.Role):
 		return &wire.Error{Code: wire.CodeBadFrame, Reason: fmt.Sprintf("unknown role %q", h.Role)}
+	case h.NodeID != cert.ID:
+		return &wire.Error{Code: wire.CodeIdentity, Reason: fmt.Sprintf("hello names node %q but the certificate names %q", h.NodeID, cert.ID)}
+	case h.Role != cert.Role || h.Region != cert.Region:
+		return &wire.Error{Code: wire.CodeIdentity, Reason: fmt.Sprintf("hello claims %s but the certificate is for %s",
+			pki.Claims{ID: h.NodeID, Role: h.Role, Region: h.Region}, cert)}
+	case h.NodeID == n.cfg.NodeID:
+		return &wire.Error{Code: wire.CodeIdentity, Reason: "self-connect"}
+	case n.cfg.Role == wire.RoleEdge && h.Role == wire.RoleEdge:
+		return &wire.Error{Code: wire.CodeIdentity, Reason: "edges link to homes only"}
+	case n.revoked(ctx, h.NodeID):
+		return &wire.Error{Code: wire.CodeIdentity, Reason: fmt.Sprintf("node %s is revoked", h.NodeID)}
 	}
 	return nil
+}
+
+// meshClaims returns the claims of a peer's certificate, which must be a
+// node's: operators administer, they never join the mesh.
+func meshClaims(conn *quic.Conn) (pki.Claims, error) {
+	c, err := pki.PeerClaims(conn.ConnectionState().TLS)
+	if err != nil {
+		return pki.Claims{}, &closeCause{code: closeRefused, reason: err.Error()}
+	}
+	if !validRole(c.Role) {
+		return pki.Claims{}, &closeCause{code: closeRefused, reason: c.String() + " cannot join the mesh"}
+	}
+	return c, nil
 }
 
 // acceptHello runs the acceptor's side of the hellos on a new connection:
 // read the dialer's hello on the first stream, check it, answer with ours.
 func (r *runner) acceptHello(ctx context.Context, conn *quic.Conn) (*link, error) {
 	n := r.n
-	certID, err := pki.PeerNodeID(conn.ConnectionState().TLS)
+	cert, err := meshClaims(conn)
 	if err != nil {
-		return nil, &closeCause{code: closeRefused, reason: err.Error()}
+		return nil, err
 	}
+	certID := cert.ID
 	ctrl, err := conn.AcceptStream(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("accept control stream: %w", err)
@@ -53,7 +75,7 @@ func (r *runner) acceptHello(ctx context.Context, conn *quic.Conn) (*link, error
 		n.refuse(ctx, conn, ctrl, &wire.Error{Code: wire.CodeBadFrame, Reason: err.Error()})
 		return nil, fmt.Errorf("read hello of %s: %w", certID, err)
 	}
-	if werr := n.checkHello(&h, certID); werr != nil {
+	if werr := n.checkHello(ctx, &h, cert); werr != nil {
 		n.refuse(ctx, conn, ctrl, werr)
 		return nil, fmt.Errorf("refused hello of %s: %w", certID, werr)
 	}
@@ -69,10 +91,11 @@ func (r *runner) acceptHello(ctx context.Context, conn *quic.Conn) (*link, error
 // read and check the answer.
 func (r *runner) dialHello(ctx context.Context, conn *quic.Conn, p Peer) (*link, error) {
 	n := r.n
-	certID, err := pki.PeerNodeID(conn.ConnectionState().TLS)
+	cert, err := meshClaims(conn)
+	certID := cert.ID
 	switch {
 	case err != nil:
-		return nil, &closeCause{code: closeRefused, reason: err.Error()}
+		return nil, err
 	case certID == n.cfg.NodeID:
 		return nil, errSelfConnect
 	case certID != p.NodeID:
@@ -90,7 +113,7 @@ func (r *runner) dialHello(ctx context.Context, conn *quic.Conn, p Peer) (*link,
 	if err := wire.ReadFrameAs(ctrl, wire.FrameHello, &h); err != nil {
 		return nil, fmt.Errorf("read hello of %s: %w", p.NodeID, err)
 	}
-	if werr := n.checkHello(&h, certID); werr != nil {
+	if werr := n.checkHello(ctx, &h, cert); werr != nil {
 		n.refuse(ctx, conn, ctrl, werr)
 		return nil, fmt.Errorf("refused hello of %s: %w", p.NodeID, werr)
 	}

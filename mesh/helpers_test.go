@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,10 +36,20 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// identities makes a fresh cluster CA and one identity per id.
+// identities makes a fresh cluster CA and one identity per id: a home in us
+// for an id starting with "home", an edge in asia otherwise (what startHome
+// and startEdge run).
 func identities(t *testing.T, ids ...string) map[string]*pki.Identity {
 	t.Helper()
-	m, err := pki.DevCluster(t.TempDir(), ids...)
+	var claims []pki.Claims
+	for _, id := range ids {
+		c := pki.Claims{ID: id, Role: wire.RoleEdge, Region: "asia"}
+		if strings.HasPrefix(id, "home") {
+			c.Role, c.Region = wire.RoleHome, "us"
+		}
+		claims = append(claims, c)
+	}
+	m, err := pki.DevCluster(t.TempDir(), claims...)
 	require.NoError(t, err)
 	return m
 }
@@ -97,7 +108,7 @@ func nodeConfig(t *testing.T, ident *pki.Identity, region string, role wire.Role
 		PingInterval:   testPing,
 		LinkTimeout:    testLinkTimeout,
 		RequestTimeout: 2 * time.Second,
-		Logger:         testLogger(t).With("test_node", ident.NodeID),
+		Logger:         testLogger(t).With("test_node", ident.ID),
 		Registerer:     prometheus.NewRegistry(),
 	}
 }

@@ -219,13 +219,15 @@ func TestConfigValidation(t *testing.T) {
 		return mesh.Config{Region: "us", Role: wire.RoleHome, Identity: ids["home"], Handler: &recorder{}}
 	}
 	cases := map[string]func(c *mesh.Config){
-		"no identity":        func(c *mesh.Config) { c.Identity = nil },
-		"node id mismatch":   func(c *mesh.Config) { c.NodeID = "other" },
-		"no region":          func(c *mesh.Config) { c.Region = "" },
-		"bad role":           func(c *mesh.Config) { c.Role = "judge" },
-		"no handler":         func(c *mesh.Config) { c.Handler = nil },
-		"timeout below ping": func(c *mesh.Config) { c.PingInterval, c.LinkTimeout = time.Second, time.Second },
-		"peer is self":       func(c *mesh.Config) { c.Peers = []mesh.Peer{{NodeID: "home", Addr: "x:1"}} },
+		"no identity":           func(c *mesh.Config) { c.Identity = nil },
+		"node id mismatch":      func(c *mesh.Config) { c.NodeID = "other" },
+		"no region":             func(c *mesh.Config) { c.Region = "" },
+		"bad role":              func(c *mesh.Config) { c.Role = "judge" },
+		"role not the cert's":   func(c *mesh.Config) { c.Role = wire.RoleEdge },
+		"region not the cert's": func(c *mesh.Config) { c.Region = "eu" },
+		"no handler":            func(c *mesh.Config) { c.Handler = nil },
+		"timeout below ping":    func(c *mesh.Config) { c.PingInterval, c.LinkTimeout = time.Second, time.Second },
+		"peer is self":          func(c *mesh.Config) { c.Peers = []mesh.Peer{{NodeID: "home", Addr: "x:1"}} },
 		"peer twice": func(c *mesh.Config) {
 			c.Peers = []mesh.Peer{{NodeID: "a", Addr: "x:1"}, {NodeID: "a", Addr: "x:2"}}
 		},

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/lifecycle"
 	"courtmesh/mesh/wire"
 )
 
@@ -23,10 +23,11 @@ var (
 	// full; the event was dropped.
 	ErrQueueFull = errors.New("mesh: event queue full")
 	// ErrRunTwice is returned by a second call of Run.
-	ErrRunTwice = errors.New("mesh: Run called twice")
-	// ErrClosed is returned by Run after Close, and is the cause of the
-	// links' end when the node closes.
-	ErrClosed = errors.New("mesh: node closed")
+	ErrRunTwice = lifecycle.ErrRunTwice
+	// ErrClosed is returned by Run after Close (it wraps
+	// lifecycle.ErrClosed), and is the cause of the links' end when the node
+	// closes.
+	ErrClosed = fmt.Errorf("mesh: node %w", lifecycle.ErrClosed)
 )
 
 // Node is one member of the mesh. Its methods are safe for concurrent use.
@@ -45,6 +46,8 @@ type Node struct {
 	stopCtx     context.Context
 	cancelStop  context.CancelCauseFunc // by Close
 
+	rev revocations
+
 	mu      sync.Mutex
 	started bool                  // guarded by mu
 	addr    net.Addr              // guarded by mu
@@ -53,12 +56,15 @@ type Node struct {
 
 // New validates cfg and builds a Node. It does no I/O.
 func New(cfg Config) (*Node, error) {
-	cfg.Peers = slices.Clone(cfg.Peers)
-	if err := cfg.fill(); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
+		return nil, err
+	}
+	if err := registerCertExpiry(cfg); err != nil {
 		return nil, err
 	}
 	n := &Node{
@@ -192,6 +198,7 @@ func (r *runner) serve(ln *quic.Listener) {
 	if ln != nil {
 		r.g.Go(func() error { r.acceptLoop(ln); return nil })
 	}
+	r.g.Go(func() error { r.watchIdentity(); return nil })
 	for _, p := range r.n.cfg.Peers {
 		r.g.Go(func() error { r.dialLoop(p, sync.OnceFunc(first.Done)); return nil })
 	}

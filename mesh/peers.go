@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"courtmesh/mesh/wire"
 )
 
 // peerState is what the node knows of one peer. Guarded by Node.mu.
@@ -104,4 +106,13 @@ func (n *Node) Peers() []PeerStatus {
 	n.mu.Unlock()
 	slices.SortFunc(out, func(a, b PeerStatus) int { return strings.Compare(a.NodeID, b.NodeID) })
 	return out
+}
+
+// PeerRole returns the role of the node nodeID, as its certificate names it,
+// while its link is up.
+func (n *Node) PeerRole(nodeID string) (wire.Role, bool) {
+	if l := n.upLink(nodeID); l != nil {
+		return l.peer.Role, true
+	}
+	return "", false
 }

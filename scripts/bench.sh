@@ -54,7 +54,10 @@ CTL="$OUT/bin/courtctl"
 COURTD="$OUT/bin/courtd"
 rm -rf "$OUT/pki"
 "$CTL" ca create --dir "$OUT/pki/ca" >/dev/null
-for n in home-us-1 home-us-2 edge-us-1 edge-asia-1; do "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$n" --out "$OUT/pki/$n" >/dev/null; done
+for n in home:us:home-us-1 home:us:home-us-2 edge:us:edge-us-1 edge:asia:edge-asia-1; do
+  IFS=: read -r role region id <<<"$n"
+  "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$id" --role "$role" --region "$region" --out "$OUT/pki/$id" >/dev/null
+done
 psql "$PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 sep='?'; case "$PG_URL" in *\?*) sep='&';; esac
 export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
@@ -67,7 +70,7 @@ start_mesh() {
   for i in $(seq 1 "$1"); do
     local mp op; mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)
     "$COURTD" home --require-app-schema=false --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
-      --ops-addr "127.0.0.1:$op" 2>"$OUT/home-$i.log" & pids+=($!)
+      --ops-addr "127.0.0.1:$op" --judge dev --webhook none 2>"$OUT/home-$i.log" & pids+=($!)
     eval "HOME${i}_PID=$!; HOME${i}_OPS=http://127.0.0.1:$op"
     flags+=(--home "us:home-us-$i@127.0.0.1:$mp")
   done

@@ -48,10 +48,11 @@ CTL="$OUT/bin/courtctl"
 COURTD="$OUT/bin/courtd"
 rm -rf "$OUT/pki"
 "$CTL" ca create --dir "$OUT/pki/ca" >/dev/null
-role() { :; } # `courtctl cert create --role` where it exists: the node name's prefix (home, edge)
-if "$CTL" cert create --help 2>&1 | grep -q -- '--role'; then role() { echo "--role ${1%%-*}"; }; fi
-# shellcheck disable=SC2046 # role's output is two words or none
-for n in home-us-1 home-us-2 edge-us-1 edge-asia-1; do "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$n" $(role "$n") --out "$OUT/pki/$n" >/dev/null; done
+# A node's role and region are the first two parts of its name (home-us-1).
+for n in home-us-1 home-us-2 edge-us-1 edge-asia-1; do
+  IFS=- read -r role region _ <<<"$n"
+  "$CTL" cert create --ca-dir "$OUT/pki/ca" --node "$n" --role "$role" --region "$region" --out "$OUT/pki/$n" >/dev/null
+done
 psql "$PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 sep='?'; case "$PG_URL" in *\?*) sep='&';; esac
 export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
@@ -62,7 +63,7 @@ flags=() nodes=()
 for i in 1 2; do
   mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)
   "$COURTD" home --require-app-schema=false --node-id "home-us-$i" --region us --tls-dir "$OUT/pki/home-us-$i" --mesh-addr "127.0.0.1:$mp" \
-    --ops-addr "127.0.0.1:$op" 2>"$OUT/home-$i.log" & pids+=($!)
+    --ops-addr "127.0.0.1:$op" --judge dev --webhook none 2>"$OUT/home-$i.log" & pids+=($!)
   flags+=(--home "us:home-us-$i@127.0.0.1:$mp")
   nodes+=(--node "home-us-$i=http://127.0.0.1:$op")
 done

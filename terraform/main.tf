@@ -138,6 +138,7 @@ module "nodes" {
   redis_url           = var.redis_url
   database_url        = var.database_url
   judge_api_key       = var.judge_api_key
+  webhook_secret      = var.webhook_secret
   tls_certificate     = var.tls_certificate
   tls_private_key     = var.tls_private_key
   tls_intermediates   = var.tls_intermediates

@@ -278,13 +278,12 @@ variable "home_policy" {
 }
 
 variable "judge" {
-  description = "courtd home --judge settings: mode dev, http (url) or openai (endpoint; key in judge_api_key)."
+  description = "courtd home --judge settings, required (no default, as courtd home has none): mode http (url), openai (endpoint; key in judge_api_key) or dev (canned verdicts, for test deployments only)."
   type = object({
-    mode     = optional(string, "dev")
+    mode     = string
     url      = optional(string, "")
     endpoint = optional(string, "")
   })
-  default = {}
 
   validation {
     condition     = contains(["dev", "http", "openai"], var.judge.mode)
@@ -308,7 +307,7 @@ variable "retention" {
 }
 
 variable "webhook_url" {
-  description = "courtd home --webhook-url: where the outbox POSTs side effects (empty: logged only)."
+  description = "courtd home --webhook: where the outbox POSTs side effects, signed with webhook_secret; none discards them; empty holds them pending (with a warning)."
   type        = string
   default     = ""
 }
@@ -369,6 +368,18 @@ variable "judge_api_key" {
   type        = string
   default     = ""
   sensitive   = true
+}
+
+variable "webhook_secret" {
+  description = "COURT_WEBHOOK_SECRET, whsec_<base64>: the Standard Webhooks key that signs the outbox's POSTs; required with a webhook_url."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.webhook_secret == "" || can(regex("^whsec_[A-Za-z0-9+/]{32,}={0,2}$", var.webhook_secret))
+    error_message = "webhook_secret must be whsec_<base64> of at least 24 bytes."
+  }
 }
 
 variable "tls_certificate" {

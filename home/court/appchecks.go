@@ -2,6 +2,8 @@ package court
 
 import (
 	"strings"
+
+	"courtmesh/protocol"
 )
 
 // The app's checks before an action (court-protocol.md §2.5, §4.6), as pure
@@ -13,7 +15,7 @@ var (
 	// ErrAIConsentRequired refuses evidence, addendum and hybrid without
 	// profiles.ai_insights_consent. It is coded: the ack's error is the
 	// code, court:error carries message and code.
-	ErrAIConsentRequired = &Error{msg: "AI consent required to continue.", code: "AI_CONSENT_REQUIRED"}
+	ErrAIConsentRequired = &Error{msg: protocol.MsgAIConsentRequired, code: protocol.CodeAIConsentRequired}
 	// ErrUsageLimit refuses a serve, or fails the verdict step, of a couple
 	// over its monthly limit for the judge type.
 	ErrUsageLimit = &Error{msg: "Usage limit reached. Please upgrade to continue."}

@@ -1,6 +1,10 @@
 package court
 
-import "errors"
+import (
+	"errors"
+
+	"courtmesh/protocol"
+)
 
 // Error is a refused action. Its text is shown to the client verbatim
 // (court-protocol.md §3.5: ack error and court:error message), so unlike the
@@ -20,8 +24,8 @@ func (e *Error) Code() string { return e.code }
 // Client-visible errors, with the exact strings of court-protocol.md
 // §2.5, §3.5, §3.7 and §3.8.
 var (
-	ErrPartnerRequired    = &Error{msg: "partnerId required"}
-	ErrInvalidPartner     = &Error{msg: "Invalid partnerId for current user"}
+	ErrPartnerRequired    = &Error{msg: protocol.MsgPartnerRequired}
+	ErrInvalidPartner     = &Error{msg: protocol.MsgInvalidPartner}
 	ErrUsersBusy          = &Error{msg: "One or both users already in a session"}
 	ErrNoPendingSession   = &Error{msg: "No pending session found"}
 	ErrNoSession          = &Error{msg: "No session found"}

@@ -26,15 +26,31 @@ const (
 	DefaultPollInterval = 500 * time.Millisecond
 	DefaultMinBackoff   = time.Second
 	DefaultMaxBackoff   = 5 * time.Minute
+	// DefaultMaxAttempts dead-letters a row after about two hours of
+	// failures with the default backoff.
+	DefaultMaxAttempts = 30
 )
 
 // Config configures a Dispatcher.
 type Config struct {
 	// DB is the Postgres pool holding court_outbox. Required.
 	DB DB
-	// Webhook is the URL rows are POSTed to. Empty means a log-only sink
-	// that marks every row delivered, for development.
+	// Webhook is the URL rows are POSTed to, signed with Secret. Empty means
+	// no delivery: rows stay pending (held, with a Warn and the
+	// court_outbox_sink{mode="hold"} metric) until a node with a webhook
+	// delivers them, unless Discard is set.
 	Webhook string
+	// Secret keys the Standard Webhooks signature of every POST (see
+	// package signature). Required with Webhook.
+	Secret []byte
+	// Discard, without Webhook, marks every row discarded instead of holding
+	// it: the operator said explicitly that side effects go nowhere
+	// (`--webhook none`). Rows are counted, never logged.
+	Discard bool
+	// MaxAttempts is the number of failed POSTs after which a row is
+	// dead-lettered: never retried, counted in court_outbox_dead, listed by
+	// `courtctl outbox --dead`. Zero means DefaultMaxAttempts.
+	MaxAttempts int
 	// Client sends the POSTs. Nil means a client with PostTimeout.
 	Client *http.Client
 	// Batch is the number of rows claimed per round. Zero means DefaultBatch.
@@ -69,8 +85,14 @@ func (cfg Config) withDefaults() (Config, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return cfg, errors.New("outbox: Config.Webhook must be an http(s) URL")
 		}
+		if len(cfg.Secret) == 0 {
+			return cfg, errors.New("outbox: Config.Secret is required with a Webhook: bodies are signed")
+		}
+		if cfg.Discard {
+			return cfg, errors.New("outbox: Config.Discard and Webhook are exclusive")
+		}
 	}
-	if cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 || cfg.Batch < 0 || cfg.Concurrency < 0 {
+	if cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 || cfg.Batch < 0 || cfg.Concurrency < 0 || cfg.MaxAttempts < 0 {
 		return cfg, errors.New("outbox: negative Config value")
 	}
 	cfg.Batch = or(cfg.Batch, DefaultBatch)
@@ -79,6 +101,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	cfg.PollInterval = or(cfg.PollInterval, DefaultPollInterval)
 	cfg.MinBackoff = or(cfg.MinBackoff, DefaultMinBackoff)
 	cfg.MaxBackoff = max(or(cfg.MaxBackoff, DefaultMaxBackoff), cfg.MinBackoff)
+	cfg.MaxAttempts = or(cfg.MaxAttempts, DefaultMaxAttempts)
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.PostTimeout}
 	}

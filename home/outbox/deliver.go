@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
+
+	"courtmesh/home/outbox/signature"
 )
 
 // row is a claimed outbox row.
@@ -32,12 +34,15 @@ type row struct {
 // neither delivered nor failed.
 var errStopping = errors.New("outbox: stopping")
 
+// errDiscarded marks a row the discard sink (`--webhook none`) dropped.
+var errDiscarded = errors.New("outbox: discarded")
+
 // maxErrorBody is how much of a failed answer's body goes into last_error.
 const maxErrorBody = 512
 
 const claimSQL = `SELECT id, kind, session_id::text, payload, attempts,
 	(extract(epoch FROM clock_timestamp() - created_at) * 1e6)::bigint FROM court_outbox
-	WHERE delivered_at IS NULL AND next_attempt_at <= now()
+	WHERE delivered_at IS NULL AND dead_at IS NULL AND discarded_at IS NULL AND next_attempt_at <= now()
 	ORDER BY next_attempt_at, id
 	LIMIT $1
 	FOR UPDATE SKIP LOCKED`
@@ -45,6 +50,9 @@ const claimSQL = `SELECT id, kind, session_id::text, payload, attempts,
 // round claims up to Batch due rows, sends them, and records each outcome in
 // the claiming transaction. It returns the number of rows claimed.
 func (d *Dispatcher) round(ctx context.Context) (int, error) {
+	if d.mode == modeHold {
+		return 0, nil // no webhook: rows wait for one (noteRound warns)
+	}
 	tx, err := d.cfg.DB.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: begin: %w", err)
@@ -105,6 +113,13 @@ func (d *Dispatcher) record(ctx context.Context, tx pgx.Tx, rows []row, results 
 		case err == nil:
 			b.Queue(`UPDATE court_outbox SET delivered_at = clock_timestamp() WHERE id = $1`, r.ID)
 		case errors.Is(err, errStopping):
+		case errors.Is(err, errDiscarded):
+			b.Queue(`UPDATE court_outbox SET discarded_at = clock_timestamp() WHERE id = $1`, r.ID)
+		case d.dead(r):
+			b.Queue(`UPDATE court_outbox SET attempts = attempts + 1, dead_at = clock_timestamp(), last_error = $2 WHERE id = $1`,
+				r.ID, err.Error())
+			d.log.Warn("outbox row dead-lettered: see courtctl outbox --dead", "outbox_id", r.ID, "kind", r.Kind,
+				"attempts", r.attempts+1, "err", err)
 		default:
 			delay := d.backoff(r.attempts + 1)
 			b.Queue(`UPDATE court_outbox SET attempts = attempts + 1,
@@ -122,15 +137,24 @@ func (d *Dispatcher) record(ctx context.Context, tx pgx.Tx, rows []row, results 
 	return nil
 }
 
+// dead reports whether a failure of r is its last: it used MaxAttempts.
+func (d *Dispatcher) dead(r row) bool { return r.attempts+1 >= d.cfg.MaxAttempts }
+
 // count updates the counters once the outcomes are committed.
 func (d *Dispatcher) count(rows []row, results []error) {
 	for i, r := range rows {
-		switch {
-		case results[i] == nil:
+		switch err := results[i]; {
+		case err == nil:
 			d.metrics.delivered.WithLabelValues(r.Kind).Inc()
 			d.metrics.lag.WithLabelValues(r.Kind).Observe((r.age + time.Since(r.claimed)).Seconds())
-		case !errors.Is(results[i], errStopping):
+		case errors.Is(err, errStopping):
+		case errors.Is(err, errDiscarded):
+			d.metrics.discarded.WithLabelValues(r.Kind).Inc()
+		default:
 			d.metrics.failures.WithLabelValues(r.Kind).Inc()
+			if d.dead(r) {
+				d.metrics.deadLettered.WithLabelValues(r.Kind).Inc()
+			}
 		}
 	}
 }
@@ -144,7 +168,8 @@ func (d *Dispatcher) logFailure(r row, err error, delay time.Duration) {
 	level("outbox delivery failed", "outbox_id", r.ID, "kind", r.Kind, "attempt", r.attempts+1, "retry_in", delay, "err", err)
 }
 
-// post POSTs r to the webhook; any 2xx answer is a delivery.
+// post POSTs r to the webhook, signed (Standard Webhooks, with
+// webhook-id equal to the Idempotency-Key); any 2xx answer is a delivery.
 func (d *Dispatcher) post(ctx context.Context, r row) error {
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -156,8 +181,10 @@ func (d *Dispatcher) post(ctx context.Context, r row) error {
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
+	id := "outbox-" + strconv.FormatInt(r.ID, 10)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", "outbox-"+strconv.FormatInt(r.ID, 10))
+	req.Header.Set("Idempotency-Key", id)
+	signature.SetHeaders(req.Header, d.cfg.Secret, id, time.Now(), body)
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
 		return err
@@ -171,8 +198,6 @@ func (d *Dispatcher) post(ctx context.Context, r row) error {
 	return nil
 }
 
-// logSink is the development sink: it logs r and reports it delivered.
-func (d *Dispatcher) logSink(_ context.Context, r row) error {
-	d.log.Info("outbox row (log-only sink)", "outbox_id", r.ID, "kind", r.Kind, "session_id", r.SessionID, "payload", string(r.Payload))
-	return nil
-}
+// discard is the sink of `--webhook none`: the row goes nowhere and is never
+// logged (payloads hold both partners' private text).
+func (d *Dispatcher) discard(context.Context, row) error { return errDiscarded }

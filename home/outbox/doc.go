@@ -4,10 +4,13 @@
 //
 // A Dispatcher claims due rows with SELECT ... FOR UPDATE SKIP LOCKED in a
 // transaction, POSTs each as JSON {id, kind, session_id, payload} with the
-// header "Idempotency-Key: outbox-<id>", and, in the same transaction, marks
-// each row delivered (a 2xx answer) or schedules its retry (attempts + 1,
-// next_attempt_at after a capped exponential backoff with jitter,
-// last_error). Several dispatchers, one per home node, share the table: a
+// header "Idempotency-Key: outbox-<id>" and a Standard Webhooks signature
+// (package signature; webhook-id is the same outbox-<id>), and, in the same
+// transaction, marks each row delivered (a 2xx answer) or schedules its
+// retry (attempts + 1, next_attempt_at after a capped exponential backoff
+// with jitter, last_error). After MaxAttempts failures a row is
+// dead-lettered (dead_at): never retried, counted in court_outbox_dead,
+// listed by List and requeued by Requeue (`courtctl outbox`). Several dispatchers, one per home node, share the table: a
 // row stays locked by the one dispatcher sending it, so no two send it at
 // the same time, and once marked delivered it is never sent again.
 //
@@ -19,6 +22,9 @@
 // receiver uses to drop the duplicate. POSTs time out quickly (5 s by
 // default) so a row is never locked for long.
 //
-// An empty Config.Webhook is a log-only sink for development: each row is
-// logged and marked delivered.
+// Without Config.Webhook rows are held: they stay pending, a Warn and the
+// court_outbox_sink{mode="hold"} gauge say so, and any dispatcher with a
+// webhook delivers them later. Config.Discard (`--webhook none`) marks them
+// discarded instead. Payloads (both partners' private text) are never
+// logged.
 package outbox

@@ -1,13 +1,18 @@
 package outbox_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"courtmesh/home/outbox"
+	"courtmesh/home/outbox/signature"
 	"courtmesh/home/store/pgtest"
 )
 
@@ -38,10 +44,18 @@ type delivery struct {
 	at time.Time
 }
 
-// webhook is a test receiver; fail decides, per request, to answer 500.
+// secret is the webhook secret of the tests, and its written form.
+var (
+	secret        = []byte("courtmesh outbox test secret, 32+ bytes")
+	secretWritten = signature.FormatSecret(secret)
+)
+
+// webhook is a test receiver that verifies every signature, as a real one
+// would; fail decides, per request, to answer 500.
 type webhook struct {
 	mu   sync.Mutex
 	got  map[int64][]delivery // guarded by mu
+	bad  int                  // guarded by mu; requests whose signature failed
 	fail func(id int64, attempt int) bool
 }
 
@@ -55,6 +69,18 @@ func newWebhook(t *testing.T, fail func(id int64, attempt int) bool) (*webhook, 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	d := delivery{key: r.Header.Get("Idempotency-Key"), at: time.Now()}
 	b, _ := io.ReadAll(r.Body)
+	key, err := signature.ParseSecret(secretWritten)
+	if err != nil {
+		panic(err)
+	}
+	id, err := signature.Verify(key, r.Header, b, time.Now(), 0)
+	if err != nil || id != d.key {
+		w.mu.Lock()
+		w.bad++
+		w.mu.Unlock()
+		http.Error(rw, "bad signature", http.StatusUnauthorized)
+		return
+	}
 	if err := json.Unmarshal(b, &d.body); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
@@ -68,6 +94,12 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (w *webhook) badSignatures() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bad
 }
 
 func (w *webhook) deliveries(id int64) []delivery {
@@ -142,7 +174,9 @@ func undelivered(t *testing.T, pool *pgxpool.Pool) func() error {
 func newDispatcher(t *testing.T, cfg outbox.Config) *outbox.Dispatcher {
 	t.Helper()
 	cfg.PollInterval = 10 * time.Millisecond
-	cfg.Logger = nil
+	if cfg.Webhook != "" && cfg.Secret == nil {
+		cfg.Secret = secret
+	}
 	d, err := outbox.New(cfg)
 	require.NoError(t, err)
 	return d
@@ -167,6 +201,7 @@ func TestDeliversEachRowOnceWithIdempotencyKey(t *testing.T) {
 	}
 	require.Equal(t, 5.0, metric(t, reg, "court_outbox_delivered_total", "push"))
 	require.Zero(t, metric(t, reg, "court_outbox_failures_total", "push"))
+	require.Zero(t, w.badSignatures())
 }
 
 // metric returns the value of a counter with label kind, or of a gauge when
@@ -238,19 +273,187 @@ func TestConcurrentDispatchersDeliverEachRowOnce(t *testing.T) {
 	}
 }
 
-func TestLogSinkMarksDelivered(t *testing.T) {
-	t.Parallel()
+// logBuffer collects a dispatcher's logs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// rowStates counts the rows by state.
+func rowStates(t *testing.T, pool *pgxpool.Pool) map[string]int {
+	t.Helper()
+	entries, err := outbox.List(t.Context(), pool, false, 1000)
+	require.NoError(t, err)
+	got := map[string]int{}
+	for _, e := range entries {
+		got[e.State]++
+	}
+	return got
+}
+
+// TestNoWebhookHoldsRows: a home without a webhook keeps rows pending, says
+// so in a Warn and a metric, and never logs a payload; a dispatcher with a
+// webhook delivers them later.
+func TestNoWebhookHoldsRows(t *testing.T) {
 	pool := pgtest.Pool(t)
+	old := *outbox.HoldWarnEvery
+	*outbox.HoldWarnEvery = 0
+	t.Cleanup(func() { *outbox.HoldWarnEvery = old })
 	insertRows(t, pool, 3)
 	reg := prometheus.NewRegistry()
-	run(t, newDispatcher(t, outbox.Config{DB: pool, Registerer: reg}))
-	checkFor(t, 5*time.Second, undelivered(t, pool))
+	var logs logBuffer
+	held := newDispatcher(t, outbox.Config{DB: pool, Registerer: reg, Logger: logs.logger()})
+	run(t, held)
 	checkFor(t, 5*time.Second, func() error {
-		if v := metric(t, reg, "court_outbox_backlog", ""); v != 0 {
+		if v := metric(t, reg, "court_outbox_backlog", ""); v != 3 {
 			return fmt.Errorf("backlog %v", v)
 		}
 		return nil
 	})
+	require.Equal(t, 1.0, gauge(t, reg, "court_outbox_sink", "mode", "hold"))
+	require.Equal(t, map[string]int{outbox.StatePending: 3}, rowStates(t, pool))
+	checkFor(t, 5*time.Second, func() error {
+		if !strings.Contains(logs.String(), "level=WARN msg=\"no webhook configured") {
+			return errors.New("no Warn yet")
+		}
+		return nil
+	})
+	require.NotContains(t, logs.String(), "userId", "payloads are never logged")
+
+	w, srv := newWebhook(t, nil)
+	run(t, newDispatcher(t, outbox.Config{DB: pool, Webhook: srv.URL, Client: srv.Client()}))
+	checkFor(t, 5*time.Second, undelivered(t, pool))
+	require.Zero(t, w.badSignatures())
+}
+
+// TestWebhookNoneDiscards: `--webhook none` marks rows discarded, counts
+// them, and logs none of them.
+func TestWebhookNoneDiscards(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	insertRows(t, pool, 4)
+	reg := prometheus.NewRegistry()
+	var logs logBuffer
+	run(t, newDispatcher(t, outbox.Config{DB: pool, Discard: true, Registerer: reg, Logger: logs.logger()}))
+	checkFor(t, 5*time.Second, func() error {
+		if v := metric(t, reg, "court_outbox_discarded_total", "push"); v != 4 {
+			return fmt.Errorf("discarded %v", v)
+		}
+		return nil
+	})
+	var discarded int
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT count(*) FROM court_outbox WHERE discarded_at IS NOT NULL AND delivered_at IS NULL`).Scan(&discarded))
+	require.Equal(t, 4, discarded)
+	require.Equal(t, 1.0, gauge(t, reg, "court_outbox_sink", "mode", "discard"))
+	require.NotContains(t, logs.String(), "userId")
+	require.NotContains(t, logs.String(), "outbox_id")
+}
+
+// TestDeadLetter: a row that keeps failing is dead-lettered after
+// MaxAttempts, shows in the metrics and in List, is never sent again, and
+// Requeue sends it once the receiver is fixed.
+func TestDeadLetter(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	var broken atomic.Bool
+	broken.Store(true)
+	w, srv := newWebhook(t, func(int64, int) bool { return broken.Load() })
+	ids := insertRows(t, pool, 2)
+	reg := prometheus.NewRegistry()
+	run(t, newDispatcher(t, outbox.Config{DB: pool, Webhook: srv.URL, Client: srv.Client(), Registerer: reg,
+		MaxAttempts: 3, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
+	checkFor(t, 10*time.Second, func() error {
+		if v := metric(t, reg, "court_outbox_dead", ""); v != 2 {
+			return fmt.Errorf("dead %v", v)
+		}
+		return nil
+	})
+	require.Equal(t, 2.0, metric(t, reg, "court_outbox_dead_lettered_total", "push"))
+	require.Zero(t, metric(t, reg, "court_outbox_backlog", ""))
+	dead, err := outbox.List(t.Context(), pool, true, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
+	for _, e := range dead {
+		require.Equal(t, outbox.StateDead, e.State)
+		require.Equal(t, 3, e.Attempts)
+		require.Contains(t, e.LastError, "500")
+	}
+	time.Sleep(100 * time.Millisecond) // several poll rounds: nothing more is sent
+	for _, id := range ids {
+		require.Len(t, w.deliveries(id), 3)
+	}
+
+	broken.Store(false)
+	n, err := outbox.Requeue(t.Context(), pool, ids[:1])
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	checkFor(t, 5*time.Second, func() error {
+		if got := rowStates(t, pool); got[outbox.StateDead] != 1 || got[outbox.StatePending] != 0 {
+			return fmt.Errorf("states %v", got)
+		}
+		return nil
+	})
+	require.Len(t, w.deliveries(ids[0]), 4)
+	n, err = outbox.Requeue(t.Context(), pool, nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	checkFor(t, 5*time.Second, undelivered(t, pool))
+}
+
+// TestWrongSecretIsRefusedByReceiver: bodies signed with another key fail
+// the receiver's check and are retried, not delivered.
+func TestWrongSecretIsRefusedByReceiver(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	w, srv := newWebhook(t, nil)
+	insertRows(t, pool, 1)
+	reg := prometheus.NewRegistry()
+	run(t, newDispatcher(t, outbox.Config{DB: pool, Webhook: srv.URL, Client: srv.Client(), Registerer: reg,
+		Secret: []byte("another secret of enough length!")}))
+	checkFor(t, 5*time.Second, func() error {
+		if w.badSignatures() == 0 {
+			return errors.New("nothing received yet")
+		}
+		return nil
+	})
+	require.Equal(t, map[string]int{outbox.StatePending: 1}, rowStates(t, pool))
+}
+
+// gauge returns the value of a gauge with one label.
+func gauge(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no metric %s{%s=%q}", name, label, value)
+	return 0
 }
 
 func TestCloseStopsRun(t *testing.T) {
@@ -273,9 +476,11 @@ func TestCloseStopsRun(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	for name, cfg := range map[string]outbox.Config{
-		"no DB":       {},
-		"bad webhook": {DB: fakeDB{}, Webhook: "ftp://x"},
-		"negative":    {DB: fakeDB{}, Batch: -1},
+		"no DB":               {},
+		"bad webhook":         {DB: fakeDB{}, Webhook: "ftp://x", Secret: secret},
+		"no secret":           {DB: fakeDB{}, Webhook: "http://x"},
+		"discard and webhook": {DB: fakeDB{}, Webhook: "http://x", Secret: secret, Discard: true},
+		"negative":            {DB: fakeDB{}, Batch: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := outbox.New(cfg)

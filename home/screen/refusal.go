@@ -3,24 +3,13 @@ package screen
 import (
 	"encoding/json"
 	"time"
-)
 
-// The app's strings for a blocked action (court-protocol.md §2.5).
-const (
-	MsgEvidenceBlocked = "Input contains content that cannot be processed. Please rephrase."
-	MsgAddendumBlocked = "Content not allowed. Please rephrase."
-	MsgChallenge       = "Please complete the verification challenge to continue."
-	MsgGuardrail       = "This action is temporarily blocked. Please try again later."
-)
-
-// Abuse codes (court-protocol.md §2.5).
-const (
-	CodeChallenge = "ABUSE_CHALLENGE_REQUIRED"
-	CodeGuardrail = "ABUSE_GUARDRAIL_BLOCKED"
+	"courtmesh/protocol"
 )
 
 // Refusal is what the client is told about a refused action: Message, and
-// for the abuse decisions a Code with RetryAfterMs and Challenge.
+// for the abuse decisions a Code with RetryAfterMs and Challenge (the
+// strings and codes are package protocol's).
 type Refusal struct {
 	Message      string
 	Code         string
@@ -41,15 +30,15 @@ func Outcome(surface Surface, d Decision) (time.Duration, *Refusal) {
 		}
 		return 250 * time.Millisecond, nil
 	case Challenge:
-		return 0, &Refusal{Message: MsgChallenge, Code: CodeChallenge, RetryAfterMs: d.RetryAfterMs, Challenge: d.Challenge}
+		return 0, &Refusal{Message: protocol.MsgChallenge, Code: protocol.CodeAbuseChallenge, RetryAfterMs: d.RetryAfterMs, Challenge: d.Challenge}
 	case Block:
 		switch {
 		case d.Kind != KindAbuse && surface == SurfaceEvidence:
-			return 0, &Refusal{Message: MsgEvidenceBlocked}
+			return 0, &Refusal{Message: protocol.MsgEvidenceBlocked}
 		case d.Kind != KindAbuse && surface == SurfaceAddendum:
-			return 0, &Refusal{Message: MsgAddendumBlocked}
+			return 0, &Refusal{Message: protocol.MsgAddendumBlocked}
 		}
-		return 0, &Refusal{Message: MsgGuardrail, Code: CodeGuardrail, RetryAfterMs: d.RetryAfterMs, Challenge: d.Challenge}
+		return 0, &Refusal{Message: protocol.MsgGuardrail, Code: protocol.CodeAbuseGuardrail, RetryAfterMs: d.RetryAfterMs, Challenge: d.Challenge}
 	}
 	return 0, nil
 }

@@ -30,6 +30,7 @@
 // rows once they are older than the retention (retention.go), in small
 // SKIP LOCKED batches that every home can run at once.
 //
-// Migrate applies the embedded migrations; package pgtest gives tests a
-// fresh, migrated schema on the real Postgres.
+// Migrate applies the embedded migrations with goose (carrying over a schema
+// migrated before goose) and MigrationStatus lists them; package pgtest
+// gives tests a fresh, migrated schema on the real Postgres.
 package store

@@ -2,95 +2,168 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
+	"path"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded file, migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
+// Version tables: goose's, and the one the hand-written runner kept before
+// it (version, name, applied_at), read once to carry a database over.
+const (
+	gooseTable  = "goose_db_version"
+	legacyTable = "schema_migrations"
+)
+
+// Migrate applies the embedded migrations (goose, SQL files
+// migrations/NNNN_name.sql) that the current schema has not applied yet,
+// each in its own transaction, under an advisory lock scoped to the current
+// schema, so nodes starting together apply each migration once. Running it
+// again is a no-op. goose refuses a migration numbered below one already
+// applied that was added later. A schema migrated by the runner before goose
+// (schema_migrations) is carried over first: goose's table records the
+// versions it lists, and nothing is applied twice.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return withProvider(ctx, pool, migrationsFS(), func(p *goose.Provider) error {
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		return nil
+	})
 }
 
-// Migrate applies the embedded migrations that schema_migrations does not
-// list yet, in order, in one transaction, under an advisory lock scoped to
-// the current schema, so nodes starting together apply each migration once.
-// Running it again is a no-op.
-func Migrate(ctx context.Context, db DB) error {
-	ms, err := loadMigrations()
+// MigrationState is one migration as MigrationStatus reports it.
+type MigrationState struct {
+	Version int64  `json:"version"`
+	Name    string `json:"name"`
+	Applied bool   `json:"applied"`
+	// AppliedAt is zero while pending.
+	AppliedAt time.Time `json:"applied_at,omitzero"`
+}
+
+// MigrationStatus lists every embedded migration and whether the current
+// schema has applied it. It changes nothing but a carry-over (see Migrate).
+func MigrationStatus(ctx context.Context, pool *pgxpool.Pool) ([]MigrationState, error) {
+	var out []MigrationState
+	err := withProvider(ctx, pool, migrationsFS(), func(p *goose.Provider) error {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migration status: %w", err)
+		}
+		for _, s := range st {
+			out = append(out, MigrationState{Version: s.Source.Version, Name: path.Base(s.Source.Path),
+				Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func migrationsFS() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists: a build error otherwise
+	}
+	return sub
+}
+
+// withProvider carries a legacy schema over, then calls f with a goose
+// provider on pool and fsys, locked per schema.
+func withProvider(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, f func(*goose.Provider) error) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	lockID, err := carryOver(ctx, db)
 	if err != nil {
 		return err
 	}
-	tx, err := db.Begin(ctx)
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID), lock.WithLockTimeout(1, 300))
 	if err != nil {
-		return fmt.Errorf("store: migrate: begin: %w", err)
+		return fmt.Errorf("store: migrate: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
-	for _, q := range []string{
-		`SELECT pg_advisory_xact_lock(hashtext('courtmesh.migrate:' || current_schema()))`,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    int PRIMARY KEY,
-			name       text NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now())`,
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithTableName(gooseTable))
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
 	}
-	var applied int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
-		return fmt.Errorf("store: migrate: read applied: %w", err)
-	}
-	for _, m := range ms {
-		if m.version <= applied {
-			continue
-		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("store: migrate %s: record: %w", m.name, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("store: migrate: commit: %w", err)
-	}
-	return nil
+	return errors.Join(f(p), p.Close())
 }
 
-// loadMigrations returns the embedded migrations sorted by version.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// carryOver, in one transaction under the schema's migration lock, records
+// in goose's table every version the legacy runner applied, if goose's table
+// does not exist yet and the legacy one does. It returns the schema's lock
+// id, which goose's session lock then uses.
+func carryOver(ctx context.Context, db *sql.DB) (lockID int64, err error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: list migrations: %w", err)
+		return 0, fmt.Errorf("store: migrate: begin: %w", err)
 	}
-	ms := make([]migration, 0, len(names))
-	for _, path := range names {
-		name := strings.TrimPrefix(path, "migrations/")
-		prefix, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("store: migration %s: name must start with a positive number", name)
-		}
-		body, err := migrationFiles.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("store: read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := tx.QueryRowContext(ctx, `SELECT hashtext('courtmesh.migrate:' || current_schema())::bigint`).Scan(&lockID); err != nil {
+		return 0, fmt.Errorf("store: migrate: lock id: %w", err)
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("store: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID); err != nil {
+		return 0, fmt.Errorf("store: migrate: lock: %w", err)
+	}
+	gs, err := database.NewStore(database.DialectPostgres, gooseTable)
+	if err != nil {
+		return 0, fmt.Errorf("store: migrate: %w", err)
+	}
+	var hasGoose, hasLegacy bool
+	if err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1),
+		EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $2)`,
+		gooseTable, legacyTable).Scan(&hasGoose, &hasLegacy); err != nil {
+		return 0, fmt.Errorf("store: migrate: find version tables: %w", err)
+	}
+	if hasGoose || !hasLegacy {
+		return lockID, nil
+	}
+	versions, err := legacyVersions(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if err := gs.CreateVersionTable(ctx, tx); err != nil {
+		return 0, fmt.Errorf("store: migrate: carry over: %w", err)
+	}
+	for _, v := range append([]int64{0}, versions...) { // goose's table starts at version 0
+		if err := gs.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+			return 0, fmt.Errorf("store: migrate: carry over version %d: %w", v, err)
 		}
 	}
-	return ms, nil
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: migrate: carry over: commit: %w", err)
+	}
+	return lockID, nil
+}
+
+func legacyVersions(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM `+legacyTable+` ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: read %s: %w", legacyTable, err)
+	}
+	defer rows.Close()
+	var vs []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: migrate: read %s: %w", legacyTable, err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: migrate: read %s: %w", legacyTable, err)
+	}
+	return vs, nil
 }

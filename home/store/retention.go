@@ -37,8 +37,9 @@ const (
 // once take disjoint rows and never wait for each other, so they can neither
 // delete a row twice nor deadlock. They never touch a live session's history
 // (its session row has no ended_at; the store reads it back through
-// Transitions), nor an outbox row that is not delivered (pending, or claimed
-// by a dispatcher right now: delivered_at is set in the claiming transaction).
+// Transitions), nor an outbox row that is not delivered or discarded
+// (pending, dead-lettered, or claimed by a dispatcher right now: delivered_at
+// and discarded_at are set in the claiming transaction).
 const (
 	pruneTransitionsSQL = `WITH doomed AS (
 		SELECT t.session_id, t.version FROM court_transitions t
@@ -51,7 +52,7 @@ const (
 	pruneOutboxSQL = `WITH doomed AS (
 		SELECT id FROM court_outbox
 		WHERE created_at < now() - $1::float8 * interval '1 second'
-		  AND delivered_at < now() - $1::float8 * interval '1 second'
+		  AND coalesce(delivered_at, discarded_at) < now() - $1::float8 * interval '1 second'
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED)
 	DELETE FROM court_outbox o USING doomed d WHERE o.id = d.id`

@@ -182,3 +182,21 @@ func TestNewPrunerRejectsBadConfig(t *testing.T) {
 	require.NoError(t, err, "zero values are the defaults")
 	require.NotNil(t, p)
 }
+
+// TestPruneDiscardedNotDead: old discarded outbox rows (--webhook none) are
+// pruned like delivered ones; dead-lettered rows wait for an operator.
+func TestPruneDiscardedNotDead(t *testing.T) {
+	t.Parallel()
+	_, pool := newStore(t)
+	old := (retention + time.Hour).Microseconds()
+	_, err := pool.Exec(t.Context(), `INSERT INTO court_outbox (session_id, kind, payload, created_at, discarded_at, dead_at)
+		VALUES ($1, 'push', '{}', now() - $2::bigint * interval '1 microsecond', now() - $2::bigint * interval '1 microsecond', NULL),
+		       ($1, 'push', '{}', now() - $2::bigint * interval '1 microsecond', NULL, now() - $2::bigint * interval '1 microsecond')`,
+		newID(), old)
+	require.NoError(t, err)
+	n, err := newPruner(t, pool, 10, nil).Round(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, store.Pruned{Outbox: 1}, n)
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM court_outbox WHERE dead_at IS NOT NULL`))
+	require.Zero(t, count(t, pool, `SELECT count(*) FROM court_outbox WHERE discarded_at IS NOT NULL`))
+}

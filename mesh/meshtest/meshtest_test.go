@@ -56,7 +56,9 @@ type pairNodes struct {
 // startPair runs a home in us and an edge in asia that dials it, over wan.
 func startPair(t *testing.T, wan *meshtest.Network, linkTimeout time.Duration) pairNodes {
 	t.Helper()
-	ids, err := pki.DevCluster(t.TempDir(), "home-us", "edge-asia")
+	ids, err := pki.DevCluster(t.TempDir(),
+		pki.Claims{ID: "home-us", Role: wire.RoleHome, Region: "us"},
+		pki.Claims{ID: "edge-asia", Role: wire.RoleEdge, Region: "asia"})
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	cfg := func(id, region string, role wire.Role, h mesh.Handler) mesh.Config {

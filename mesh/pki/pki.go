@@ -1,11 +1,15 @@
-// Package pki issues and loads the mesh's certificates: one cluster CA and one
-// certificate per node (ECDSA P-256, TLS 1.3 only). A node certificate names
-// its node id twice, as the CommonName and as the URI SAN
-// courtmesh://node/<id>, and is valid for both server and client auth, since
-// every mesh link is mutually authenticated.
+// Package pki issues, renews and loads the cluster's certificates: one
+// cluster CA, one certificate per node and one per operator (ECDSA P-256,
+// TLS 1.3 only). A certificate carries its holder's claims (see Claims) as
+// URI SANs: a node's courtmesh://node/<id>, courtmesh://role/<edge|home> and
+// courtmesh://region/<region>; an operator's courtmesh://operator/<name> and
+// courtmesh://role/operator. The id or name is also the CommonName. Node
+// certificates serve both server and client auth, since every mesh link is
+// mutually authenticated; operator certificates only client auth.
 //
 // Files in a CA directory: ca.pem, ca-key.pem. Files in a node directory:
-// node.pem, node-key.pem and a copy of ca.pem.
+// node.pem, node-key.pem and a copy of ca.pem; in an operator directory:
+// operator.pem, operator-key.pem and a copy of ca.pem.
 package pki
 
 import (
@@ -20,31 +24,35 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"courtmesh/mesh/wire"
 )
 
 // File names.
 const (
-	CACertFile   = "ca.pem"
-	CAKeyFile    = "ca-key.pem"
-	NodeCertFile = "node.pem"
-	NodeKeyFile  = "node-key.pem"
+	CACertFile       = "ca.pem"
+	CAKeyFile        = "ca-key.pem"
+	NodeCertFile     = "node.pem"
+	NodeKeyFile      = "node-key.pem"
+	OperatorCertFile = "operator.pem"
+	OperatorKeyFile  = "operator-key.pem"
 )
 
-// URIScheme and uriHost form a node's URI SAN: courtmesh://node/<id>.
-const (
-	URIScheme = "courtmesh"
-	uriHost   = "node"
-)
+// URIScheme is the scheme of the URI SANs that carry claims.
+const URIScheme = "courtmesh"
+
+// DefaultValidity is how long a node or operator certificate is valid unless
+// its issuer says otherwise: short, so that a leaked key expires, with
+// `courtctl cert renew` to extend it.
+const DefaultValidity = 90 * 24 * time.Hour
 
 // Validity periods.
 const (
-	caValidity   = 10 * 365 * 24 * time.Hour
-	nodeValidity = 2 * 365 * 24 * time.Hour
+	caValidity = 10 * 365 * 24 * time.Hour
 	// backdate tolerates clock skew between nodes.
 	backdate = time.Hour
 )
@@ -64,11 +72,6 @@ var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // ValidNodeID reports whether id can name a node: 1 to 128 letters, digits,
 // '.', '_' or '-', starting with a letter or digit.
 func ValidNodeID(id string) bool { return nodeIDPattern.MatchString(id) }
-
-// NodeURI returns the URI SAN of node id.
-func NodeURI(id string) *url.URL {
-	return &url.URL{Scheme: URIScheme, Host: uriHost, Path: "/" + id}
-}
 
 // NewCA creates a cluster CA in dir (created if needed) and writes ca.pem and
 // ca-key.pem. It refuses to overwrite either file.
@@ -103,53 +106,131 @@ func NewCA(dir string) error {
 	return writePEM(filepath.Join(dir, CACertFile), "CERTIFICATE", der, 0o644, true)
 }
 
-// IssueNode signs a certificate for nodeID with the CA in caDir and writes
-// node.pem, node-key.pem and a copy of ca.pem into outDir (created if needed),
-// replacing earlier files there. hosts become DNS or IP SANs; nil means
-// 127.0.0.1 and localhost.
-func IssueNode(caDir, nodeID, outDir string, hosts []string) error {
-	if !ValidNodeID(nodeID) {
-		return fmt.Errorf("issue %q: %w", nodeID, ErrBadNodeID)
+// IssueOptions are the knobs of Issue.
+type IssueOptions struct {
+	// Hosts become DNS or IP SANs of a node certificate. Nil means
+	// 127.0.0.1 and localhost. Operators get none.
+	Hosts []string
+	// Validity is how long the certificate is valid. Zero means
+	// DefaultValidity (90 days).
+	Validity time.Duration
+	// Force replaces an existing key in outDir. Without it Issue refuses to
+	// overwrite a key: a node's key is its identity (and seeds its QUIC
+	// stateless reset key); renew a certificate with Renew instead.
+	Force bool
+}
+
+// Issue signs a certificate for c with the CA in caDir and writes it, its
+// new key and a copy of ca.pem into outDir (created if needed): node.pem and
+// node-key.pem for a node, operator.pem and operator-key.pem for an
+// operator.
+func Issue(caDir string, c Claims, outDir string, opt IssueOptions) error {
+	if !ValidNodeID(c.ID) {
+		return fmt.Errorf("issue %q: %w", c.ID, ErrBadNodeID)
 	}
-	caCert, caKey, caPEM, err := loadCA(caDir)
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("issue %q: %w", c.ID, err)
+	}
+	certFile, keyFile := filesOf(c.Role)
+	keyPath := filepath.Join(outDir, keyFile)
+	if _, err := os.Stat(keyPath); err == nil && !opt.Force {
+		return fmt.Errorf("issue %q: %s: %w (pass --force to replace the key, or renew the certificate)", c.ID, keyPath, ErrExists)
+	}
+	ca, err := loadCA(caDir)
 	if err != nil {
 		return err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generate node key: %w", err)
+		return fmt.Errorf("generate key: %w", err)
 	}
-	tmpl, err := nodeTemplate(nodeID, hosts)
+	tmpl, err := claimsTemplate(c, opt.Hosts, opt.Validity)
 	if err != nil {
 		return err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
-		return fmt.Errorf("sign node certificate: %w", err)
+		return fmt.Errorf("sign certificate: %w", err)
 	}
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
-		return fmt.Errorf("create node dir: %w", err)
+		return fmt.Errorf("create certificate dir: %w", err)
 	}
-	if err := writeKey(filepath.Join(outDir, NodeKeyFile), key, false); err != nil {
+	if err := writeKey(keyPath, key, false); err != nil {
 		return err
 	}
-	if err := writePEM(filepath.Join(outDir, NodeCertFile), "CERTIFICATE", der, 0o644, false); err != nil {
+	if err := writePEMAtomic(filepath.Join(outDir, certFile), "CERTIFICATE", der, 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(outDir, CACertFile), caPEM, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(outDir, CACertFile), ca.pem, 0o644); err != nil {
 		return fmt.Errorf("copy CA certificate: %w", err)
 	}
 	return nil
 }
 
-func nodeTemplate(nodeID string, hosts []string) (*x509.Certificate, error) {
-	tmpl, err := certTemplate(nodeID, nodeValidity)
+// Renew signs the certificate in dir (a node's or an operator's) again with
+// the CA in caDir: same key, claims and host names, a new serial, valid for
+// validity from now (zero means DefaultValidity). The new certificate
+// replaces the old one atomically, so a running node picks it up without a
+// restart (Identity.Refresh). It returns the renewed claims.
+func Renew(caDir, dir string, validity time.Duration) (Claims, error) {
+	certPath := filepath.Join(dir, NodeCertFile)
+	if _, err := os.Stat(certPath); errors.Is(err, os.ErrNotExist) {
+		certPath = filepath.Join(dir, OperatorCertFile)
+	}
+	data, err := os.ReadFile(certPath)
+	if err != nil {
+		return Claims{}, fmt.Errorf("renew: read certificate: %w", err)
+	}
+	old, err := parseCertPEM(data)
+	if err != nil {
+		return Claims{}, fmt.Errorf("renew %s: %w", certPath, err)
+	}
+	c, err := ClaimsOf(old)
+	if err != nil {
+		return Claims{}, fmt.Errorf("renew %s: %w", certPath, err)
+	}
+	ca, err := loadCA(caDir)
+	if err != nil {
+		return Claims{}, err
+	}
+	if err := old.CheckSignatureFrom(ca.cert); err != nil {
+		return Claims{}, fmt.Errorf("renew %s: not issued by the CA in %s: %w", certPath, caDir, err)
+	}
+	tmpl, err := claimsTemplate(c, nil, validity)
+	if err != nil {
+		return Claims{}, err
+	}
+	tmpl.DNSNames, tmpl.IPAddresses = old.DNSNames, old.IPAddresses
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, old.PublicKey, ca.key)
+	if err != nil {
+		return Claims{}, fmt.Errorf("sign certificate: %w", err)
+	}
+	return c, writePEMAtomic(certPath, "CERTIFICATE", der, 0o644)
+}
+
+// filesOf returns the certificate and key file names of a role.
+func filesOf(r wire.Role) (certFile, keyFile string) {
+	if r == RoleOperator {
+		return OperatorCertFile, OperatorKeyFile
+	}
+	return NodeCertFile, NodeKeyFile
+}
+
+func claimsTemplate(c Claims, hosts []string, validity time.Duration) (*x509.Certificate, error) {
+	if validity <= 0 {
+		validity = DefaultValidity
+	}
+	tmpl, err := certTemplate(c.ID, validity)
 	if err != nil {
 		return nil, err
 	}
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.URIs = c.uris()
+	if c.Operator() {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		return tmpl, nil
+	}
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	tmpl.URIs = []*url.URL{NodeURI(nodeID)}
 	if len(hosts) == 0 {
 		hosts = []string{"127.0.0.1", "localhost"}
 	}
@@ -177,23 +258,30 @@ func certTemplate(cn string, validity time.Duration) (*x509.Certificate, error) 
 	}, nil
 }
 
-func loadCA(dir string) (*x509.Certificate, crypto.Signer, []byte, error) {
+// clusterCA is a loaded CA: its certificate, key and PEM.
+type clusterCA struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	pem  []byte
+}
+
+func loadCA(dir string) (*clusterCA, error) {
 	caPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read CA certificate: %w", err)
+		return nil, fmt.Errorf("read CA certificate: %w", err)
 	}
 	cert, err := parseCertPEM(caPEM)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if !cert.IsCA {
-		return nil, nil, nil, ErrNotCA
+		return nil, ErrNotCA
 	}
 	key, err := readKey(filepath.Join(dir, CAKeyFile))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return cert, key, caPEM, nil
+	return &clusterCA{cert: cert, key: key, pem: caPEM}, nil
 }
 
 func parseCertPEM(data []byte) (*x509.Certificate, error) {
@@ -253,6 +341,21 @@ func writePEM(path, typ string, der []byte, perm os.FileMode, exclusive bool) er
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writePEMAtomic writes a PEM file through a temporary file and a rename, so
+// that a reader never sees half of it.
+func writePEMAtomic(path, typ string, der []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	if err := writePEM(tmp, typ, der, perm, true); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -2,10 +2,13 @@ package pki_test
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -15,6 +18,11 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	homeUS   = pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"}
+	edgeAsia = pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"}
+)
 
 func TestNewCARefusesOverwrite(t *testing.T) {
 	t.Parallel()
@@ -29,34 +37,98 @@ func TestIssueNodeCertificate(t *testing.T) {
 	caDir := filepath.Join(dir, "ca")
 	require.NoError(t, pki.NewCA(caDir))
 	out := filepath.Join(dir, "n1")
-	require.NoError(t, pki.IssueNode(caDir, "home-us-1", out, []string{"10.0.0.7", "home.example"}))
+	home := pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"}
+	require.NoError(t, pki.Issue(caDir, home, out, pki.IssueOptions{Hosts: []string{"10.0.0.7", "home.example"}}))
 
 	id, err := pki.Load(out)
 	require.NoError(t, err)
-	require.Equal(t, "home-us-1", id.NodeID)
-	leaf := id.ServerTLS().Certificates[0].Leaf
+	require.Equal(t, home, id.Claims)
+	leaf := leafOf(t, out, pki.NodeCertFile)
 	require.Equal(t, "home-us-1", leaf.Subject.CommonName)
-	require.Equal(t, "courtmesh://node/home-us-1", leaf.URIs[0].String())
+	var uris []string
+	for _, u := range leaf.URIs {
+		uris = append(uris, u.String())
+	}
+	require.Equal(t, []string{"courtmesh://node/home-us-1", "courtmesh://role/home", "courtmesh://region/us"}, uris)
 	require.Equal(t, []string{"home.example"}, leaf.DNSNames)
 	require.True(t, leaf.IPAddresses[0].Equal(net.ParseIP("10.0.0.7")))
+	require.WithinDuration(t, time.Now().Add(pki.DefaultValidity), leaf.NotAfter, time.Minute)
 
 	key, err := os.Stat(filepath.Join(out, pki.NodeKeyFile))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), key.Mode().Perm())
+
+	// An operator's directory is not a node's, and the other way round.
+	_, err = pki.LoadOperator(out)
+	require.Error(t, err)
 }
 
-func TestIssueNodeRejectsBadID(t *testing.T) {
+func TestIssueRefusesToOverwriteKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, pki.NewCA(dir))
+	out := t.TempDir()
+	c := pki.Claims{ID: "edge-us-1", Role: wire.RoleEdge, Region: "us"}
+	require.NoError(t, pki.Issue(dir, c, out, pki.IssueOptions{}))
+	before, err := os.ReadFile(filepath.Join(out, pki.NodeKeyFile))
+	require.NoError(t, err)
+	require.ErrorIs(t, pki.Issue(dir, c, out, pki.IssueOptions{}), pki.ErrExists)
+	after, err := os.ReadFile(filepath.Join(out, pki.NodeKeyFile))
+	require.NoError(t, err)
+	require.Equal(t, before, after, "a refused issue leaves the key alone")
+	require.NoError(t, pki.Issue(dir, c, out, pki.IssueOptions{Force: true}))
+	after, err = os.ReadFile(filepath.Join(out, pki.NodeKeyFile))
+	require.NoError(t, err)
+	require.NotEqual(t, before, after)
+}
+
+func TestIssueOperatorCertificate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, pki.NewCA(dir))
+	out := t.TempDir()
+	op := pki.Claims{ID: "alice", Role: pki.RoleOperator}
+	require.NoError(t, pki.Issue(dir, op, out, pki.IssueOptions{}))
+	id, err := pki.LoadOperator(out)
+	require.NoError(t, err)
+	require.True(t, id.Operator())
+	leaf := leafOf(t, out, pki.OperatorCertFile)
+	require.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, leaf.ExtKeyUsage, "operators never serve")
+	_, err = pki.Load(out)
+	require.Error(t, err, "an operator certificate cannot run a node")
+	require.Error(t, pki.Issue(dir, pki.Claims{ID: "bob", Role: pki.RoleOperator, Region: "us"}, t.TempDir(), pki.IssueOptions{}))
+}
+
+func TestIssueRejectsBadClaims(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, pki.NewCA(dir))
 	for _, id := range []string{"", "a/b", "-x", "with space"} {
-		require.ErrorIs(t, pki.IssueNode(dir, id, t.TempDir(), nil), pki.ErrBadNodeID, id)
+		require.ErrorIs(t, pki.Issue(dir, pki.Claims{ID: id, Role: wire.RoleEdge, Region: "us"}, t.TempDir(), pki.IssueOptions{}), pki.ErrBadNodeID, id)
 	}
+	for _, c := range []pki.Claims{
+		{ID: "n", Role: "judge", Region: "us"},
+		{ID: "n", Role: wire.RoleHome},
+		{ID: "n", Role: wire.RoleHome, Region: "US/1"},
+	} {
+		require.ErrorIs(t, pki.Issue(dir, c, t.TempDir(), pki.IssueOptions{}), pki.ErrBadClaims, c)
+	}
+}
+
+func leafOf(t *testing.T, dir, file string) *x509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	require.NoError(t, err)
+	block, _ := pem.Decode(data)
+	require.NotNil(t, block)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	return leaf
 }
 
 func TestTLSConfigs(t *testing.T) {
 	t.Parallel()
-	ids, err := pki.DevCluster(t.TempDir(), "a")
+	ids, err := pki.DevCluster(t.TempDir(), pki.Claims{ID: "a", Role: wire.RoleHome, Region: "us"})
 	require.NoError(t, err)
 	for _, c := range []*tls.Config{ids["a"].ServerTLS(), ids["a"].ClientTLS()} {
 		require.Equal(t, uint16(tls.VersionTLS13), c.MinVersion)
@@ -94,7 +166,7 @@ func handshake(t *testing.T, client, server *tls.Config) (cliErr, srvErr error) 
 
 func TestHandshakeSameCA(t *testing.T) {
 	t.Parallel()
-	ids, err := pki.DevCluster(t.TempDir(), "edge-asia-1", "home-us-1")
+	ids, err := pki.DevCluster(t.TempDir(), edgeAsia, homeUS)
 	require.NoError(t, err)
 	c, s := net.Pipe()
 	t.Cleanup(func() { _ = c.Close(); _ = s.Close() })
@@ -104,19 +176,21 @@ func TestHandshakeSameCA(t *testing.T) {
 	go func() { errc <- sc.Handshake() }()
 	require.NoError(t, cc.Handshake())
 	require.NoError(t, <-errc)
-	got, err := pki.PeerNodeID(cc.ConnectionState())
+	got, err := pki.PeerClaims(cc.ConnectionState())
 	require.NoError(t, err)
-	require.Equal(t, "home-us-1", got)
-	got, err = pki.PeerNodeID(sc.ConnectionState())
+	require.Equal(t, homeUS, got)
+	got, err = pki.PeerClaims(sc.ConnectionState())
 	require.NoError(t, err)
-	require.Equal(t, "edge-asia-1", got)
+	require.Equal(t, edgeAsia, got)
+	_, err = pki.RequireOperator(sc.ConnectionState())
+	require.ErrorIs(t, err, pki.ErrBadClaims, "a node certificate is not an operator's")
 }
 
 func TestHandshakeOtherCARefused(t *testing.T) {
 	t.Parallel()
-	ours, err := pki.DevCluster(t.TempDir(), "home-us-1", "edge-us-1")
+	ours, err := pki.DevCluster(t.TempDir(), homeUS, pki.Claims{ID: "edge-us-1", Role: wire.RoleEdge, Region: "us"})
 	require.NoError(t, err)
-	theirs, err := pki.DevCluster(t.TempDir(), "intruder")
+	theirs, err := pki.DevCluster(t.TempDir(), pki.Claims{ID: "intruder", Role: wire.RoleHome, Region: "us"})
 	require.NoError(t, err)
 
 	t.Run("client from another CA", func(t *testing.T) {

@@ -141,7 +141,8 @@ type Request struct {
 	// UserID is the authenticated user (the JWT sub) that acted.
 	UserID string `json:"user_id"`
 	// Event is the Socket.IO event name, e.g. "court:serve", or a mesh
-	// internal name such as "court:state" (read the user's state).
+	// operation such as "mesh:read_state" (read the user's state; package
+	// protocol names both).
 	Event string `json:"event"`
 	// Payload is the event's first argument as JSON; null when absent.
 	Payload json.RawMessage `json:"payload,omitempty"`

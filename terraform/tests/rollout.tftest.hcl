@@ -9,6 +9,7 @@ mock_provider "openstack" {
 }
 
 variables {
+  judge               = { mode = "http", url = "http://judge.internal:8090" }
   courtd_version      = "1.4.0"
   auth_url            = "https://keystone.example:5000/v3"
   supabase_jwt_secret = "0123456789abcdef0123456789abcdef"

@@ -10,6 +10,7 @@ mock_provider "openstack" {
 }
 
 variables {
+  judge               = { mode = "http", url = "http://judge.internal:8090" }
   courtd_version      = "1.4.0"
   auth_url            = "https://keystone.example:5000/v3"
   supabase_jwt_secret = "0123456789abcdef0123456789abcdef"
@@ -250,5 +251,26 @@ run "nodes_drain_before_they_stop" {
   assert {
     condition     = !anytrue([for u in values(output.systemd_units) : strcontains(u, "rediss://") || strcontains(u, "postgres://") || strcontains(u, "0123456789abcdef")])
     error_message = "No secret may appear in a unit: they come from Barbican at boot."
+  }
+}
+
+run "homes_sign_their_webhook" {
+  command = plan
+
+  variables {
+    webhook_url    = "https://hooks.example.com/court"
+    webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+  }
+
+  assert {
+    condition = alltrue([
+      for flag in ["--webhook https://hooks.example.com/court", "--judge http", "--judge-url http://judge.internal:8090"] :
+      strcontains(output.systemd_units["home-us-1"], flag)
+    ])
+    error_message = "A home POSTs to the webhook and calls the judge it is given: ${output.systemd_units["home-us-1"]}"
+  }
+  assert {
+    condition     = !anytrue([for u in values(output.systemd_units) : strcontains(u, "whsec_")])
+    error_message = "The webhook secret comes from Barbican at boot, never from a unit."
   }
 }

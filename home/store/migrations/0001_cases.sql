@@ -1,3 +1,4 @@
+-- +goose Up
 -- The app's case history (court-protocol.md §4.5), written only when a
 -- session closes. User ids are text so the table needs no profiles table;
 -- user_a/user_b follow the two ids sorted as strings.

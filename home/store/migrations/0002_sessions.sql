@@ -1,3 +1,4 @@
+-- +goose Up
 -- Live court sessions: the app's columns of court-protocol.md §4.4 (user_a =
 -- the creator), plus what fencing needs. doc is the whole court.Session and
 -- the only column read back; the app's columns are written for its readers.
@@ -87,6 +88,7 @@ CREATE TABLE court_transitions (
 -- pipelined batch, one implicit transaction, whose first statement is
 -- "WITH w AS (<fenced UPDATE or DELETE> RETURNING 1) SELECT court_fence(count(*)) FROM w":
 -- a stale owner's batch stops there and nothing of it is written.
+-- +goose StatementBegin
 CREATE FUNCTION court_fence(matched bigint) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
     IF matched = 0 THEN
@@ -95,3 +97,4 @@ BEGIN
     RETURN matched;
 END
 $$;
+-- +goose StatementEnd

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Side effects committed with the transition that caused them, delivered
 -- later by package outbox.
 CREATE TABLE court_outbox (

@@ -1,3 +1,4 @@
+-- +goose Up
 -- The retention job (retention.go) deletes old history and delivered outbox
 -- rows. Both are written in time order, so a BRIN index finds the old pages
 -- for a few kilobytes, where a btree would grow with the tables.

@@ -65,6 +65,7 @@ locals {
       COURT_REDIS_PREFIX = var.redis_prefix
     },
     var.judge_api_key == "" ? {} : { COURT_JUDGE_API_KEY = var.judge_api_key },
+    var.webhook_secret == "" ? {} : { COURT_WEBHOOK_SECRET = var.webhook_secret },
   )
   env_file = {
     edge = join("", [for k, v in local.edge_env : "${k}=\"${replace(replace(v, "\\", "\\\\"), "\"", "\\\"")}\"\n"])

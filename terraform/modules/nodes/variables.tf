@@ -117,7 +117,7 @@ variable "judge" {
 }
 
 variable "webhook_url" {
-  description = "courtd home --webhook-url."
+  description = "courtd home --webhook: a URL, none, or empty (rows held)."
   type        = string
 }
 
@@ -165,6 +165,12 @@ variable "database_url" {
 
 variable "judge_api_key" {
   description = "COURT_JUDGE_API_KEY."
+  type        = string
+  sensitive   = true
+}
+
+variable "webhook_secret" {
+  description = "COURT_WEBHOOK_SECRET."
   type        = string
   sensitive   = true
 }

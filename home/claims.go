@@ -1,0 +1,177 @@
+package home
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"courtmesh/directory"
+	"courtmesh/home/store"
+)
+
+// claimWarmUp is how long a node that just started waits before its first
+// claim round: the edges redial it (its stateless resets end their old links
+// at once, the redial follows a backoff step later), and a session taken
+// over before they have would lose its pushes to them.
+const claimWarmUp = time.Second
+
+// maxHandoffs bounds the sessions one claim round hands to a new peer, so a
+// node joining the region moves its share over a few rounds, not in a burst.
+const maxHandoffs = 500
+
+// runClaims runs a claim round every ClaimInterval, after claimWarmUp.
+func (o *ownership) runClaims(ctx context.Context) error {
+	warm := time.NewTimer(claimWarmUp)
+	select {
+	case <-ctx.Done():
+		warm.Stop()
+		return nil
+	case <-warm.C:
+	}
+	tick := time.NewTicker(o.cfg.ClaimInterval)
+	defer tick.Stop()
+	for {
+		if err := o.claimRound(ctx); err != nil && ctx.Err() == nil {
+			o.log.Warn("claim round failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// claimRound takes over the sessions of the region that have no live owner
+// and that rendezvous hashing gives to this node, and hands off the sessions
+// it holds that now belong to a peer that joined.
+func (o *ownership) claimRound(ctx context.Context) error {
+	o.rounds.Lock()
+	defer o.rounds.Unlock()
+	if _, ok := o.lease(); !ok || o.leaving.Load() {
+		return nil
+	}
+	live, err := o.cfg.Directory.LiveNodes(ctx, o.cfg.Region)
+	if err != nil {
+		return err
+	}
+	liveIDs := make([]string, 0, len(live))
+	for _, n := range live {
+		liveIDs = append(liveIDs, n.ID)
+	}
+	o.live.Store(&liveIDs)
+	if !slices.Contains(liveIDs, o.cfg.NodeID) {
+		return nil // not yet visible to the region
+	}
+	orphans, err := o.orphans(ctx, liveIDs)
+	if err != nil {
+		return err
+	}
+	held := make(map[string]bool)
+	for _, ref := range o.rt.held() {
+		held[ref.ID] = true
+	}
+	var mine []string
+	for _, id := range orphans {
+		if directory.Rendezvous(id, liveIDs) == o.cfg.NodeID && !held[id] {
+			mine = append(mine, id)
+		}
+	}
+	if err := o.takeOver(ctx, mine); err != nil {
+		return err
+	}
+	o.handOff(ctx, liveIDs)
+	return nil
+}
+
+// orphans lists the sessions of the region with no live owner: those of
+// dead nodes, those released by live ones, and those still filed under this
+// node by an earlier incarnation.
+func (o *ownership) orphans(ctx context.Context, liveIDs []string) ([]string, error) {
+	out, err := o.cfg.Directory.Released(ctx, o.cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	known, err := o.cfg.Directory.RegionNodes(ctx, o.cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range known {
+		if slices.Contains(liveIDs, n) && n != o.cfg.NodeID {
+			continue
+		}
+		owned, err := o.cfg.Directory.Owned(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, owned...)
+	}
+	return out, nil
+}
+
+// takeOver acquires the leases of ids (each acquisition increments the
+// session's owner epoch), fences the store at the new epochs, and installs
+// every session the store returns in the runtime.
+func (o *ownership) takeOver(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	start := time.Now()
+	inc, _ := o.lease()
+	routes, err := o.cfg.Directory.AcquireMany(ctx, ids, o.cfg.NodeID, inc)
+	if err != nil && !errors.Is(err, directory.ErrLeaseLost) {
+		return err
+	}
+	want := make([]store.SessionEpoch, 0, len(routes))
+	for id, r := range routes {
+		want = append(want, store.SessionEpoch{ID: id, Epoch: r.Epoch})
+	}
+	sessions, err := o.cfg.Store.FenceMany(ctx, want)
+	if err != nil {
+		return err
+	}
+	installed := 0
+	for _, se := range want {
+		sess, ok := sessions[se.ID]
+		if !ok {
+			o.forget(ctx, se.ID)
+			continue
+		}
+		if o.rt.install(sess, se.Epoch) {
+			installed++
+		}
+	}
+	o.metrics.leaseAcquisitions.Add(float64(installed))
+	o.log.Info("took over sessions", "sessions", installed, "took", time.Since(start))
+	return nil
+}
+
+// forget removes from the directory a session the store no longer has live
+// (it ended, or never committed).
+func (o *ownership) forget(ctx context.Context, id string) {
+	if err := o.cfg.Directory.EndSession(ctx, id); err != nil {
+		o.log.Warn("end session in directory", "session", id, "err", err)
+	}
+}
+
+// handOff releases the sessions this node holds whose rendezvous owner among
+// the live nodes is another node: a node that starts takes its share.
+func (o *ownership) handOff(ctx context.Context, liveIDs []string) {
+	moved := 0
+	for _, ref := range o.rt.held() {
+		if moved == maxHandoffs {
+			break
+		}
+		if directory.Rendezvous(ref.ID, liveIDs) == o.cfg.NodeID {
+			continue
+		}
+		if ref, ok := o.rt.drop(ref.ID); ok {
+			o.release(ctx, ref)
+			moved++
+		}
+	}
+	if moved > 0 {
+		o.log.Info("handed sessions to a peer", "sessions", moved)
+	}
+}

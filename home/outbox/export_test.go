@@ -1,0 +1,4 @@
+package outbox
+
+// HoldWarnEvery lets tests see the hold warning at every round.
+var HoldWarnEvery = &holdWarnEvery

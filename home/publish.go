@@ -1,0 +1,91 @@
+package home
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"time"
+
+	"courtmesh/home/court"
+	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
+)
+
+// pushTimeout bounds the presence look-ups of one publication.
+const pushTimeout = 5 * time.Second
+
+// publishLocked is the last step of the commit path: it enqueues sess's
+// states and the transition's events to the edges and spawns its judge
+// calls. It runs with the session's lock held, right after the commit: the
+// mesh only enqueues, and every event of a session rides one mesh flow, so
+// each edge receives a session's states in version order, and the IDLE of
+// an ended session after every state before it.
+func (rt *sessions) publishLocked(ctx context.Context, sess *court.Session, effects []court.Effect, o origin) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+	defer cancel()
+	rt.pushStatesLocked(ctx, sess, o)
+	for _, ef := range effects {
+		switch ef := ef.(type) {
+		case court.Emit:
+			rt.pushEventLocked(ctx, sess, ef)
+		case court.JudgeCall:
+			rt.callJudge(sess.ID, ef)
+		}
+	}
+}
+
+// pushStatesLocked sends court:state, each user's own view of sess, to every
+// edge holding a socket of either user, and to the edge the acting user's
+// request came through, so the actor's other sockets there follow even
+// before its presence is recorded. An ended session pushes IDLE.
+func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, o origin) {
+	enc, err := court.NewStateEncoder(sess)
+	if err != nil {
+		rt.log.Error("encode court:state", "session", sess.ID, "err", err)
+		return
+	}
+	for _, u := range sess.Users() {
+		payload := enc.AppendState(nil, u)
+		ev := &wire.Event{UserID: u, Name: protocol.State, Payload: payload, SessionID: sess.ID, Version: sess.Version}
+		edges, err := rt.cfg.Directory.Presence(ctx, u)
+		if err != nil {
+			rt.log.Warn("presence lookup failed", "user", u, "err", err)
+		}
+		if u == o.user && o.edge != "" && !slices.Contains(edges, o.edge) {
+			edges = append(edges, o.edge)
+		}
+		for _, edge := range edges {
+			if err := rt.cfg.Mesh.SendEvent(edge, ev); err != nil {
+				rt.log.Warn("push court:state", "edge", edge, "user", u, "err", err)
+			}
+		}
+	}
+}
+
+// pushEventLocked sends ev, a server event other than court:state, to every
+// edge holding a socket of its user.
+func (rt *sessions) pushEventLocked(ctx context.Context, sess *court.Session, ev court.Emit) {
+	edges, err := rt.cfg.Directory.Presence(ctx, ev.UserID)
+	if err != nil {
+		rt.log.Warn("presence lookup failed", "user", ev.UserID, "err", err)
+		return
+	}
+	out := &wire.Event{UserID: ev.UserID, Name: ev.Name, Payload: ev.Payload, SessionID: sess.ID}
+	for _, edge := range edges {
+		if err := rt.cfg.Mesh.SendEvent(edge, out); err != nil {
+			rt.log.Warn("push event", "event", ev.Name, "edge", edge, "err", err)
+		}
+	}
+}
+
+// newSessionID returns a random (version 4) UUID.
+func newSessionID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}

@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/pressly/goose/v3"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/home/store"
+	"courtmesh/home/store/pgtest"
+)
+
+// legacyMigrate migrates pool as the hand-written runner before goose did:
+// the files 0001..0005 applied and recorded in schema_migrations.
+func legacyMigrate(t *testing.T, exec func(sql string, args ...any)) {
+	t.Helper()
+	exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    int PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for i, name := range []string{"0001_cases.sql", "0002_sessions.sql", "0003_outbox.sql",
+		"0004_outbox_case_resolved.sql", "0005_retention.sql"} {
+		body, err := os.ReadFile(filepath.Join("migrations", name))
+		require.NoError(t, err)
+		exec(string(body)) // goose's annotations are SQL comments
+		exec(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, i+1, name)
+	}
+}
+
+// TestMigrateCarriesOverLegacySchema: a database migrated by the runner
+// before goose, holding data, is carried over: goose records the five
+// versions, applies only the new ones, and no row is lost.
+func TestMigrateCarriesOverLegacySchema(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Empty(t)
+	ctx := t.Context()
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := pool.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	}
+	legacyMigrate(t, exec)
+	exec(`INSERT INTO court_outbox (session_id, kind, payload) VALUES ('3f2504e0-4f89-41d3-9a0c-0305e82c3301', 'push', '{"n":1}')`)
+	exec(`INSERT INTO cases (user_a_id, user_b_id, case_title) VALUES ('a', 'b', 'kept')`)
+
+	require.NoError(t, store.Migrate(ctx, pool))
+	require.NoError(t, store.Migrate(ctx, pool), "again: a no-op")
+
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM court_outbox WHERE payload = '{"n":1}' AND dead_at IS NULL`))
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM cases WHERE case_title = 'kept'`))
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id = 5`), "version 5 recorded once, not reapplied")
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id = 6`))
+	st, err := store.MigrationStatus(ctx, pool)
+	require.NoError(t, err)
+	require.Len(t, st, 6)
+	for _, m := range st {
+		require.True(t, m.Applied, m.Name)
+	}
+	require.Equal(t, "0006_outbox_states.sql", st[5].Name)
+}
+
+func TestMigrationStatusOfFreshSchema(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Empty(t)
+	st, err := store.MigrationStatus(t.Context(), pool)
+	require.NoError(t, err)
+	require.Len(t, st, 6)
+	for _, m := range st {
+		require.False(t, m.Applied, m.Name)
+	}
+	require.NoError(t, store.Migrate(t.Context(), pool))
+	st, err = store.MigrationStatus(t.Context(), pool)
+	require.NoError(t, err)
+	require.True(t, st[0].Applied)
+	require.False(t, st[0].AppliedAt.IsZero())
+}
+
+// TestMigrationAddedBelowAppliedIsRefused is the hole of the old runner: a
+// file numbered below the latest applied one, added later, was skipped
+// without a word. goose refuses to migrate.
+func TestMigrationAddedBelowAppliedIsRefused(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Empty(t)
+	up := func(fsys fstest.MapFS) error {
+		return store.WithProvider(t.Context(), pool, fsys, func(p *goose.Provider) error {
+			_, err := p.Up(context.Background())
+			return err
+		})
+	}
+	file := func(sql string) *fstest.MapFile { return &fstest.MapFile{Data: []byte("-- +goose Up\n" + sql)} }
+	require.NoError(t, up(fstest.MapFS{
+		"0001_a.sql": file("CREATE TABLE a (x int);"),
+		"0003_c.sql": file("CREATE TABLE c (x int);"),
+	}))
+	err := up(fstest.MapFS{
+		"0001_a.sql": file("CREATE TABLE a (x int);"),
+		"0002_b.sql": file("CREATE TABLE b (x int);"),
+		"0003_c.sql": file("CREATE TABLE c (x int);"),
+	})
+	require.ErrorContains(t, err, "missing")
+	require.Zero(t, count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'b'`))
+}

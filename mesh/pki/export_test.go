@@ -1,0 +1,7 @@
+package pki
+
+// Test hooks.
+var (
+	ReloadCheck = &reloadCheck
+	ParseClaims = parseClaims
+)

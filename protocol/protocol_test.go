@@ -1,0 +1,61 @@
+package protocol
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "court:serve", Label(Serve))
+	require.Equal(t, ReadState, Label(ReadState))
+	require.Equal(t, LabelOther, Label(State), "a server event is no client event")
+	require.Equal(t, LabelOther, Label("court:nonsense"))
+	require.Len(t, Labels(), 18)
+	labels := Labels()
+	labels[0] = "changed"
+	require.Equal(t, Register, ClientEvents()[0], "callers get copies")
+	require.False(t, IsClientEvent(ReadState))
+}
+
+// TestTablesNameClientEvents: every REST route and rate limit names a
+// client event, and every client event but register and dismiss has a
+// route.
+func TestTablesNameClientEvents(t *testing.T) {
+	t.Parallel()
+	routed := map[string]bool{}
+	for path, ev := range RESTRoutes {
+		require.True(t, IsClientEvent(ev), path)
+		require.False(t, strings.HasPrefix(path, "/"), path)
+		routed[ev] = true
+	}
+	for _, ev := range ClientEvents() {
+		require.Equal(t, ev != Register && ev != Dismiss, routed[ev], ev)
+	}
+	for ev, lim := range RateLimits {
+		require.True(t, IsClientEvent(ev), ev)
+		require.Positive(t, lim.Max)
+		require.Positive(t, lim.Window)
+	}
+}
+
+func TestAcks(t *testing.T) {
+	t.Parallel()
+	var idle struct {
+		OK    bool            `json:"ok"`
+		State json.RawMessage `json:"state"`
+	}
+	require.NoError(t, json.Unmarshal(IdleAck, &idle))
+	require.True(t, idle.OK)
+	require.JSONEq(t, string(IdleState), string(idle.State))
+	require.JSONEq(t, `{"ok":true}`, string(AckOK))
+
+	ack, ce := Refusal(`Say "no"`, "")
+	require.JSONEq(t, `{"ok":false,"error":"Say \"no\""}`, string(ack))
+	require.JSONEq(t, `{"message":"Say \"no\""}`, string(ce))
+	_, ce = Refusal(MsgUnknownEvent, CodeUnknownEvent)
+	require.JSONEq(t, `{"message":"Unknown event","code":"UNKNOWN_EVENT"}`, string(ce))
+}
