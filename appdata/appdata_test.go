@@ -52,7 +52,7 @@ func TestStandInsNeverTouchExisting(t *testing.T) {
 	require.NoError(t, db.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.columns WHERE table_name = 'profiles' AND table_schema = current_schema()`).Scan(&cols))
 	require.Equal(t, 8, cols, "the existing profiles table is untouched")
 	var body string
-	require.NoError(t, db.QueryRow(t.Context(), `SELECT prosrc FROM pg_proc WHERE proname = 'increment_usage'`).Scan(&body))
+	require.NoError(t, db.QueryRow(t.Context(), `SELECT prosrc FROM pg_proc WHERE proname = 'increment_usage' AND pg_function_is_visible(oid)`).Scan(&body))
 	require.Equal(t, "SELECT 1", body, "the existing function is untouched")
 	created, err = appdata.StandIns(t.Context(), db)
 	require.NoError(t, err)
