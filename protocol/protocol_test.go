@@ -59,3 +59,42 @@ func TestAcks(t *testing.T) {
 	_, ce = Refusal(MsgUnknownEvent, CodeUnknownEvent)
 	require.JSONEq(t, `{"message":"Unknown event","code":"UNKNOWN_EVENT"}`, string(ce))
 }
+
+// A coded refusal acks its code, not its message; the REST mapping gives
+// the app's routes' shapes for the checks' refusals and leaves the others
+// to the plain 400 {error}.
+func TestCodedRefusalsAndTheirRESTShapes(t *testing.T) {
+	t.Parallel()
+	retry := int64(1500)
+	ack, ce := CodedRefusal(MsgChallenge, CodeAbuseChallenge, &retry, json.RawMessage(`{"type":"dev"}`))
+	require.JSONEq(t, `{"ok":false,"error":"ABUSE_CHALLENGE_REQUIRED","retryAfterMs":1500,"challenge":{"type":"dev"}}`, string(ack))
+	require.JSONEq(t, `{"message":"`+MsgChallenge+`","code":"ABUSE_CHALLENGE_REQUIRED","retryAfterMs":1500,"challenge":{"type":"dev"}}`, string(ce))
+	status, body, ok := RESTRefusal(ce)
+	require.True(t, ok)
+	require.Equal(t, 429, status)
+	require.JSONEq(t, `{"error":"ABUSE_CHALLENGE_REQUIRED","message":"`+MsgChallenge+`","code":"ABUSE_CHALLENGE_REQUIRED","retryAfterMs":1500,"challenge":{"type":"dev"}}`, string(body))
+
+	ack, ce = CodedRefusal(MsgAIConsentRequired, CodeAIConsentRequired, nil, nil)
+	require.JSONEq(t, `{"ok":false,"error":"AI_CONSENT_REQUIRED"}`, string(ack))
+	status, body, ok = RESTRefusal(ce)
+	require.True(t, ok)
+	require.Equal(t, 403, status)
+	require.JSONEq(t, `{"errorCode":"AI_CONSENT_REQUIRED","error":"`+MsgAIConsentRequired+`"}`, string(body))
+
+	for msg, want := range map[string]string{
+		MsgInvalidPartner:  `{"errorCode":"INVALID_PARTNER","error":"` + MsgInvalidPartner + `"}`,
+		MsgPartnerRequired: `{"errorCode":"PARTNER_REQUIRED","error":"` + MsgPartnerRequired + `"}`,
+		MsgAddendumBlocked: `{"error":"Invalid input","message":"` + MsgAddendumBlocked + `","code":"SECURITY_BLOCK"}`,
+	} {
+		_, ce := Refusal(msg, "")
+		status, body, ok := RESTRefusal(ce)
+		require.True(t, ok, msg)
+		require.Equal(t, 400, status, msg)
+		require.JSONEq(t, want, string(body), msg)
+	}
+	_, ce = Refusal(MsgUnknownEvent, CodeUnknownEvent)
+	_, _, ok = RESTRefusal(ce)
+	require.False(t, ok, "other refusals keep the plain shape")
+	_, _, ok = RESTRefusal(json.RawMessage(`not json`))
+	require.False(t, ok)
+}
