@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -32,7 +31,7 @@ func Execute(ctx context.Context, cmd *cobra.Command) int {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "%s: %v\n", cmd.Name(), err)
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", cmd.Name(), err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage

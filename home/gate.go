@@ -73,12 +73,30 @@ func (rt *sessions) gate(ctx context.Context, req *wire.Request) (*wire.Request,
 		if err := decode(req.Payload, &p); err != nil {
 			return nil, err
 		}
-		if err := rt.screenToken(ctx, req, screen.SurfaceHybrid, map[string]string{}, p.ChallengeToken); err != nil {
+		if err := rt.screenToken(ctx, req, screen.SurfaceHybrid, rt.hybridFields(ctx, req.UserID), p.ChallengeToken); err != nil {
 			return nil, err
 		}
 		return req, rt.consent(ctx, req.UserID)
 	}
 	return req, nil
+}
+
+// hybridFields are what the abuse check of court:resolution_hybrid sees
+// (court-protocol.md §2.5): the phase and case id of the caller's session,
+// read under its lock and released at once; empty when the caller has none
+// here (the handler then answers as usual).
+func (rt *sessions) hybridFields(ctx context.Context, userID string) map[string]string {
+	fields := map[string]string{"phase": "", "caseId": ""}
+	e, err := rt.lockUser(ctx, userID)
+	if err != nil || e == nil {
+		return fields
+	}
+	fields["phase"] = string(e.sess.Phase)
+	if e.sess.CaseID != nil {
+		fields["caseId"] = *e.sess.CaseID
+	}
+	e.mu.Unlock()
+	return fields
 }
 
 // withPayload returns a copy of req carrying payload.

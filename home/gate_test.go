@@ -181,3 +181,16 @@ func TestAppChecksUsageBeforeVerdict(t *testing.T) {
 	require.JSONEq(t, `{"status":"error","error":"Usage limit reached. Please upgrade to continue."}`, string(st.Session.Verdict))
 	require.Equal(t, 1, a.swiftCount(t), "nothing counted for a refused verdict")
 }
+
+// The abuse check of court:resolution_hybrid sees the caller's phase and
+// case id, as the app's does (court-protocol.md §2.5).
+func TestHybridScreeningSeesPhaseAndCase(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	require.Equal(t, map[string]string{"phase": "", "caseId": ""}, a.srv.rt.hybridFields(t.Context(), a.alice), "no session: empty fields")
+	a.mustOK(t, a.alice, "court:serve", serveOf(a.bob))
+	require.Equal(t, map[string]string{"phase": "PENDING", "caseId": ""}, a.srv.rt.hybridFields(t.Context(), a.bob))
+	e := a.srv.rt.reg.user(a.alice)
+	require.True(t, e.mu.TryLock(), "the session lock is released")
+	e.mu.Unlock()
+}

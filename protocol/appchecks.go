@@ -27,6 +27,9 @@ const (
 	// or blocks the action for a while.
 	MsgChallenge = "Please complete the verification challenge to continue."
 	MsgGuardrail = "This action is temporarily blocked. Please try again later."
+	// MsgEvidenceRequired: evidence whose facts, feelings or needs are blank
+	// once truncated (one rule on every path, docs/decisions.md R24).
+	MsgEvidenceRequired = "Evidence, feelings and needs are all required."
 )
 
 // Codes of coded refusals (§2.5 "Coded errors"): the ack's error is the
@@ -39,9 +42,10 @@ const (
 
 // Codes only the REST routes answer (§5), in errorCode or code.
 const (
-	RESTCodeInvalidPartner  = "INVALID_PARTNER"
-	RESTCodePartnerRequired = "PARTNER_REQUIRED"
-	RESTCodeSecurityBlock   = "SECURITY_BLOCK"
+	RESTCodeInvalidPartner   = "INVALID_PARTNER"
+	RESTCodePartnerRequired  = "PARTNER_REQUIRED"
+	RESTCodeSecurityBlock    = "SECURITY_BLOCK"
+	RESTCodeEvidenceRequired = "EVIDENCE_REQUIRED"
 	// RESTInvalidInput is the error of a SECURITY_BLOCK answer.
 	RESTInvalidInput = "Invalid input"
 )
@@ -90,6 +94,8 @@ func RESTRefusal(courtError json.RawMessage) (status int, body []byte, ok bool) 
 		return http.StatusBadRequest, mustJSON(coded{RESTCodeInvalidPartner, e.Message}), true
 	case e.Message == MsgPartnerRequired:
 		return http.StatusBadRequest, mustJSON(coded{RESTCodePartnerRequired, e.Message}), true
+	case e.Message == MsgEvidenceRequired:
+		return http.StatusBadRequest, mustJSON(coded{RESTCodeEvidenceRequired, e.Message}), true
 	case e.Code == CodeAIConsentRequired:
 		return http.StatusForbidden, mustJSON(coded{e.Code, e.Message}), true
 	case e.Code == "" && (e.Message == MsgEvidenceBlocked || e.Message == MsgAddendumBlocked):

@@ -82,9 +82,10 @@ func TestCodedRefusalsAndTheirRESTShapes(t *testing.T) {
 	require.JSONEq(t, `{"errorCode":"AI_CONSENT_REQUIRED","error":"`+MsgAIConsentRequired+`"}`, string(body))
 
 	for msg, want := range map[string]string{
-		MsgInvalidPartner:  `{"errorCode":"INVALID_PARTNER","error":"` + MsgInvalidPartner + `"}`,
-		MsgPartnerRequired: `{"errorCode":"PARTNER_REQUIRED","error":"` + MsgPartnerRequired + `"}`,
-		MsgAddendumBlocked: `{"error":"Invalid input","message":"` + MsgAddendumBlocked + `","code":"SECURITY_BLOCK"}`,
+		MsgInvalidPartner:   `{"errorCode":"INVALID_PARTNER","error":"` + MsgInvalidPartner + `"}`,
+		MsgPartnerRequired:  `{"errorCode":"PARTNER_REQUIRED","error":"` + MsgPartnerRequired + `"}`,
+		MsgAddendumBlocked:  `{"error":"Invalid input","message":"` + MsgAddendumBlocked + `","code":"SECURITY_BLOCK"}`,
+		MsgEvidenceRequired: `{"errorCode":"EVIDENCE_REQUIRED","error":"` + MsgEvidenceRequired + `"}`,
 	} {
 		_, ce := Refusal(msg, "")
 		status, body, ok := RESTRefusal(ce)

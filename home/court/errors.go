@@ -74,7 +74,7 @@ var (
 	// ErrEvidenceRequired refuses evidence whose facts, feelings or needs
 	// are blank once truncated: the judge would refuse the case after the
 	// pipeline started, giving an error verdict (R24).
-	ErrEvidenceRequired = &Error{msg: "Evidence, feelings and needs are all required."}
+	ErrEvidenceRequired = &Error{msg: protocol.MsgEvidenceRequired}
 	// ErrAddendumRequired refuses a blank addendum, on every path (R24); the
 	// text is the original REST route's.
 	ErrAddendumRequired = &Error{msg: "text required"}

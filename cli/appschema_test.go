@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory/redistest"
+	"courtmesh/home/store/pgtest"
+)
+
+// courtd home refuses to start on a database without the app's tables
+// (profiles, usage_tracking) unless told --require-app-schema=false, and
+// says how to fix it.
+func TestHomeRefusesToStartWithoutTheAppSchema(t *testing.T) {
+	pool := pgtest.Pool(t) // courtmesh's own tables only
+	var schema string
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema))
+	u, err := url.Parse(pgtest.URL())
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("options", "-csearch_path="+schema)
+	u.RawQuery = q.Encode()
+	t.Setenv(envDatabaseURL, u.String())
+	t.Setenv("REDIS_URL", redistest.URL())
+	t.Setenv("COURT_REDIS_PREFIX", redistest.Prefix(t))
+
+	dir := t.TempDir()
+	out, code := run(t, NewCourtctlCmd(), "ca", "create", "--dir", filepath.Join(dir, "ca"))
+	require.Equal(t, exitOK, code, out)
+	out, code = run(t, NewCourtctlCmd(), "cert", "create", "--ca-dir", filepath.Join(dir, "ca"),
+		"--node", "home-t", "--role", "home", "--region", "us", "--out", filepath.Join(dir, "home-t"))
+	require.Equal(t, exitOK, code, out)
+
+	out, code = run(t, NewCourtdCmd(), "home", "--node-id", "home-t", "--region", "us",
+		"--tls-dir", filepath.Join(dir, "home-t"), "--judge", "dev", "--webhook", "none", "--mesh-addr", "127.0.0.1:0")
+	require.Equal(t, exitError, code, out)
+	require.Contains(t, out, "courtd migrate --app-schema", "the error says what to do")
+	require.Contains(t, out, "--require-app-schema=false")
+}
