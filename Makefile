@@ -54,6 +54,8 @@ fuzz: ## Fuzz every decoder for FUZZTIME each (default 20s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRows$$' -fuzztime $(FUZZTIME) ./appdata
 	$(GO) test -run '^$$' -fuzz '^FuzzClaims$$' -fuzztime $(FUZZTIME) ./mesh/pki
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./home/outbox/signature
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenExpiry$$' -fuzztime $(FUZZTIME) ./edge
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) ./home/court
 
 .PHONY: bench
 bench: ## The benchmark suite, ours and the peer side by side, then the soak; writes docs/benchmarks.md
