@@ -159,6 +159,21 @@ func errForbidden(reason string) *wire.Error {
 	return &wire.Error{Code: wire.CodeIdentity, Reason: reason}
 }
 
+// LinkUp resyncs the edge's sockets after a home's link came (back) up.
+func (h *edgeMeshHandler) LinkUp(peer mesh.PeerInfo) {
+	if peer.Role == wire.RoleHome {
+		h.edge.HomeLinkChanged()
+	}
+}
+
+// LinkDown resyncs the edge's sockets once a home's link went down: the
+// pushes queued on it are lost, and its sessions move to another home.
+func (h *edgeMeshHandler) LinkDown(peer mesh.PeerInfo) {
+	if peer.Role == wire.RoleHome {
+		h.edge.HomeLinkChanged()
+	}
+}
+
 // meshForEdge adapts a mesh node to what the edge needs.
 type meshForEdge struct{ node *mesh.Node }
 
@@ -226,18 +241,19 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		return nil, err
 	}
 	srv, err := home.New(home.Config{
-		NodeID:     c.NodeID,
-		Region:     c.Region,
-		Directory:  c.Directory,
-		Store:      c.Store,
-		Judge:      c.Judge,
-		App:        c.App,
-		Screen:     c.Screen,
-		Mesh:       meshForHome{node},
-		TimerScale: c.TimerScale,
-		LeaseTTL:   c.LeaseTTL,
-		Logger:     c.Logger,
-		Registerer: c.Registerer,
+		NodeID:      c.NodeID,
+		Region:      c.Region,
+		Directory:   c.Directory,
+		Store:       c.Store,
+		Judge:       c.Judge,
+		App:         c.App,
+		Screen:      c.Screen,
+		Mesh:        meshForHome{node},
+		TimerScale:  c.TimerScale,
+		LeaseTTL:    c.LeaseTTL,
+		AfterCommit: exitAfterCommit(c.Logger),
+		Logger:      c.Logger,
+		Registerer:  c.Registerer,
 	})
 	if err != nil {
 		return nil, err
@@ -306,3 +322,13 @@ func discardIfNil(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// LinkUp retries the pushes that failed while an edge's link was down.
+func (h *homeMeshHandler) LinkUp(peer mesh.PeerInfo) {
+	if peer.Role == wire.RoleEdge {
+		h.home.EdgeLinkUp(peer.NodeID)
+	}
+}
+
+// LinkDown: nothing to do; pushes to the edge fail and are kept for LinkUp.
+func (h *homeMeshHandler) LinkDown(mesh.PeerInfo) {}

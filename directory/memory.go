@@ -21,6 +21,7 @@ type Memory struct {
 	released sets                            // region → sessions; guarded by mu
 	counts   map[rateKey]rateCount           // rate-limit windows; guarded by mu
 	revoked  memRevocations
+	markers  map[string]time.Time // edge → presence marker expiry; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -33,6 +34,7 @@ func (m *Memory) Flush() {
 	defer m.mu.Unlock()
 	m.users, m.routes, m.presence, m.nodes = fresh.users, fresh.routes, fresh.presence, fresh.nodes
 	m.seen, m.owned, m.released, m.counts = fresh.seen, fresh.owned, fresh.released, fresh.counts
+	m.markers = fresh.markers
 }
 
 // NewMemory returns an empty Memory.
@@ -46,6 +48,7 @@ func NewMemory() *Memory {
 		owned:    make(sets),
 		released: make(sets),
 		counts:   make(map[rateKey]rateCount),
+		markers:  make(map[string]time.Time),
 	}
 }
 

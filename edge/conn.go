@@ -83,6 +83,8 @@ type conn struct {
 	registered bool // in Server.users; guarded by Server.mu, not c.mu
 	sessionID  string
 	version    uint64 // of the newest court:state sent for sessionID
+	seq        uint32 // court:state frames sent, see resynced
+	idle       bool   // the last court:state sent was IDLE
 	timer      *time.Timer
 	expiry     *time.Timer        // ends the socket when its token expires (expiry.go)
 	actx       context.Context    // parent of the actions in flight; nil while none

@@ -229,6 +229,9 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 	if state != nil && !fresh {
 		c.s.m.dropped.WithLabelValues(dropStale).Inc()
 		frames = frames[1:]
+	} else if state != nil {
+		c.seq++
+		c.idle = isIdle(state)
 	}
 	start, ok := false, true
 	for _, f := range frames {

@@ -25,7 +25,18 @@ const (
 	dropClosed    = "closed"     // the socket was closing
 )
 
+// Resync events, the event label of court_edge_resyncs_total: what asked
+// for resyncs (resync.go), and how the reads went.
+const (
+	resyncLink      = "link"          // a home's link went down or came up
+	resyncGap       = "gap"           // a court:state skipped a version
+	resyncPresence  = "presence_lost" // the directory lost the edge's presence
+	resyncDelivered = "delivered"     // a read brought a socket a newer state
+	resyncFailed    = "failed"        // a read failed; it is tried again
+)
+
 var (
+	resyncEvents  = []string{resyncLink, resyncGap, resyncPresence, resyncDelivered, resyncFailed}
 	actionResults = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
 	dropReasons   = []string{dropQueueFull, dropStale, dropClosed}
 )
@@ -36,6 +47,7 @@ type metrics struct {
 	closes  *prometheus.CounterVec
 	actions *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	resyncs *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
@@ -57,12 +69,15 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 			Help:    "Time from a client event's arrival to its answer, retries to the homes included, by event and result.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"event", "result"}),
+		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_resyncs_total", Help: "State resyncs: what asked for them (link, gap, presence_lost) and their reads (delivered, failed).",
+		}, []string{"event"}),
 	}
 	m.zero(region)
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency} {
+	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency, m.resyncs} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register edge metrics: %w", err)
 		}
@@ -73,6 +88,9 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 // zero creates every label combination up front.
 func (m *metrics) zero(region string) {
 	m.sockets.WithLabelValues(region)
+	for _, e := range resyncEvents {
+		m.resyncs.WithLabelValues(e)
+	}
 	for _, r := range dropReasons {
 		m.dropped.WithLabelValues(r)
 	}

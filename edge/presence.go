@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"courtmesh/directory"
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/wire"
 )
@@ -17,23 +18,38 @@ const presenceBatch = 500
 func (s *Server) DeliverEvent(ev *wire.Event) {
 	frame := sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload)
 	isState := ev.Name == evState
+	idle := isState && isIdle(ev.Payload)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	gap := false
 	for _, c := range s.users[ev.UserID] {
-		c.push(frame, isState, ev.SessionID, ev.Version)
+		gap = c.push(frame, isState, idle, ev.SessionID, ev.Version) || gap
+	}
+	if gap {
+		s.m.resyncs.WithLabelValues(resyncGap).Inc()
+		s.rs.mark(ev.UserID)
 	}
 }
 
-func (c *conn) push(frame []byte, isState bool, session string, version uint64) {
+// push queues frame; a court:state goes under the version rule. It reports
+// a version gap: the socket had an older version of the state's session
+// than the one before it, so a push was lost on the way.
+func (c *conn) push(frame []byte, isState, idle bool, session string, version uint64) (gap bool) {
 	c.mu.Lock()
-	if isState && !c.admitLocked(session, version) {
-		c.mu.Unlock()
-		c.s.m.dropped.WithLabelValues(dropStale).Inc()
-		return
+	if isState {
+		gap = session != "" && session == c.sessionID && version > c.version+1
+		if !c.admitLocked(session, version) {
+			c.mu.Unlock()
+			c.s.m.dropped.WithLabelValues(dropStale).Inc()
+			return false
+		}
+		c.seq++
+		c.idle = idle
 	}
 	start, ok := c.enqueueLocked(frame)
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
+	return gap
 }
 
 // addRegistered makes c receive pushes and records presence.
@@ -74,9 +90,15 @@ func (s *Server) userGone(user string) {
 
 // refreshPresence renews the presence of every user with a registered
 // socket every PresenceTTL/3, until ctx is done or the edge closes.
+// Every presenceCheck it also checks, when the directory is a
+// directory.PresenceMarker, that the directory still has its presence, and
+// records it again at once if not (resync.go).
 func (s *Server) refreshPresence(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PresenceTTL / 3)
 	defer t.Stop()
+	check := time.NewTicker(presenceCheck)
+	defer check.Stop()
+	marker, _ := s.cfg.Directory.(directory.PresenceMarker)
 	for {
 		select {
 		case <-ctx.Done():
@@ -85,6 +107,10 @@ func (s *Server) refreshPresence(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			s.refreshOnce(ctx)
+		case <-check.C:
+			if marker != nil {
+				s.watchPresence(ctx, marker)
+			}
 		}
 	}
 }

@@ -49,6 +49,7 @@ type Server struct {
 	wg         sync.WaitGroup         // every socket and goroutine; Add only under mu while !closed
 	connGone   chan struct{}          // signalled when a socket leaves conns
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
+	rs         *resyncs               // users waiting for a resync (resync.go)
 
 	limiterWarned     atomic.Int64 // unix ns of the last Limiter failure logged
 	limiterSuppressed atomic.Int64 // Limiter failures not logged since
@@ -87,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		connGone:   make(chan struct{}, 1),
 		conns:      make(map[uint64]*conn),
 		users:      make(map[string][]*conn),
+		rs:         newResyncs(),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
@@ -161,6 +163,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return s.refreshPresence(gctx) })
+	g.Go(func() error { return s.runResyncs(gctx) })
 	g.Go(func() error {
 		select {
 		case <-gctx.Done():

@@ -74,6 +74,9 @@ func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn fun
 		return nil, err
 	}
 	rt.applyLocked(ctx, e, next)
+	if rt.cfg.AfterCommit != nil {
+		rt.cfg.AfterCommit(o.event)
+	}
 	rt.publishLocked(ctx, next, effects, o)
 	return next, nil
 }

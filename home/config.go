@@ -77,6 +77,11 @@ type Config struct {
 	ClaimInterval time.Duration
 	// Now is the clock of deadlines and timestamps. Nil means time.Now.
 	Now func() time.Time
+	// AfterCommit is a TEST-ONLY hook, nil in production: it is called with
+	// the event of each committed transition ("accept", "timeout") after
+	// the commit and before the states are pushed. courtd sets it only
+	// from a test failpoint (cli/failpoint.go).
+	AfterCommit func(event string)
 	// Logger receives the server's logs. Nil means discard.
 	Logger *slog.Logger
 	// Registerer registers the server's metrics. Nil means they are not

@@ -57,6 +57,11 @@ func (s *Server) HandleRequest(ctx context.Context, req *wire.Request) (*wire.Re
 	return s.rt.handle(ctx, req)
 }
 
+// EdgeLinkUp tells the home that its mesh link to the edge edgeNode is up
+// (again): the court:state pushes that could not be queued to it while it
+// was down are queued now, the newest per user (retry.go).
+func (s *Server) EdgeLinkUp(edgeNode string) { s.rt.linkUp(edgeNode) }
+
 // errShuttingDown answers requests once Shutdown or Close started.
 var errShuttingDown = &wire.Error{Code: wire.CodeShuttingDown, Reason: "home node is shutting down", Temporary: true}
 

@@ -55,11 +55,17 @@ func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, o
 		if u == o.user && o.edge != "" && !slices.Contains(edges, o.edge) {
 			edges = append(edges, o.edge)
 		}
-		for _, edge := range edges {
-			if err := rt.cfg.Mesh.SendEvent(edge, ev); err != nil {
-				rt.log.Warn("push court:state", "edge", edge, "user", u, "err", err)
-			}
-		}
+		rt.retries.publish(edges, ev, rt.now(), func(edge string, err error) {
+			rt.log.Warn("push court:state; kept for retry", "edge", edge, "user", u, "err", err)
+		})
+	}
+}
+
+// linkUp queues again the court:state pushes that failed while the link to
+// edge was down (retry.go).
+func (rt *sessions) linkUp(edge string) {
+	if sent, left := rt.retries.resend(edge, rt.now()); sent+left > 0 {
+		rt.log.Info("retried court:state pushes", "edge", edge, "sent", sent, "left", left)
 	}
 }
 

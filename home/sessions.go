@@ -22,6 +22,7 @@ type sessions struct {
 	reg       *registry
 	timers    *timerQueue
 	answers   *answers
+	retries   *retries
 
 	// base is the context of spawned work (judge calls); cancelled by stop.
 	base       context.Context
@@ -41,6 +42,7 @@ func newSessions(cfg Config, log *slog.Logger, m *metrics, own leaseHolder) *ses
 		reg:       newRegistry(),
 		timers:    newTimerQueue(),
 		answers:   newAnswers(),
+		retries:   newRetries(cfg.Mesh),
 	}
 	rt.base, rt.cancelBase = context.WithCancel(context.Background())
 	return rt

@@ -128,6 +128,19 @@ type Revocations interface {
 	RevokedNodes(ctx context.Context) ([]string, error)
 }
 
+// LinkObserver is implemented by a Handler that wants to hear when the link
+// to a peer goes up or down: a home retries the pushes that failed while an
+// edge's link was down, an edge resyncs its sockets after a home's link
+// flapped. LinkUp is called once the link is in use, before any event of
+// the peer is handed to HandleEvent, so an event sent from LinkUp is queued
+// ahead of any sent after; LinkDown once it is no longer in use (a duplicate
+// link refused or replaced is neither). Both run on the link's goroutine:
+// they must not block.
+type LinkObserver interface {
+	LinkUp(peer PeerInfo)
+	LinkDown(peer PeerInfo)
+}
+
 // ErrConfig is wrapped by every configuration error New returns.
 var ErrConfig = errors.New("mesh: invalid config")
 

@@ -96,6 +96,10 @@ func (l *link) fail(code quic.ApplicationErrorCode, err error) {
 func (l *link) run() {
 	defer close(l.done)
 	l.log.Info("mesh link up", "role", l.peer.Role, "dialed", l.dialed)
+	obs, _ := l.n.cfg.Handler.(LinkObserver)
+	if obs != nil {
+		obs.LinkUp(l.peer)
+	}
 	l.g.Go(l.watch)
 	l.g.Go(l.readControl)
 	l.g.Go(l.pingLoop)
@@ -105,8 +109,11 @@ func (l *link) run() {
 		l.g.Go(func() error { return l.writeFlow(l.flows[i]) })
 	}
 	_ = l.g.Wait() // every goroutine returns nil
-	l.n.unregister(l)
+	down := l.n.unregister(l)
 	l.logDown()
+	if down && obs != nil {
+		obs.LinkDown(l.peer)
+	}
 }
 
 // watch ties the link's context to the connection's: whichever ends first
