@@ -20,6 +20,7 @@ import (
 type roleFlags struct {
 	nodeID, region, tlsDir string
 	verbose                bool
+	linkTimeout            time.Duration
 }
 
 func (f *roleFlags) register(cmd *cobra.Command) {
@@ -27,6 +28,8 @@ func (f *roleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.region, "region", "", "region of this node, from regions/regions.json (required)")
 	cmd.Flags().StringVar(&f.tlsDir, "tls-dir", "", "directory with ca.pem, node.pem and node-key.pem from \"courtctl cert create\" (required)")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
+	cmd.Flags().DurationVar(&f.linkTimeout, "mesh-link-timeout", mesh.DefaultLinkTimeout,
+		"how long a mesh link may go without a pong before it is reported down (pings every third of it, at most every 1s)")
 }
 
 // load checks the flags and loads the node's identity, which must be this
@@ -34,6 +37,9 @@ func (f *roleFlags) register(cmd *cobra.Command) {
 func (f *roleFlags) load(role wire.Role) (*pki.Identity, *slog.Logger, error) {
 	if f.nodeID == "" || f.region == "" || f.tlsDir == "" {
 		return nil, nil, usagef("--node-id, --region and --tls-dir are required")
+	}
+	if f.linkTimeout < 300*time.Millisecond {
+		return nil, nil, usagef("--mesh-link-timeout %s: at least 300ms", f.linkTimeout)
 	}
 	if _, ok := regions.Default().Lookup(f.region); !ok {
 		return nil, nil, usagef("unknown region %q", f.region)
@@ -99,7 +105,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Verifier: verifier, Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
-				Logger: logger, Registerer: reg,
+				LinkTimeout: f.linkTimeout, Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err
@@ -194,7 +200,7 @@ action and refuses to start without them unless --require-app-schema=false
 			r, err := newHomeRole(homeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
 				Directory: dir, Store: st, Judge: j, App: appSrc, Screen: scr, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob, Pruner: pruner,
-				Logger: logger, Registerer: reg,
+				LinkTimeout: f.linkTimeout, Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err

@@ -38,6 +38,7 @@ type edgeRoleConfig struct {
 	Directory      directory.Store // also the edge's rate limiter
 	HomePolicy     string
 	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
+	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
 	ListenPacket   func(network, addr string) (net.PacketConn, error)
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
@@ -59,6 +60,8 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Peers:        c.Homes,
 		Handler:      handler,
 		Revocations:  c.Directory,
+		LinkTimeout:  c.LinkTimeout,
+		PingInterval: pingInterval(c.LinkTimeout),
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,
@@ -85,6 +88,16 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 	}
 	handler.edge = srv
 	return &edgeRole{node: node, edge: srv}, nil
+}
+
+// pingInterval is the mesh ping interval for a link timeout: a third of it,
+// at most mesh.DefaultPingInterval; zero (no timeout given) leaves the
+// mesh default.
+func pingInterval(linkTimeout time.Duration) time.Duration {
+	if linkTimeout == 0 {
+		return 0
+	}
+	return min(mesh.DefaultPingInterval, linkTimeout/3)
 }
 
 // drainTimeout bounds a graceful shutdown of a role.
@@ -205,6 +218,7 @@ type homeRoleConfig struct {
 	Screen         screen.Screener
 	TimerScale     float64
 	LeaseTTL       time.Duration
+	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
 	// Outbox, when set, delivers the side effects the store queued.
 	Outbox *outbox.Dispatcher
 	// Pruner, when set, deletes history and outbox rows past the retention.
@@ -233,6 +247,8 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		Identity:     c.Identity,
 		Handler:      handler,
 		Revocations:  c.Directory,
+		LinkTimeout:  c.LinkTimeout,
+		PingInterval: pingInterval(c.LinkTimeout),
 		ListenPacket: c.ListenPacket,
 		Logger:       c.Logger,
 		Registerer:   c.Registerer,

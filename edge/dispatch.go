@@ -225,7 +225,7 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 		frames = append(frames, sio.AppendAck(nil, sio.DefaultNamespace, p.ID, ack))
 	}
 	c.mu.Lock()
-	fresh := c.admitLocked(resp.SessionID, resp.Version)
+	fresh := c.admitLocked(resp.SessionID, resp.Version, false)
 	if state != nil && !fresh {
 		c.s.m.dropped.WithLabelValues(dropStale).Inc()
 		frames = frames[1:]
@@ -243,13 +243,15 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 }
 
 // admitLocked reports whether a court:state of (session, version) may be
-// sent: it is not older than one the socket already has. It records the
-// newest. Unversioned states always pass. c.mu is held on entry.
-func (c *conn) admitLocked(session string, version uint64) bool {
+// sent: it is not older than one the socket already has, nor, when strict
+// (a push), the same version again (a retried push, or one a resync already
+// delivered). It records the newest. Unversioned states always pass. c.mu
+// is held on entry.
+func (c *conn) admitLocked(session string, version uint64, strict bool) bool {
 	if session == "" || version == 0 {
 		return true
 	}
-	if session == c.sessionID && version < c.version {
+	if session == c.sessionID && (version < c.version || strict && version == c.version) {
 		return false
 	}
 	c.sessionID, c.version = session, version

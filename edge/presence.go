@@ -13,8 +13,10 @@ import (
 const presenceBatch = 500
 
 // DeliverEvent writes ev to every registered socket of ev.UserID on this
-// edge. A court:state older than one a socket already has is dropped for
-// that socket. It never blocks on a socket.
+// edge. A court:state not newer than the one a socket already has of the
+// same session is dropped for that socket (exactly one delivery of each
+// version, never an older one after a newer one). It never blocks on a
+// socket.
 func (s *Server) DeliverEvent(ev *wire.Event) {
 	frame := sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload)
 	isState := ev.Name == evState
@@ -38,7 +40,7 @@ func (c *conn) push(frame []byte, isState, idle bool, session string, version ui
 	c.mu.Lock()
 	if isState {
 		gap = session != "" && session == c.sessionID && version > c.version+1
-		if !c.admitLocked(session, version) {
+		if !c.admitLocked(session, version, true) {
 			c.mu.Unlock()
 			c.s.m.dropped.WithLabelValues(dropStale).Inc()
 			return false
@@ -99,6 +101,7 @@ func (s *Server) refreshPresence(ctx context.Context) error {
 	check := time.NewTicker(presenceCheck)
 	defer check.Stop()
 	marker, _ := s.cfg.Directory.(directory.PresenceMarker)
+	marked := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -109,7 +112,7 @@ func (s *Server) refreshPresence(ctx context.Context) error {
 			s.refreshOnce(ctx)
 		case <-check.C:
 			if marker != nil {
-				s.watchPresence(ctx, marker)
+				marked = s.watchPresence(ctx, marker, !marked) || marked
 			}
 		}
 	}

@@ -218,28 +218,31 @@ func (c *conn) resynced(frame []byte, seq uint32, session string, version uint64
 	return true
 }
 
-// watchPresence checks the edge's presence marker every presenceCheck; when
-// the directory lost it, the edge records the presence of every registered
-// user again at once and resyncs them (pushes meanwhile found no edge).
-func (s *Server) watchPresence(ctx context.Context, marker directory.PresenceMarker) {
+// watchPresence sets the edge's presence marker, every presenceCheck. When
+// the directory lost it (not on the first call, which creates it), the edge
+// records the presence of every registered user again at once and resyncs
+// them (pushes meanwhile found no edge). It reports whether the marker is
+// set.
+func (s *Server) watchPresence(ctx context.Context, marker directory.PresenceMarker, first bool) bool {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	kept, err := marker.MarkPresence(rctx, s.cfg.NodeID, s.cfg.PresenceTTL)
 	cancel()
 	if err != nil {
 		s.log.Debug("presence marker", "err", err)
-		return
+		return false
 	}
-	if kept {
-		return
+	if kept || first {
+		return true
 	}
 	s.mu.RLock()
 	n := len(s.users)
 	s.mu.RUnlock()
 	if n == 0 {
-		return
+		return true
 	}
 	s.log.Warn("the directory lost this edge's presence; recording it again", "users", n)
 	s.m.resyncs.WithLabelValues(resyncPresence).Inc()
 	s.refreshOnce(ctx)
 	s.resyncAll()
+	return true
 }
