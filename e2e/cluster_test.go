@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,7 +26,11 @@ type clusterOpts struct {
 	homes      int    // home nodes in us (default 1)
 	timerScale string // COURT_TIMER_SCALE (default 1)
 	homeArgs   []string
+	homeEnv    []string // added to the homes' environment only
 	edgeArgs   []string
+	// relayAsia, when set, puts a UDP relay (c.relays, one per home) on the
+	// asia edge's mesh links, to cut them.
+	relayAsia bool
 	// pgProxy, when set, is placed between the homes and Postgres.
 	pgProxy bool
 	// appSchema creates stand-ins of the app's tables (courtd migrate
@@ -48,6 +53,7 @@ type cluster struct {
 	pool           *pgxpool.Pool    // the test's schema
 	redisPrefix    string
 	pg             *tcpProxy // between the homes and Postgres, when asked for
+	relays         []*udpRelay // between the asia edge and each home, when asked for
 }
 
 func startCluster(t *testing.T, o clusterOpts) *cluster {
@@ -92,7 +98,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	ctl := filepath.Join(bin, "courtctl")
 	_, err = runWithEnv(nil, ctl, "ca", "create", "--dir", filepath.Join(pkiDir, "ca"))
 	require.NoError(t, err)
-	var homeFlags []string
+	var homeFlags, relayFlags []string
 	for i := 1; i <= o.homes; i++ {
 		c.homeIDs = append(c.homeIDs, fmt.Sprintf("home-us-%d", i))
 	}
@@ -110,14 +116,23 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		c.homeOps = append(c.homeOps, "http://"+ops)
 		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
 			"--mesh-addr", addr, "--ops-addr", ops, "--judge", "dev"}, o.homeArgs...)
-		c.homes = append(c.homes, start(t, id, courtd, c.env, args...))
+		c.homes = append(c.homes, start(t, id, courtd, append(slices.Clone(c.env), o.homeEnv...), args...))
 		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
+		if o.relayAsia {
+			r := newUDPRelay(t, addr)
+			c.relays = append(c.relays, r)
+			relayFlags = append(relayFlags, "--home", "us:"+id+"@"+r.addr())
+		}
 	}
 	for _, e := range []struct{ node, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
 		addr, ops := freePort(t, "tcp"), freePort(t, "tcp")
 		c.edgeOps[e.region] = "http://" + ops
+		homes := homeFlags
+		if e.region == "asia" && o.relayAsia {
+			homes = relayFlags
+		}
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
-			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, append(homeFlags, o.edgeArgs...)...)
+			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, append(slices.Clone(homes), o.edgeArgs...)...)
 		c.edges[e.region] = start(t, e.node, courtd, c.env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
 		if e.region == "us" {

@@ -30,33 +30,40 @@ func (c *cluster) flushPrefix(t *testing.T, rdb rueidis.Client) {
 }
 
 // TestRedisLossIsRepaired wipes the cluster's Redis keys (directory, leases,
-// presence) in the middle of a session, twice: the route is rebuilt (by the
-// home holding the session, or handed to the region if it was moving); then,
-// wiped again with its owner killed, the other home rebuilds the route from
-// Postgres, takes the session over and the session goes on to CLOSED with
-// nothing lost or doubled.
+// presence: what FLUSHALL does to this cluster, without touching the keys of
+// tests running beside it) in the middle of a session, twice. No client
+// registers again: the edges record their sockets' presence again within
+// seconds by themselves, and pushes reach both partners. The route is
+// rebuilt (by the home holding the session, or handed to the region if it
+// was moving); then, wiped again with its owner killed, the other home
+// rebuilds the route from Postgres, takes the session over and the session
+// goes on to CLOSED with nothing lost or doubled, each socket seeing its
+// versions strictly increase.
 func TestRedisLossIsRepaired(t *testing.T) {
 	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"})
 	rdb := redistest.Client(t)
 	a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
 	sid := driveTo(t, a, b, "EVIDENCE")
+	wiped := time.Now()
 	c.flushPrefix(t, rdb)
+	c.requirePresenceBack(t, wiped, map[*user]string{a: "edge-us-1", b: "edge-asia-1"})
 	require.Eventually(t, func() bool { o, _, ok := c.route(rdb, sid); return ok && o != "" },
 		15*time.Second, 50*time.Millisecond, "the route is rebuilt and names an owner")
-	a.must(t, "court:register", map[string]string{"userId": a.id}) // clients resync and re-record presence
-	b.must(t, "court:register", map[string]string{"userId": b.id})
 	a.must(t, "court:submit_evidence", evidence)
+	c.converge(t, sid, 10*time.Second, a, b)
 
 	owner, epoch, ok := c.route(rdb, sid)
 	require.True(t, ok)
+	wiped = time.Now()
 	c.flushPrefix(t, rdb)
 	c.home(t, owner).kill(t)
+	c.requirePresenceBack(t, wiped, map[*user]string{a: "edge-us-1", b: "edge-asia-1"})
 	require.Eventually(t, func() bool { return c.reowned(t, rdb, sid, owner, epoch) },
 		20*time.Second, 50*time.Millisecond, "the survivor rebuilds the route from Postgres and takes the session over")
-	a.must(t, "court:register", map[string]string{"userId": a.id})
-	b.must(t, "court:register", map[string]string{"userId": b.id})
 	b.must(t, "court:submit_evidence", evidence)
 	a.waitState(t, "PRIMING", 10*time.Second, phase("PRIMING"))
 	finish(t, a, b, "PRIMING")
 	c.requireHistory(t, sid)
+	a.lastOf(t, sid)
+	b.lastOf(t, sid)
 }

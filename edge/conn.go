@@ -82,7 +82,8 @@ type conn struct {
 	awaitPong  bool
 	registered bool // in Server.users; guarded by Server.mu, not c.mu
 	sessionID  string
-	version    uint64 // of the newest court:state sent for sessionID
+	version    uint64 // of the newest court:state sent for sessionID, or acked
+	sent       bool   // a court:state of that version was sent, not only acked
 	seq        uint32 // court:state frames sent, see resynced
 	idle       bool   // the last court:state sent was IDLE
 	timer      *time.Timer

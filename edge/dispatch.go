@@ -231,7 +231,7 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 		frames = frames[1:]
 	} else if state != nil {
 		c.seq++
-		c.idle = isIdle(state)
+		c.idle, c.sent = isIdle(state), true
 	}
 	start, ok := false, true
 	for _, f := range frames {
@@ -244,15 +244,19 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 
 // admitLocked reports whether a court:state of (session, version) may be
 // sent: it is not older than one the socket already has, nor, when strict
-// (a push), the same version again (a retried push, or one a resync already
-// delivered). It records the newest. Unversioned states always pass. c.mu
-// is held on entry.
+// (a push), the same version again once a court:state of it was sent (a
+// retried push, or one a resync delivered; an ack carrying it does not
+// count). It records the newest. Unversioned states always pass. c.mu is
+// held on entry; a caller that sends the state sets c.sent.
 func (c *conn) admitLocked(session string, version uint64, strict bool) bool {
 	if session == "" || version == 0 {
 		return true
 	}
-	if session == c.sessionID && (version < c.version || strict && version == c.version) {
+	if session == c.sessionID && (version < c.version || strict && version == c.version && c.sent) {
 		return false
+	}
+	if session != c.sessionID || version != c.version {
+		c.sent = false
 	}
 	c.sessionID, c.version = session, version
 	return true

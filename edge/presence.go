@@ -46,7 +46,7 @@ func (c *conn) push(frame []byte, isState, idle bool, session string, version ui
 			return false
 		}
 		c.seq++
-		c.idle = idle
+		c.idle, c.sent = idle, true
 	}
 	start, ok := c.enqueueLocked(frame)
 	c.mu.Unlock()

@@ -211,7 +211,7 @@ func (c *conn) resynced(frame []byte, seq uint32, session string, version uint64
 		c.sessionID, c.version = session, version
 	}
 	c.seq++
-	c.idle = idle
+	c.idle, c.sent = idle, true
 	start, ok := c.enqueueLocked(frame)
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
