@@ -101,7 +101,7 @@ func (s *Server) refreshPresence(ctx context.Context) error {
 	check := time.NewTicker(presenceCheck)
 	defer check.Stop()
 	marker, _ := s.cfg.Directory.(directory.PresenceMarker)
-	marked := false
+	marked := marker != nil && s.watchPresence(ctx, marker, true) // at once: a loss before it would go unseen
 	for {
 		select {
 		case <-ctx.Done():
