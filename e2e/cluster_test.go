@@ -52,7 +52,7 @@ type cluster struct {
 	edges          map[string]*proc // by region
 	pool           *pgxpool.Pool    // the test's schema
 	redisPrefix    string
-	pg             *tcpProxy // between the homes and Postgres, when asked for
+	pg             *tcpProxy   // between the homes and Postgres, when asked for
 	relays         []*udpRelay // between the asia edge and each home, when asked for
 }
 
