@@ -170,3 +170,21 @@ func TestPresenceRestoredAfterLoss(t *testing.T) {
 	require.True(t, te.s.watchPresence(ctx, mem, false))
 	require.False(t, te.marked("alice"), "marker kept: nothing to do")
 }
+
+// An ack that carries a version does not count as a delivery of it: the
+// push of that version still reaches the socket, once.
+func TestAckedVersionIsStillPushedOnce(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	te.dir.routes["alice"] = routeS1
+	te.mesh.setFn(ackWithVersion(3))
+	a := te.connect(t, "alice")
+	a.register()
+	te.mesh.setFn(ackWithVersion(4))
+	a.write(`427["court:accept",{}]`)
+	require.True(t, strings.HasPrefix(a.read(), "437["), "the ack, no court:state")
+	te.s.DeliverEvent(stateEvent("alice", 4))
+	te.s.DeliverEvent(stateEvent("alice", 4))
+	nextIs(t, a, `{"phase":"EVIDENCE","v":4}`)
+	quiet(t, a)
+}

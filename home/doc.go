@@ -14,8 +14,8 @@
 //     hand-over of every session on Shutdown. It reads and writes leases and
 //     routes (directory.Leases), never a session's state.
 //   - the session runtime, type sessions (sessions.go, actions.go,
-//     actiontable.go, gate.go, commit.go, publish.go, timers.go, judge.go,
-//     handler.go), acts for the held sessions: the entry table, the session
+//     actiontable.go, gate.go, commit.go, publish.go, retry.go, timers.go,
+//     judge.go, handler.go), acts for the held sessions: the entry table, the session
 //     lock, the app's checks, the commit path, timers, judge calls and the
 //     pushes to edges.
 //
@@ -95,7 +95,11 @@
 // Delivery. Every court:state carries the session id and version; when a
 // session ends, both users get the IDLE state with the version of the ending
 // transition, one above the last state they saw, so edges order it last; an
-// edge drops a state older than one it has delivered.
+// edge drops a state older than one it has delivered, and a pushed one it
+// has already delivered. A court:state that cannot be queued to an edge (its
+// link is down) is kept, the newest per edge and user, and queued again when
+// the link comes back (retry.go, EdgeLinkUp); the edges resync their sockets
+// on a flapped link themselves (docs/ownership.md, "Delivery").
 //
 // Lifecycle (package lifecycle): Run keeps the lease, the claim and repair
 // rounds and the timers going; Shutdown hands every held session to the
