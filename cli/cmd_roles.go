@@ -38,7 +38,7 @@ func (f *roleFlags) load(role wire.Role) (*pki.Identity, *slog.Logger, error) {
 	if f.nodeID == "" || f.region == "" || f.tlsDir == "" {
 		return nil, nil, usagef("--node-id, --region and --tls-dir are required")
 	}
-	if f.linkTimeout < 300*time.Millisecond {
+	if f.linkTimeout != 0 && f.linkTimeout < 300*time.Millisecond {
 		return nil, nil, usagef("--mesh-link-timeout %s: at least 300ms", f.linkTimeout)
 	}
 	if _, ok := regions.Default().Lookup(f.region); !ok {

@@ -11,6 +11,12 @@ import (
 	"courtmesh/protocol"
 )
 
+// The users of these tests.
+const (
+	alice = "a11ce000-0000-4000-8000-0000000000a1"
+	bob   = "b0b00000-0000-4000-8000-0000000000b2"
+)
+
 // nextIs requires that c's next frame is court:state with payload want.
 func nextIs(t *testing.T, c *client, want string) {
 	t.Helper()
@@ -41,29 +47,29 @@ func (te *testEdge) marked(user string) bool {
 func TestResyncDeliversOnlyNewer(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes[alice] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	a1, a2 := te.connect(t, "alice"), te.connect(t, "alice")
+	a1, a2 := te.connect(t, alice), te.connect(t, alice)
 	a1.register()
 	a2.register()
-	te.s.DeliverEvent(stateEvent("alice", 4))
+	te.s.DeliverEvent(stateEvent(alice, 4))
 	for _, c := range []*client{a1, a2} {
 		nextIs(t, c, `{"phase":"EVIDENCE","v":4}`)
 	}
 
 	te.mesh.setFn(ackWithVersion(6)) // v5 was lost on the way
-	again, _ := te.s.resyncUser(t.Context(), "alice", time.Time{})
+	again, _ := te.s.resyncUser(t.Context(), alice, time.Time{})
 	require.False(t, again)
 	for _, c := range []*client{a1, a2} {
 		nextIs(t, c, `{"v":6}`)
 	}
 	require.Equal(t, "mesh:read_state", te.mesh.requests()[len(te.mesh.requests())-1].Event)
 
-	again, _ = te.s.resyncUser(t.Context(), "alice", time.Time{}) // nothing new
+	again, _ = te.s.resyncUser(t.Context(), alice, time.Time{}) // nothing new
 	require.False(t, again)
-	te.s.DeliverEvent(stateEvent("alice", 6)) // the retried push of v6: a duplicate
-	te.s.DeliverEvent(stateEvent("alice", 5)) // older
-	te.s.DeliverEvent(stateEvent("alice", 7))
+	te.s.DeliverEvent(stateEvent(alice, 6)) // the retried push of v6: a duplicate
+	te.s.DeliverEvent(stateEvent(alice, 5)) // older
+	te.s.DeliverEvent(stateEvent(alice, 7))
 	for _, c := range []*client{a1, a2} {
 		nextIs(t, c, `{"phase":"EVIDENCE","v":7}`)
 		quiet(t, c)
@@ -75,24 +81,24 @@ func TestResyncDeliversOnlyNewer(t *testing.T) {
 func TestGapAndLinkChangeQueueResyncs(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
-	te.dir.routes["bob"] = routeS1
+	te.dir.routes[alice] = routeS1
+	te.dir.routes[bob] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	a, b := te.connect(t, "alice"), te.connect(t, "bob")
+	a, b := te.connect(t, alice), te.connect(t, bob)
 	a.register()
 	b.register()
 
-	te.s.DeliverEvent(stateEvent("alice", 4))
-	require.False(t, te.marked("alice"), "no gap")
-	te.s.DeliverEvent(stateEvent("alice", 6))
+	te.s.DeliverEvent(stateEvent(alice, 4))
+	require.False(t, te.marked(alice), "no gap")
+	te.s.DeliverEvent(stateEvent(alice, 6))
 	nextIs(t, a, `{"phase":"EVIDENCE","v":4}`)
 	nextIs(t, a, `{"phase":"EVIDENCE","v":6}`)
-	require.True(t, te.marked("alice"), "4 → 6 is a gap")
-	require.False(t, te.marked("bob"))
+	require.True(t, te.marked(alice), "4 → 6 is a gap")
+	require.False(t, te.marked(bob))
 	require.Equal(t, 1.0, counterValue(te.s.m.resyncs.WithLabelValues(resyncGap)))
 
 	te.s.HomeLinkChanged()
-	require.True(t, te.marked("bob"))
+	require.True(t, te.marked(bob))
 	require.Len(t, te.s.rs.take(), 2)
 }
 
@@ -102,21 +108,21 @@ func TestGapAndLinkChangeQueueResyncs(t *testing.T) {
 func TestResyncMissGrace(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes[alice] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	a := te.connect(t, "alice")
+	a := te.connect(t, alice)
 	a.register()
-	delete(te.dir.routes, "alice")
+	delete(te.dir.routes, alice)
 
-	again, miss := te.s.resyncUser(t.Context(), "alice", time.Time{})
+	again, miss := te.s.resyncUser(t.Context(), alice, time.Time{})
 	require.True(t, again, "a fresh miss is retried")
 	require.False(t, miss.IsZero())
 	quiet(t, a)
 
-	again, _ = te.s.resyncUser(t.Context(), "alice", time.Now().Add(-resyncMissGrace-time.Second))
+	again, _ = te.s.resyncUser(t.Context(), alice, time.Now().Add(-resyncMissGrace-time.Second))
 	require.False(t, again)
 	nextIs(t, a, string(protocol.IdleState))
-	again, _ = te.s.resyncUser(t.Context(), "alice", time.Time{})
+	again, _ = te.s.resyncUser(t.Context(), alice, time.Time{})
 	require.False(t, again, "IDLE shown: a miss is news no more")
 	quiet(t, a)
 }
@@ -126,15 +132,15 @@ func TestResyncMissGrace(t *testing.T) {
 func TestResyncLosesToPushOfAnotherSession(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes[alice] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	a := te.connect(t, "alice")
+	a := te.connect(t, alice)
 	a.register()
-	c := te.registered("alice")
+	c := te.registered(alice)
 	c.mu.Lock()
 	seq := c.seq
 	c.mu.Unlock()
-	next := stateEvent("alice", 1)
+	next := stateEvent(alice, 1)
 	next.SessionID = "s2"
 	te.s.DeliverEvent(next) // lands while the read is in flight
 	require.False(t, c.resynced([]byte(`42["court:state",{"stale":true}]`), seq, "", 0, true), "IDLE read before s2 began")
@@ -149,26 +155,26 @@ func TestPresenceRestoredAfterLoss(t *testing.T) {
 	t.Parallel()
 	mem := directory.NewMemory()
 	te := newTestEdge(t, func(c *Config) { c.Directory = mem })
-	a := te.connect(t, "alice")
+	a := te.connect(t, alice)
 	a.register()
 	ctx := t.Context()
 	require.True(t, te.s.watchPresence(ctx, mem, true))
-	require.False(t, te.marked("alice"), "the first mark is no loss")
+	require.False(t, te.marked(alice), "the first mark is no loss")
 
 	mem.Flush()
-	edges, err := mem.Presence(ctx, "alice")
+	edges, err := mem.Presence(ctx, alice)
 	require.NoError(t, err)
 	require.Empty(t, edges)
 	require.True(t, te.s.watchPresence(ctx, mem, false))
-	edges, err = mem.Presence(ctx, "alice")
+	edges, err = mem.Presence(ctx, alice)
 	require.NoError(t, err)
 	require.Equal(t, []string{"edge-asia-1"}, edges)
-	require.True(t, te.marked("alice"))
+	require.True(t, te.marked(alice))
 	require.Equal(t, 1.0, counterValue(te.s.m.resyncs.WithLabelValues(resyncPresence)))
 
 	te.s.rs.take()
 	require.True(t, te.s.watchPresence(ctx, mem, false))
-	require.False(t, te.marked("alice"), "marker kept: nothing to do")
+	require.False(t, te.marked(alice), "marker kept: nothing to do")
 }
 
 // An ack that carries a version does not count as a delivery of it: the
@@ -176,15 +182,15 @@ func TestPresenceRestoredAfterLoss(t *testing.T) {
 func TestAckedVersionIsStillPushedOnce(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, nil)
-	te.dir.routes["alice"] = routeS1
+	te.dir.routes[alice] = routeS1
 	te.mesh.setFn(ackWithVersion(3))
-	a := te.connect(t, "alice")
+	a := te.connect(t, alice)
 	a.register()
 	te.mesh.setFn(ackWithVersion(4))
 	a.write(`427["court:accept",{}]`)
 	require.True(t, strings.HasPrefix(a.read(), "437["), "the ack, no court:state")
-	te.s.DeliverEvent(stateEvent("alice", 4))
-	te.s.DeliverEvent(stateEvent("alice", 4))
+	te.s.DeliverEvent(stateEvent(alice, 4))
+	te.s.DeliverEvent(stateEvent(alice, 4))
 	nextIs(t, a, `{"phase":"EVIDENCE","v":4}`)
 	quiet(t, a)
 }
