@@ -118,6 +118,7 @@ func TestDeliveryAfterHomeDiesBeforePush(t *testing.T) {
 	sid := served.State.Session.ID
 	b.waitState(t, "PENDING", 10*time.Second, phase("PENDING"))
 
+	acted := time.Now()
 	b.emit(t, "court:accept", map[string]any{}) // its ack may be an error: the home died
 	dead := -1
 	require.Eventually(t, func() bool {
@@ -135,6 +136,7 @@ func TestDeliveryAfterHomeDiesBeforePush(t *testing.T) {
 
 	v := c.converge(t, sid, 20*time.Second, a, b)
 	require.Equal(t, uint64(2), v, "serve, accept")
+	t.Logf("both partners on version %d, %v after the accept", v, time.Since(acted).Round(10*time.Millisecond))
 	a.waitState(t, "EVIDENCE", time.Second, phase("EVIDENCE"))
 	b.waitState(t, "EVIDENCE", time.Second, phase("EVIDENCE"))
 }
