@@ -3,6 +3,8 @@ package appdata
 import (
 	"fmt"
 	"time"
+
+	"courtmesh/protocol"
 )
 
 // UsageTypes are the judge types usage is counted for.
@@ -19,7 +21,7 @@ var usageTypes = map[string]bool{"classic": true, "swift": true, "wise": true}
 // (Postgres's DO cannot), so every value is checked and inlined: user ids
 // must be UUIDs and typ one of classic, swift, wise.
 func IncrementSQL(userID, partnerID, typ string, at time.Time) (string, error) {
-	if !isUUID(userID) || (partnerID != "" && !isUUID(partnerID)) {
+	if !protocol.IsUUID(userID) || (partnerID != "" && !protocol.IsUUID(partnerID)) {
 		return "", fmt.Errorf("appdata: increment usage of %q/%q: not a uuid", userID, partnerID)
 	}
 	if !usageTypes[typ] {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"courtmesh/protocol"
 )
 
 // ErrRow reports a profiles or usage row this package cannot read.
@@ -61,12 +63,12 @@ func decodeProfile(raw []byte) (Profile, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return Profile{}, fmt.Errorf("%w: profile: %w", ErrRow, err)
 	}
-	if r.ID == nil || !isUUID(*r.ID) {
+	if r.ID == nil || !protocol.IsUUID(*r.ID) {
 		return Profile{}, fmt.Errorf("%w: profile id is not a uuid", ErrRow)
 	}
 	p := Profile{ID: strings.ToLower(*r.ID), Tier: TierFree}
 	if r.PartnerID != nil {
-		if !isUUID(*r.PartnerID) {
+		if !protocol.IsUUID(*r.PartnerID) {
 			return Profile{}, fmt.Errorf("%w: partner_id is not a uuid", ErrRow)
 		}
 		p.PartnerID = strings.ToLower(*r.PartnerID)
@@ -199,25 +201,4 @@ func decodeCount(v json.RawMessage) (int, error) {
 		return 0, fmt.Errorf("%s is not a count", v)
 	}
 	return int(f), nil
-}
-
-// isUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"courtmesh/protocol"
 )
 
 func TestDecodeProfile(t *testing.T) {
@@ -55,7 +57,7 @@ func FuzzDecodeRows(f *testing.F) {
 	f.Add([]byte(`{"r":{"swift_count":1}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if p, err := decodeProfile(raw); err == nil {
-			if !isUUID(p.ID) || (p.PartnerID != "" && !isUUID(p.PartnerID)) {
+			if !protocol.IsUUID(p.ID) || (p.PartnerID != "" && !protocol.IsUUID(p.PartnerID)) {
 				t.Fatalf("accepted a profile with bad ids: %+v", p)
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"courtmesh/protocol"
 )
 
 // ErrNotConfigured is returned by Open with Require when the app's tables
@@ -106,7 +108,7 @@ func (s *Source) Profile(ctx context.Context, userID string) (Profile, error) {
 	if p, ok := s.profiles.get(userID); ok {
 		return p, nil
 	}
-	if !isUUID(userID) {
+	if !protocol.IsUUID(userID) {
 		return Profile{ID: userID, Tier: TierFree}, nil
 	}
 	var raw []byte
@@ -168,7 +170,7 @@ type periodUsage struct {
 const codeUndefinedFunction = "42883"
 
 func (s *Source) readUsage(ctx context.Context, userID, partnerID string, period time.Time) (Usage, error) {
-	if !isUUID(userID) || (partnerID != "" && !isUUID(partnerID)) {
+	if !protocol.IsUUID(userID) || (partnerID != "" && !protocol.IsUUID(partnerID)) {
 		return Usage{}, fmt.Errorf("appdata: usage of %q: not a uuid", userID)
 	}
 	var raw []byte

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"courtmesh/protocol"
 	"courtmesh/token"
 )
 
@@ -27,7 +28,7 @@ when it is unset; ES256 signs with the dev key that ` + "`courtd dev`" + ` publi
 its dev JWKS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !token.IsUUID(user) {
+			if !protocol.IsUUID(user) {
 				return usagef("--user must be a UUID, got %q", user)
 			}
 			var m token.Minter

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"courtmesh/protocol"
 )
 
 // Minter signs tokens shaped like Supabase's: sub, aud and role
@@ -27,7 +29,7 @@ type Minter struct {
 
 // Mint returns a token for userID (a UUID) that expires ttl from now.
 func (m Minter) Mint(userID string, ttl time.Duration) (string, error) {
-	if !IsUUID(userID) {
+	if !protocol.IsUUID(userID) {
 		return "", fmt.Errorf("token: mint: %w", ErrNoSubject)
 	}
 	now := time.Now()

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"courtmesh/protocol"
 	"courtmesh/token"
 )
 
@@ -326,7 +327,7 @@ func FuzzVerify(f *testing.F) {
 	v := &token.Verifier{Secret: secret, Keys: staticKeys{token.DevKeyID: &es.PublicKey}, Issuer: iss, Now: func() time.Time { return now }}
 	f.Fuzz(func(t *testing.T, tok string) {
 		c, err := v.VerifyClaims(tok)
-		if err == nil && !token.IsUUID(c.Subject) {
+		if err == nil && !protocol.IsUUID(c.Subject) {
 			t.Fatalf("accepted %q with subject %q", tok, c.Subject)
 		}
 		if err != nil && c.Subject != "" {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"courtmesh/protocol"
 )
 
 // Errors returned by Verify, possibly wrapped. Every refusal wraps ErrInvalid.
@@ -126,7 +128,7 @@ func (v *Verifier) VerifyClaims(tok string) (Claims, error) {
 	if want := orDefault(v.Role, Role); c.Role != want {
 		return Claims{}, fmt.Errorf("%w: role %q, want %q", ErrClaims, c.Role, want)
 	}
-	if !IsUUID(c.Subject) {
+	if !protocol.IsUUID(c.Subject) {
 		return Claims{}, ErrNoSubject
 	}
 	return Claims{Subject: c.Subject, Expiry: exp}, nil
@@ -196,27 +198,6 @@ func classify(err error) error {
 		sentinel = ErrClaims
 	}
 	return fmt.Errorf("%w: %w", sentinel, err)
-}
-
-// IsUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func orDefault[T time.Duration | string](v, def T) T {

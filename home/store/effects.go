@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"courtmesh/appdata"
-
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // Outbox kinds (court_outbox.kind).
@@ -94,7 +94,7 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 			if p.saveCase != nil {
 				return plan{}, fmt.Errorf("store: two SaveCase effects in one transition")
 			}
-			if !isUUID(e.CaseID) {
+			if !protocol.IsUUID(e.CaseID) {
 				return plan{}, fmt.Errorf("store: case id %q is not a uuid", e.CaseID)
 			}
 			p.saveCase = &e

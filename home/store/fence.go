@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // SessionEpoch is one session to fence at a new epoch.
@@ -21,7 +22,7 @@ type SessionEpoch struct {
 // committed. It returns ErrFenced if the row's epoch is already epoch or
 // newer, and ErrNotFound if the session is gone or has ended.
 func (s *Store) Fence(ctx context.Context, sessionID string, epoch uint64) (*court.Session, error) {
-	if !isUUID(sessionID) {
+	if !protocol.IsUUID(sessionID) {
 		return nil, ErrNotFound
 	}
 	var row storedRow
@@ -72,7 +73,7 @@ const fenceManySQL = `WITH want AS (
 func (s *Store) FenceMany(ctx context.Context, want []SessionEpoch) (map[string]*court.Session, error) {
 	epochs := make(map[string]int64, len(want))
 	for _, w := range want {
-		if isUUID(w.ID) && int64(w.Epoch) > epochs[w.ID] {
+		if protocol.IsUUID(w.ID) && int64(w.Epoch) > epochs[w.ID] {
 			epochs[w.ID] = int64(w.Epoch)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // ActiveRef is a live session as the directory needs it.
@@ -33,7 +34,7 @@ type TransitionRow struct {
 // Get returns the session as last committed, or ErrNotFound if it is gone.
 // An ended session whose row is kept (CLOSED) is returned with Phase IDLE.
 func (s *Store) Get(ctx context.Context, id string) (*court.Session, error) {
-	if !isUUID(id) {
+	if !protocol.IsUUID(id) {
 		return nil, ErrNotFound
 	}
 	var row storedRow
@@ -72,7 +73,7 @@ func (s *Store) ActiveSessions(ctx context.Context, region string) ([]ActiveRef,
 // Transitions returns a session's committed transitions in version order.
 // The history outlives the session's row.
 func (s *Store) Transitions(ctx context.Context, sessionID string) ([]TransitionRow, error) {
-	if !isUUID(sessionID) {
+	if !protocol.IsUUID(sessionID) {
 		return nil, nil
 	}
 	rows, err := s.db.Query(ctx, `SELECT session_id::text, version, phase, owner_epoch, node, event, at

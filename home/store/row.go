@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // expiresAfter is how far ahead the app sets court_sessions.expires_at at
@@ -225,30 +226,10 @@ func values(cols []col) []any {
 // uuidOrNil returns s when it is a uuid in canonical text form, else nil
 // (R22: the client's couple id is a composite string).
 func uuidOrNil(s string) any {
-	if !isUUID(s) {
+	if !protocol.IsUUID(s) {
 		return nil
 	}
 	return s
-}
-
-// isUUID reports whether s is a uuid in canonical 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if r != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // jsonOrNil returns raw for a jsonb argument, or nil (SQL NULL) for a missing

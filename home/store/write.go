@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"courtmesh/home/court"
+	"courtmesh/protocol"
 )
 
 // Create is a new session to insert (court-protocol.md T1).
@@ -235,7 +236,7 @@ func checkSession(s *court.Session) error {
 	switch {
 	case s == nil:
 		return errors.New("store: nil session")
-	case !isUUID(s.ID):
+	case !protocol.IsUUID(s.ID):
 		return fmt.Errorf("store: session id %q is not a uuid", s.ID)
 	case s.Version == 0:
 		return fmt.Errorf("store: session %s has version 0", s.ID)
