@@ -79,27 +79,62 @@ func (rt *sessions) handle(ctx context.Context, req *wire.Request) (*wire.Respon
 	case !objectOrNull(req.Payload):
 		err = errInvalidPayload
 	default:
-		if cached := rt.answers.get(req.ID); cached != nil && mutates(req.Event) {
+		if o, ok := rt.answers.get(req.ID); ok && mutates(req.Event) {
 			rt.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
-			return cached, nil
+			return rt.replay(ctx, req, o)
 		}
 		var checked *wire.Request
 		if checked, err = rt.gate(ctx, req); err == nil {
 			resp, err = h(ctx, checked)
 		}
 	}
+	refused := ""
+	if err != nil {
+		refused = err.Error()
+	}
 	resp, result, err := rt.answer(req, resp, err)
 	if req.ID != "" && (result == resultOK || result == resultRejected) && mutates(req.Event) {
-		rt.answers.put(req.ID, resp)
-		if result == resultRejected {
-			if first := rt.answers.get(req.ID); first != resp {
-				// The same action, retried by the edge, ran concurrently
-				// and was applied: answer as it was answered.
-				return first, nil
-			}
+		if result == resultOK {
+			refused = ""
+		}
+		first, mine := rt.answers.put(req.ID, outcomeOf(resp, refused, rt.now()))
+		if !mine && result == resultRejected {
+			// The same action, retried by the edge, ran concurrently
+			// and was applied: answer as it was answered.
+			rt.metrics.actions.WithLabelValues(label, resultRepeat).Inc()
+			return rt.replay(ctx, req, first)
 		}
 	}
 	rt.metrics.actions.WithLabelValues(label, result).Inc()
+	return resp, err
+}
+
+// replay rebuilds the answer of a retried action from its outcome: the
+// same refusal, or the caller's view of the session as it is now (the state
+// first answered, while the session is still at that version).
+func (rt *sessions) replay(ctx context.Context, req *wire.Request, o outcome) (*wire.Response, error) {
+	switch o.kind {
+	case outcomeRefused:
+		return refuse(o.msg), nil
+	case outcomeOK:
+		return ackOK(), nil
+	}
+	if o.sessionID == "" {
+		return ackState(nil, "")
+	}
+	if e := rt.reg.session(o.sessionID); e != nil {
+		e.mu.Lock()
+		sess, gone := e.sess, e.gone
+		e.mu.Unlock()
+		if !gone {
+			return ackState(sess, req.UserID)
+		}
+	}
+	// The session ended or moved since: the caller's state now.
+	resp, err := rt.register(ctx, req)
+	if err != nil {
+		resp, _, err = rt.answer(req, nil, err)
+	}
 	return resp, err
 }
 

@@ -41,7 +41,7 @@ func newSessions(cfg Config, log *slog.Logger, m *metrics, own leaseHolder) *ses
 		own:       own,
 		reg:       newRegistry(),
 		timers:    newTimerQueue(),
-		answers:   newAnswers(),
+		answers:   newAnswers(cfg.Now),
 		retries:   newRetries(cfg.Mesh),
 	}
 	rt.base, rt.cancelBase = context.WithCancel(context.Background())
