@@ -317,7 +317,7 @@ func testRateLimit(t *testing.T, s directory.Store) {
 	ctx := t.Context()
 	const window = time.Hour
 	lim := protocol.RateLimits[protocol.Serve]
-	require.Equal(t, protocol.Limit{Max: 5, Window: 5 * time.Minute}, lim)
+	require.Equal(t, protocol.Limit{Max: 5, Window: 5 * time.Minute, FailClosed: true}, lim)
 	user := exhaust(t, s, "court:serve", lim.Max, window)
 
 	ok, _, err := s.Allow(ctx, user+"-other", "court:serve", lim.Max, window)

@@ -56,11 +56,24 @@ type Config struct {
 	// Limiter counts the rate-limited court events per user
 	// (protocol.RateLimits, court-protocol.md §2.5) in windows shared
 	// by every edge, on the socket and the REST path alike. Nil means no
-	// rate limits. A Limiter error lets the event through (fail open): the
-	// limits protect the LLM budget against a misbehaving client, and a
-	// directory outage should not refuse every serve and submission; the
-	// failure is logged at Warn at most once per limiterWarnEvery.
+	// rate limits. While it fails, this edge counts the events by itself,
+	// and refuses the events whose limit FailClosed once it has failed for
+	// LimiterGrace (docs/decisions.md); failures are logged at Warn at most
+	// once per limiterWarnEvery.
 	Limiter directory.Limiter
+	// LimiterGrace is how long the FailClosed events still go through,
+	// counted by this edge alone, once the Limiter fails. Zero means
+	// DefaultLimiterGrace.
+	LimiterGrace time.Duration
+	// MaxSocketsPerUser bounds the authenticated sockets of one user on
+	// this edge; a CONNECT past it is refused and the socket closed
+	// (user_limit). Zero means DefaultMaxSocketsPerUser; negative, none.
+	MaxSocketsPerUser int
+	// MaxSocketsPerIP bounds the open sockets of one client address
+	// (the TCP peer); a handshake past it is answered 429 (ip_limit).
+	// Zero means none: behind a load balancer every client has its
+	// address.
+	MaxSocketsPerIP int
 	// HomePolicy picks the home region of a new session: HomePrimary or
 	// HomeCreator. Empty means HomePrimary.
 	HomePolicy string
@@ -101,6 +114,9 @@ const (
 	DefaultSendQueueLen   = 128
 	DefaultRequestTimeout = 8 * time.Second
 	DefaultPresenceTTL    = 2 * time.Minute
+	// DefaultMaxSocketsPerUser is far above the tabs and devices of one
+	// person, and far below what one token can flood an edge with.
+	DefaultMaxSocketsPerUser = 32
 )
 
 // withDefaults validates c and fills its zero fields.
@@ -121,6 +137,8 @@ func (c Config) withDefaults() (Config, error) {
 	c.RequestTimeout = orDefault(c.RequestTimeout, DefaultRequestTimeout)
 	c.PresenceTTL = orDefault(c.PresenceTTL, DefaultPresenceTTL)
 	c.TokenGrace = orDefault(c.TokenGrace, MaxTokenGrace)
+	c.LimiterGrace = orDefault(c.LimiterGrace, DefaultLimiterGrace)
+	c.MaxSocketsPerUser = orDefault(c.MaxSocketsPerUser, DefaultMaxSocketsPerUser)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

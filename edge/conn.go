@@ -33,12 +33,14 @@ const (
 	reasonUnauthorized   closeReason = "unauthorized"    // CONNECT without a valid token
 	reasonShutdown       closeReason = "shutdown"        // the edge is draining or closing
 	reasonTokenExpired   closeReason = "token_expired"   // the token expired (expiry.go)
+	reasonUserLimit      closeReason = "user_limit"      // the user has MaxSocketsPerUser sockets (caps.go)
+	reasonIPLimit        closeReason = "ip_limit"        // the address has MaxSocketsPerIP sockets (caps.go)
 )
 
 var closeReasons = []closeReason{
 	reasonClientClose, reasonTransport, reasonPingTimeout, reasonConnectTimeout,
 	reasonSlowConsumer, reasonBadPacket, reasonTooLarge, reasonUnauthorized, reasonShutdown,
-	reasonTokenExpired,
+	reasonTokenExpired, reasonUserLimit, reasonIPLimit,
 }
 
 // closeGrace is how long a socket that was sent a close frame may take to
@@ -80,7 +82,9 @@ type conn struct {
 	parked     bool // armed in the poller, no reader running
 	connected  bool // CONNECT accepted
 	awaitPong  bool
-	registered bool // in Server.users; guarded by Server.mu, not c.mu
+	registered bool   // in Server.users; guarded by Server.mu, not c.mu
+	counted    string // the user counted in Server.perUser; guarded by Server.mu
+	ip         string // counted in Server.perIP; guarded by Server.mu
 	sessionID  string
 	version    uint64 // of the newest court:state sent for sessionID, or acked
 	sent       bool   // a court:state of that version was sent, not only acked

@@ -92,6 +92,10 @@ func (c *conn) onConnect(p sio.Packet) closeReason {
 		c.closeAfterFlush(reasonUnauthorized, unauthorizedFrame)
 		return ""
 	}
+	if !c.s.admitUser(c, user) {
+		c.closeAfterFlush(reasonUserLimit, userLimitFrame)
+		return ""
+	}
 	c.userID, c.hdrUser = user, ""
 	c.mu.Lock()
 	c.connected = true

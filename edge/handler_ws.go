@@ -32,16 +32,26 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(msg))
 		return
 	}
+	ip, ok := s.admitIP(r)
+	if !ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(errTooManyFromIP))
+		return
+	}
 	hdrUser := s.bearerUser(r)
 	hw := &hijackWriter{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
+		s.releaseIP(ip)
 		return // the upgrader has answered
 	}
 	c := s.newConn(ws, hw.br, hdrUser)
 	c.hdrExp = bearerExpiry(r)
 	c.lang = acceptLanguage(r)
+	c.ip = ip
 	if !s.track(c) {
+		s.releaseIP(ip)
 		_ = ws.Close()
 		return
 	}

@@ -35,10 +35,18 @@ const (
 	resyncFailed    = "failed"        // a read failed; it is tried again
 )
 
+// Decisions taken while the Limiter fails, the decision label of
+// court_edge_limiter_unavailable_total.
+const (
+	limiterLocal   = "local"   // counted by this edge alone
+	limiterRefused = "refused" // a FailClosed event past the grace
+)
+
 var (
-	resyncEvents  = []string{resyncLink, resyncGap, resyncPresence, resyncDelivered, resyncFailed}
-	actionResults = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
-	dropReasons   = []string{dropQueueFull, dropStale, dropClosed}
+	resyncEvents     = []string{resyncLink, resyncGap, resyncPresence, resyncDelivered, resyncFailed}
+	limiterDecisions = []string{limiterLocal, limiterRefused}
+	actionResults    = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
+	dropReasons      = []string{dropQueueFull, dropStale, dropClosed}
 )
 
 type metrics struct {
@@ -48,6 +56,8 @@ type metrics struct {
 	actions *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	resyncs *prometheus.CounterVec
+
+	limiterDown *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
@@ -72,12 +82,16 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_edge_resyncs_total", Help: "State resyncs: what asked for them (link, gap, presence_lost) and their reads (delivered, failed).",
 		}, []string{"event"}),
+		limiterDown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_limiter_unavailable_total",
+			Help: "Rate-limited events seen while the shared rate limiter failed, by decision: counted by this edge alone, or refused (fail closed).",
+		}, []string{"decision"}),
 	}
 	m.zero(region)
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency, m.resyncs} {
+	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency, m.resyncs, m.limiterDown} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register edge metrics: %w", err)
 		}
@@ -93,6 +107,9 @@ func (m *metrics) zero(region string) {
 	}
 	for _, r := range dropReasons {
 		m.dropped.WithLabelValues(r)
+	}
+	for _, d := range limiterDecisions {
+		m.limiterDown.WithLabelValues(d)
 	}
 	for _, r := range closeReasons {
 		m.closes.WithLabelValues(string(r))

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/directory"
 	"courtmesh/lifecycle"
 )
 
@@ -51,14 +52,18 @@ type Server struct {
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 	rs         *resyncs               // users waiting for a resync (resync.go)
 
-	limiterWarned     atomic.Int64 // unix ns of the last Limiter failure logged
-	limiterSuppressed atomic.Int64 // Limiter failures not logged since
+	limiterWarned     atomic.Int64      // unix ns of the last Limiter failure logged
+	limiterSuppressed atomic.Int64      // Limiter failures not logged since
+	limiterDownSince  atomic.Int64      // unix ns of the first Limiter failure of an outage; 0 when none
+	local             directory.Limiter // counts rate-limited events while the Limiter fails
 
 	mu       sync.RWMutex     // guards the fields below
 	conns    map[uint64]*conn // by conn.id
 	lastID   uint64
 	polling  bool               // newPoller was tried
 	users    map[string][]*conn // registered sockets by user
+	perUser  map[string]int     // authenticated sockets by user (caps.go)
+	perIP    map[string]int     // open sockets by client address, when capped
 	draining bool
 	closed   bool
 	started  bool          // Run was called
@@ -89,6 +94,9 @@ func New(cfg Config) (*Server, error) {
 		conns:      make(map[uint64]*conn),
 		users:      make(map[string][]*conn),
 		rs:         newResyncs(),
+		perUser:    make(map[string]int),
+		perIP:      make(map[string]int),
+		local:      directory.NewMemory(),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
@@ -280,6 +288,7 @@ func (s *Server) track(c *conn) bool {
 func (s *Server) untrack(c *conn) (lastOfUser bool) {
 	s.mu.Lock()
 	delete(s.conns, c.id)
+	s.releaseCapsLocked(c)
 	if c.registered {
 		lastOfUser = s.removeUserLocked(c)
 	}
