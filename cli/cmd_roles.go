@@ -67,6 +67,7 @@ func newEdgeCmd() *cobra.Command {
 		homePolicy string
 		opsAddr    string
 		tokenGrace time.Duration
+		caps       edgeCaps
 	)
 	cmd := &cobra.Command{
 		Use:   "edge",
@@ -105,7 +106,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Verifier: verifier, Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
-				LinkTimeout: f.linkTimeout, Logger: logger, Registerer: reg,
+				LinkTimeout: f.linkTimeout, Caps: caps, Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err
@@ -122,6 +123,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
 	cmd.Flags().StringVar(&homePolicy, "home-policy", "primary", "home region of new sessions: primary | creator (nearest home region to this edge)")
 	cmd.Flags().DurationVar(&tokenGrace, "token-grace", edge.MaxTokenGrace, "how long after its token's exp a socket is closed (at most 30s)")
+	caps.register(cmd)
 	return cmd
 }
 

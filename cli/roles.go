@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"courtmesh/appdata"
@@ -39,9 +40,27 @@ type edgeRoleConfig struct {
 	HomePolicy     string
 	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
 	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
+	Caps           edgeCaps
 	ListenPacket   func(network, addr string) (net.PacketConn, error)
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
+}
+
+// edgeCaps are an edge's abuse limits (zero: the edge's defaults).
+type edgeCaps struct {
+	LimiterGrace time.Duration
+	PerUser      int
+	PerIP        int
+}
+
+// register adds the flags of the caps to cmd.
+func (c *edgeCaps) register(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&c.LimiterGrace, "limiter-grace", edge.DefaultLimiterGrace,
+		"how long serve, evidence, addendum and hybrid still go through while the Redis rate limiter is unreachable")
+	cmd.Flags().IntVar(&c.PerUser, "max-sockets-per-user", edge.DefaultMaxSocketsPerUser,
+		"open sockets one user may hold on this edge (-1: no cap)")
+	cmd.Flags().IntVar(&c.PerIP, "max-sockets-per-ip", 0,
+		"open sockets one client address may hold on this edge (0: no cap; behind a load balancer every client shares one)")
 }
 
 // edgeRole is an edge server and the mesh node it forwards through.
@@ -70,18 +89,21 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		return nil, err
 	}
 	srv, err := edge.New(edge.Config{
-		NodeID:     c.NodeID,
-		Region:     c.Region,
-		Addr:       c.ClientAddr,
-		Catalog:    regions.Default(),
-		Verifier:   c.Verifier,
-		Directory:  c.Directory,
-		Limiter:    c.Directory,
-		Mesh:       meshForEdge{node},
-		HomePolicy: c.HomePolicy,
-		TokenGrace: c.TokenGrace,
-		Logger:     c.Logger,
-		Registerer: c.Registerer,
+		NodeID:            c.NodeID,
+		Region:            c.Region,
+		Addr:              c.ClientAddr,
+		Catalog:           regions.Default(),
+		Verifier:          c.Verifier,
+		Directory:         c.Directory,
+		Limiter:           c.Directory,
+		Mesh:              meshForEdge{node},
+		HomePolicy:        c.HomePolicy,
+		TokenGrace:        c.TokenGrace,
+		LimiterGrace:      c.Caps.LimiterGrace,
+		MaxSocketsPerUser: c.Caps.PerUser,
+		MaxSocketsPerIP:   c.Caps.PerIP,
+		Logger:            c.Logger,
+		Registerer:        c.Registerer,
 	})
 	if err != nil {
 		return nil, err
