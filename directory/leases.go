@@ -64,6 +64,9 @@ type Leases interface {
 	Owned(ctx context.Context, node string) ([]string, error)
 	// Released returns, sorted, the released sessions of region.
 	Released(ctx context.Context, region string) ([]string, error)
+	// RoutesOf reads the routes of many sessions from the store, never a
+	// cache, in one pipeline. Sessions without a route are left out.
+	RoutesOf(ctx context.Context, sessionIDs []string) (map[string]Route, error)
 }
 
 // Limiter counts events per user in fixed windows shared by every node.

@@ -2,6 +2,8 @@ package directory_test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +30,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"ReleaseAcquire", testReleaseAcquire},
 		{"Leave", testLeave},
 		{"AcquireMany", testAcquireMany},
+		{"RoutesOf", testRoutesOf},
 		{"LeaseInvalidArguments", testLeaseInvalidArguments},
 		{"RateLimit", testRateLimit},
 	}
@@ -289,6 +292,24 @@ func testAcquireMany(t *testing.T, s directory.Store) {
 	}
 	requireSets(t, s, nil, map[string][]string{"dead": nil, "b": ids, "c": {"held-by-c"}})
 	got, err := s.AcquireMany(ctx, nil, "b", "ib")
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+func testRoutesOf(t *testing.T, s directory.Store) {
+	ctx := t.Context()
+	beat(t, s, "b", "ib")
+	create(t, s, owned("r1", "b", "ib"))
+	create(t, s, owned("r2", "b", "ib"))
+	got, err := s.RoutesOf(ctx, []string{"r1", "missing", "r2"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]directory.Route{"r1": owned("r1", "b", "ib"), "r2": owned("r2", "b", "ib")}, got,
+		"the routes found, a missing one left out")
+	require.NoError(t, s.EndSession(ctx, "r1", "r1/c", "r1/p"))
+	got, err = s.RoutesOf(ctx, []string{"r1", "r2"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"r2"}, slices.Collect(maps.Keys(got)), "read from the store, not a cache")
+	got, err = s.RoutesOf(ctx, nil)
 	require.NoError(t, err)
 	require.Empty(t, got)
 }

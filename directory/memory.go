@@ -70,6 +70,19 @@ func (m *Memory) RouteOf(_ context.Context, sessionID string, _ bool) (Route, er
 	return r, nil
 }
 
+// RoutesOf implements Leases.
+func (m *Memory) RoutesOf(_ context.Context, sessionIDs []string) (map[string]Route, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]Route, len(sessionIDs))
+	for _, id := range sessionIDs {
+		if r, ok := m.routes[id]; ok {
+			out[id] = r
+		}
+	}
+	return out, nil
+}
+
 // routeOfUser returns the route of the session userID claims. Lock held on entry.
 func (m *Memory) routeOfUser(userID string) (Route, error) {
 	sid, ok := m.users[userID]

@@ -150,6 +150,33 @@ func (d *Redis) RouteOf(ctx context.Context, sessionID string, fresh bool) (Rout
 	return parseRoute(sessionID, fields)
 }
 
+// RoutesOf implements Leases: one HGETALL a session, in one pipeline.
+func (d *Redis) RoutesOf(ctx context.Context, sessionIDs []string) (map[string]Route, error) {
+	out := make(map[string]Route, len(sessionIDs))
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	cmds := make(rueidis.Commands, 0, len(sessionIDs))
+	for _, id := range sessionIDs {
+		cmds = append(cmds, d.c.B().Hgetall().Key(d.routeKey(id)).Build())
+	}
+	for i, res := range d.c.DoMulti(ctx, cmds...) {
+		fields, err := res.AsStrMap()
+		if err != nil {
+			return out, fmt.Errorf("directory: get routes: %w", err)
+		}
+		r, err := parseRoute(sessionIDs[i], fields)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return out, err
+		default:
+			out[r.SessionID] = r
+		}
+	}
+	return out, nil
+}
+
 // parseRoute builds the Route of sessionID from its hash fields.
 func parseRoute(sessionID string, fields map[string]string) (Route, error) {
 	if len(fields) == 0 {

@@ -2,10 +2,10 @@ package home
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"courtmesh/directory"
+	"courtmesh/home/store"
 )
 
 // repairInterval is how often a home checks that the directory (a cache in
@@ -35,58 +35,77 @@ func (o *ownership) runRepair(ctx context.Context) error {
 // routes and claims of the sessions it holds, and one node of the region
 // re-creates, as released, the routes of live sessions in Postgres that no
 // route names, so that a claim round takes them over. Postgres is the
-// source of truth; Redis is rebuilt from it.
+// source of truth; Redis is rebuilt from it. The round reads every route
+// it checks in one pipeline.
 func (o *ownership) repairRound(ctx context.Context) {
-	if _, ok := o.lease(); !ok || o.leaving.Load() {
+	inc, ok := o.lease()
+	if !ok || o.leaving.Load() {
 		return
 	}
-	if n := o.repairHeld(ctx); n > 0 {
+	held := o.rt.held()
+	ids := make([]string, 0, len(held))
+	heldIDs := make(map[string]bool, len(held))
+	for _, ref := range held {
+		ids = append(ids, ref.ID)
+		heldIDs[ref.ID] = true
+	}
+	var active []store.ActiveRef
+	if directory.Rendezvous(repairKey, o.liveNodes()) == o.cfg.NodeID {
+		refs, err := o.cfg.Store.ActiveSessions(ctx, o.cfg.Region)
+		if err != nil {
+			o.log.Warn("directory repair from the store failed", "err", err)
+		}
+		for _, ref := range refs {
+			if !heldIDs[ref.ID] {
+				active = append(active, ref)
+				ids = append(ids, ref.ID)
+			}
+		}
+	}
+	routes, err := o.cfg.Directory.RoutesOf(ctx, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("directory repair: read routes", "err", err)
+		}
+		return
+	}
+	if n := o.repairHeld(ctx, held, routes, inc); n > 0 {
 		o.log.Warn("directory repaired: routes of held sessions were missing", "sessions", n)
 	}
-	if directory.Rendezvous(repairKey, o.liveNodes()) != o.cfg.NodeID {
-		return
-	}
-	if n, err := o.repairOrphans(ctx); err != nil {
-		o.log.Warn("directory repair from the store failed", "err", err)
-	} else if n > 0 {
+	if n := o.repairOrphans(ctx, active, routes); n > 0 {
 		o.log.Warn("directory repaired: live sessions without a route released to the region", "sessions", n)
 	}
 }
 
 // repairHeld re-creates the missing routes of the sessions this node holds,
-// and steps down from a held session whose route names another owner or no
-// live one (the directory was rebuilt under it): a claim round then takes it
-// over properly, at the next epoch, from the store.
-func (o *ownership) repairHeld(ctx context.Context) int {
+// and steps down from a held session whose route names another owner (the
+// directory was rebuilt under it): a claim round then takes it over
+// properly, at the next epoch, from the store. routes are the routes read
+// this round.
+func (o *ownership) repairHeld(ctx context.Context, held []heldRef, routes map[string]directory.Route, inc string) int {
 	repaired := 0
-	inc, _ := o.lease()
-	for _, ref := range o.rt.held() {
+	for _, ref := range held {
 		if ctx.Err() != nil {
 			return repaired
 		}
-		r, err := o.cfg.Directory.RouteOf(ctx, ref.ID, false)
-		if err == nil && r.OwnerNode == o.cfg.NodeID && r.OwnerInc == inc {
+		r, found := routes[ref.ID]
+		if found && r.OwnerNode == o.cfg.NodeID && r.OwnerInc == inc {
 			continue
 		}
-		if err != nil && !errors.Is(err, directory.ErrNotFound) {
-			continue
-		}
-		if o.repairRoute(ctx, ref.ID, inc) {
+		if o.repairRoute(ctx, ref.ID, inc, r, found) {
 			repaired++
 		}
 	}
 	return repaired
 }
 
-// repairRoute checks a held session's route again, from the store of
-// record this time, and repairs it: re-created when missing (under the
-// session's lock, so that the session cannot end meanwhile and leave a
-// route behind), stepped down from when it names another owner. It reports
-// whether it repaired anything.
-func (o *ownership) repairRoute(ctx context.Context, id, inc string) bool {
-	r, err := o.cfg.Directory.RouteOf(ctx, id, true)
+// repairRoute repairs a held session's route as read this round: re-created
+// when missing (under the session's lock, so that the session cannot end
+// meanwhile and leave a route behind), stepped down from when it names
+// another owner. It reports whether it repaired anything.
+func (o *ownership) repairRoute(ctx context.Context, id, inc string, r directory.Route, found bool) bool {
 	switch {
-	case errors.Is(err, directory.ErrNotFound):
+	case !found:
 		return o.rt.whileHeld(id, func(ref heldRef) {
 			route := directory.Route{SessionID: ref.ID, HomeRegion: o.cfg.Region, OwnerNode: o.cfg.NodeID,
 				OwnerInc: inc, Epoch: ref.Epoch}
@@ -94,7 +113,7 @@ func (o *ownership) repairRoute(ctx context.Context, id, inc string) bool {
 				o.log.Warn("re-create route", "session", ref.ID, "err", err)
 			}
 		})
-	case err == nil && (r.OwnerNode != o.cfg.NodeID || r.OwnerInc != inc):
+	case r.OwnerNode != o.cfg.NodeID || r.OwnerInc != inc:
 		ref, ok := o.rt.drop(id)
 		if ok {
 			o.log.Warn("route names another owner: stepping down for the session", "session", id, "owner", r.OwnerNode)
@@ -106,26 +125,16 @@ func (o *ownership) repairRoute(ctx context.Context, id, inc string) bool {
 	return false
 }
 
-// repairOrphans re-creates, released, the routes of live sessions of the
-// region that the store has and the directory does not, once they have been
-// missing for two rounds in a row: a node that holds such a session re-creates
-// its route within one round, so only sessions no live node holds are left.
-func (o *ownership) repairOrphans(ctx context.Context) (int, error) {
-	refs, err := o.cfg.Store.ActiveSessions(ctx, o.cfg.Region)
-	if err != nil {
-		return 0, err
-	}
-	held := make(map[string]bool)
-	for _, ref := range o.rt.held() {
-		held[ref.ID] = true
-	}
+// repairOrphans re-creates, released, the routes of the live sessions of
+// the region in active (from the store, none held here) that routes (read
+// this round) lacks, once they have been missing for two rounds in a row: a
+// node that holds such a session re-creates its route within one round, so
+// only sessions no live node holds are left.
+func (o *ownership) repairOrphans(ctx context.Context, active []store.ActiveRef, routes map[string]directory.Route) int {
 	missing := make(map[string]bool)
 	repaired := 0
-	for _, ref := range refs {
-		if held[ref.ID] {
-			continue
-		}
-		if _, err := o.cfg.Directory.RouteOf(ctx, ref.ID, true); !errors.Is(err, directory.ErrNotFound) {
+	for _, ref := range active {
+		if _, found := routes[ref.ID]; found {
 			continue
 		}
 		missing[ref.ID] = true
@@ -141,5 +150,5 @@ func (o *ownership) repairOrphans(ctx context.Context) (int, error) {
 		repaired++
 	}
 	o.missingBefore = missing
-	return repaired, nil
+	return repaired
 }
