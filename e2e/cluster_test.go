@@ -37,6 +37,8 @@ type clusterOpts struct {
 	// --app-schema), so the homes run the app's checks against them;
 	// without it they run as "Supabase not configured".
 	appSchema bool
+	// usEdgeRedisProxy, when set, is placed between the us edge and Redis.
+	usEdgeRedisProxy bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -54,6 +56,7 @@ type cluster struct {
 	redisPrefix    string
 	pg             *tcpProxy   // between the homes and Postgres, when asked for
 	relays         []*udpRelay // between the asia edge and each home, when asked for
+	usEdgeRedis    *tcpProxy   // between the us edge and Redis, when asked for
 }
 
 func startCluster(t *testing.T, o clusterOpts) *cluster {
@@ -133,7 +136,15 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		}
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
 			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, append(slices.Clone(homes), o.edgeArgs...)...)
-		c.edges[e.region] = start(t, e.node, courtd, c.env, args...)
+		env := c.env
+		if e.region == "us" && o.usEdgeRedisProxy {
+			u, err := url.Parse(redistest.URL())
+			require.NoError(t, err)
+			c.usEdgeRedis = newTCPProxy(t, u.Host)
+			u.Host = c.usEdgeRedis.addr()
+			env = append(append([]string(nil), c.env...), "REDIS_URL="+u.String())
+		}
+		c.edges[e.region] = start(t, e.node, courtd, env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
 		if e.region == "us" {
 			c.usURL = "http://" + addr
