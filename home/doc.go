@@ -32,8 +32,8 @@
 // Request flow:
 //
 //  1. HandleRequest: refused with shutting_down once Shutdown or Close
-//     began; answered from the answer cache if the same request id was
-//     answered (an edge's retry); checked (registered user, known event,
+//     began; answered again from the outcome remembered for the request id
+//     if it was answered in the last minute (an edge's retry; answers.go); checked (registered user, known event,
 //     object payload).
 //  2. The app's checks (gate.go, rules in package court, data from package
 //     appdata, screening from package screen), outside any lock since they
