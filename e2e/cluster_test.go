@@ -39,6 +39,8 @@ type clusterOpts struct {
 	appSchema bool
 	// usEdgeRedisProxy, when set, is placed between the us edge and Redis.
 	usEdgeRedisProxy bool
+	// plain runs binaries built without the race detector.
+	plain bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -67,7 +69,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	if o.timerScale == "" {
 		o.timerScale = "1"
 	}
-	bin := binaries(t)
+	bin := binaries(t, o.plain)
 	redistest.Client(t) // fails under CI=true when Redis is down
 	dbURL, pool := testSchema(t)
 	var pg *tcpProxy

@@ -17,24 +17,36 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// buildBinaries builds courtd and courtctl once per test binary run.
-var buildBinaries = sync.OnceValues(func() (string, error) {
+// buildBinaries builds courtd and courtctl once per test binary run, with
+// the race detector; buildPlainBinaries without it, for the tests that
+// measure latency and memory (the race detector multiplies both).
+var (
+	buildBinaries      = sync.OnceValues(func() (string, error) { return build("-race") })
+	buildPlainBinaries = sync.OnceValues(func() (string, error) { return build() })
+)
+
+func build(flags ...string) (string, error) {
 	dir, err := os.MkdirTemp("", "courtmesh-e2e-bin-")
 	if err != nil {
 		return "", err
 	}
 	for _, name := range []string{"courtd", "courtctl"} {
-		cmd := exec.Command("go", "build", "-race", "-o", filepath.Join(dir, name), "courtmesh/cli/"+name)
+		args := append(append([]string{"build"}, flags...), "-o", filepath.Join(dir, name), "courtmesh/cli/"+name)
+		cmd := exec.Command("go", args...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("build %s: %w\n%s", name, err, out)
 		}
 	}
 	return dir, nil
-})
+}
 
-func binaries(t *testing.T) string {
+func binaries(t *testing.T, plain bool) string {
 	t.Helper()
-	dir, err := buildBinaries()
+	b := buildBinaries
+	if plain {
+		b = buildPlainBinaries
+	}
+	dir, err := b()
 	require.NoError(t, err)
 	return dir
 }

@@ -14,7 +14,7 @@ import (
 // ready; unrevoked, it links again.
 func TestRevokedEdgeIsCut(t *testing.T) {
 	c := startCluster(t, clusterOpts{timerScale: "1"})
-	ctl := filepath.Join(binaries(t), "courtctl")
+	ctl := filepath.Join(binaries(t, false), "courtctl")
 	asia := c.edgeOps["asia"]
 	require.Equal(t, 1.0, scrape(t, asia, "court_mesh_link_up"))
 

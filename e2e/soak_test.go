@@ -18,7 +18,7 @@ import (
 // Postgres tables, and `courtctl bench plot` draws the samples.
 func TestSoakSamplesEveryNode(t *testing.T) {
 	c := startCluster(t, clusterOpts{homes: 2})
-	ctl := filepath.Join(binaries(t), "courtctl")
+	ctl := filepath.Join(binaries(t, false), "courtctl")
 	out := t.TempDir()
 	args := []string{"bench", "soak", "--urls", c.usURL + "," + c.asiaURL, "--concurrency", "4",
 		"--duration", "6s", "--interval", "2s", "--out", out,
