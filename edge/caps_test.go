@@ -17,24 +17,24 @@ import (
 func TestSocketsPerUserAreCapped(t *testing.T) {
 	t.Parallel()
 	te := newTestEdge(t, func(c *Config) { c.MaxSocketsPerUser = 2 })
-	first := te.connect(t, "alice")
-	te.connect(t, "alice")
+	first := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+	te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 
 	third := te.dial(t, nil)
 	require.True(t, strings.HasPrefix(third.read(), `0{"sid":`))
-	third.write(`40{"token":"` + mint(t, "alice") + `"}`)
+	third.write(`40{"token":"` + mint(t, "a11ce000-0000-4000-8000-0000000000a1") + `"}`)
 	require.Equal(t, `44{"message":"Too many connections"}`, third.read())
 	require.Error(t, third.readErr(), "closed")
 	require.Eventually(t, func() bool { return te.closes(reasonUserLimit) == 1 }, 3*time.Second, 5*time.Millisecond)
 
-	te.connect(t, "bob")
+	te.connect(t, "b0b00000-0000-4000-8000-0000000000b2")
 	first.ws.Close()
 	require.Eventually(t, func() bool {
 		te.s.mu.RLock()
 		defer te.s.mu.RUnlock()
-		return te.s.perUser["alice"] == 1
+		return te.s.perUser["a11ce000-0000-4000-8000-0000000000a1"] == 1
 	}, 3*time.Second, 5*time.Millisecond, "a closed socket frees its place")
-	te.connect(t, "alice")
+	te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 }
 
 // TestSocketsPerIPAreCapped: with MaxSocketsPerIP set, a handshake from an
@@ -81,14 +81,14 @@ func TestLimiterFailsClosedAfterGrace(t *testing.T) {
 		c.Limiter = lim
 		c.LimiterGrace = grace
 	})
-	c := te.connect(t, "alice")
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	start := time.Now()
-	c.write(`421["court:serve",{"partnerId":"bob"}]`)
+	c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 	require.Equal(t, `431[{"ok":true}]`, c.read(), "within the grace")
 	for time.Since(start) <= grace {
 		time.Sleep(grace / 10)
 	}
-	c.write(`422["court:serve",{"partnerId":"bob"}]`)
+	c.write(`422["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 	name, payload := event(t, c.read())
 	require.Equal(t, "court:error", name)
 	require.Contains(t, payload, `"code":"RATE_LIMIT_EXCEEDED","retryAfterMs":5000`)
@@ -109,7 +109,7 @@ func TestLimiterFailsClosedAfterGrace(t *testing.T) {
 	lim.mu.Lock()
 	lim.err = nil
 	lim.mu.Unlock()
-	c.write(`424["court:serve",{"partnerId":"bob"}]`)
+	c.write(`424["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
 	require.Equal(t, `434[{"ok":true}]`, c.read(), "the shared limiter is back")
-	require.Equal(t, 1, lim.count("alice", "court:serve"))
+	require.Equal(t, 1, lim.count("a11ce000-0000-4000-8000-0000000000a1", "court:serve"))
 }
