@@ -15,7 +15,7 @@ const (
 	resultRejected = "rejected"  // acked ok:false with a court rule's error
 	resultError    = "error"     // acked ok:false because a store failed
 	resultNotOwner = "not_owner" // answered not_owner: another node owns it
-	resultRepeat   = "repeat"    // a retried action answered from the answer cache
+	resultRepeat   = "repeat"    // a retried action answered from its remembered outcome
 )
 
 // Results of a fired timer (label result of court_home_timer_fires_total).
