@@ -42,13 +42,19 @@ func TestRetryRebuildsTheAnswerFromTheSession(t *testing.T) {
 	require.Equal(t, first.Version+1, later.Version, "the retry answers the state as it is now")
 	require.Contains(t, string(later.Ack), `"ok":true`)
 
+	_, got = h.do(t, a, protocol.Dismiss, `{}`)
+	require.True(t, got.OK, got.Error)
+	ended, err := h.srv.HandleRequest(context.Background(), accept)
+	require.NoError(t, err)
+	require.Equal(t, string(protocol.IdleAck), string(ended.Ack), "once the session ended, the caller's state now: IDLE")
+
 	refused := &wire.Request{ID: "accept-2", UserID: b, Event: protocol.Accept, Payload: []byte(`{}`)}
 	r1, err := h.srv.HandleRequest(context.Background(), refused)
 	require.NoError(t, err)
 	r2, err := h.srv.HandleRequest(context.Background(), refused)
 	require.NoError(t, err)
 	require.Equal(t, r1, r2, "a refusal is answered again as it was")
-	require.Contains(t, string(r2.Ack), "Session not in PENDING phase")
+	require.Contains(t, string(r2.Ack), "No pending session found")
 }
 
 // TestOutcomesAreBoundedByTime: the outcomes of a burst of actions are all
