@@ -19,6 +19,8 @@ func newBenchCmd() *cobra.Command {
 		urls    string
 		pids    string
 		jsonOut string
+		cpu     []string
+		cpuPG   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench --urls <edge,...>",
@@ -27,7 +29,9 @@ func newBenchCmd() *cobra.Command {
 --couples whole sessions (serve → … → CLOSED), creator on URLs[i%n] and
 partner on URLs[(i+1)%n], and reports for each action the time from the
 actor's emit to the partner's court:state, and the RSS of --pids per idle
-socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
+socket. With --cpu and --cpu-pg it reports the user+system CPU of those
+processes (/proc/<pid>/stat) over the sessions, per completed session, and
+always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.URLs = splitList(urls)
@@ -40,6 +44,10 @@ socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 					return usagef("--pids: %q is not a pid", p)
 				}
 				cfg.PIDs = append(cfg.PIDs, pid)
+			}
+			var err error
+			if cfg.CPU, err = cpuGroups(cpu, cpuPG); err != nil {
+				return err
 			}
 			secret, _, _ := jwtSecret(true)
 			cfg.Secret = []byte(secret)
@@ -68,6 +76,8 @@ socket. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 	f.IntVar(&cfg.Concurrency, "concurrency", 50, "couples and dials in flight")
 	f.IntVar(&cfg.RampPerSec, "ramp", 0, "start at most this many couples a second (0: no ramp)")
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
+	f.StringArrayVar(&cpu, "cpu", nil, "NAME=PID,PID: server processes whose CPU over the sessions is reported as NAME (repeatable)")
+	f.StringArrayVar(&cpuPG, "cpu-pg", nil, "NAME=APPLICATION_NAME: the Postgres backends of DATABASE_URL with that application_name, counted as NAME (repeatable)")
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
 	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")
 	cmd.AddCommand(newBenchSessionsCmd(), newBenchWaitCmd(), newBenchReportCmd(),

@@ -150,17 +150,16 @@ func (c *Client) readLoop() {
 	}
 }
 
+// stateEventName is protocol.State as it appears, quoted, in an event.
+var stateEventName = strconv.Quote(protocol.State)
+
 func (c *Client) onEvent(body []byte, at time.Time) {
-	var args []json.RawMessage
-	if json.Unmarshal(body, &args) != nil || len(args) < 2 {
+	name, arg, err := decodeEvent(body)
+	if err != nil || string(name) != stateEventName {
 		return
 	}
-	var name string
-	if json.Unmarshal(args[0], &name) != nil || name != protocol.State {
-		return
-	}
-	var st State
-	if json.Unmarshal(args[1], &st) != nil {
+	st, err := decodeState(arg)
+	if err != nil {
 		return
 	}
 	select {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,8 @@ type Config struct {
 	Concurrency int
 	// PIDs are the server processes whose RSS is reported.
 	PIDs []int
+	// CPU are the server processes whose CPU is counted over the sessions.
+	CPU []CPUGroup
 	// ActionTimeout bounds every wait. Zero means 10 s.
 	ActionTimeout time.Duration
 	// Progress receives a progress line now and then; nil means none.
@@ -60,6 +63,13 @@ type Result struct {
 	ConnectRegister   Summary            `json:"connect_register"`
 	CouplesDuration   float64            `json:"couples_seconds"`
 	IdleOpenDuration  float64            `json:"idle_open_seconds"`
+	// CPU is what each of Config.CPU used over the sessions; ServerCPUMS
+	// their sum per completed session, LoadgenCPUMS the load generator's own.
+	CPU          []CPUUse `json:"cpu,omitempty"`
+	ServerCPUMS  float64  `json:"server_cpu_ms_per_session,omitempty"`
+	LoadgenCPUMS float64  `json:"loadgen_cpu_ms_per_session,omitempty"`
+	// AllMS are the samples of ActAll, in milliseconds, for the plots.
+	AllMS []float64 `json:"all_actions_ms,omitempty"`
 }
 
 // Run executes cfg. The idle sockets are closed when it returns.
@@ -101,9 +111,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, name := range actionOrder {
 		series[name] = &Series{}
 	}
+	self := []CPUGroup{{Name: "load generator", PIDs: []int{os.Getpid()}}}
+	cpuBefore, err := snapshotCPU(ctx, append(cfg.CPU, self...))
+	if err != nil {
+		return nil, err
+	}
 	start = time.Now()
 	res.Completed = runCouples(ctx, cfg, series, &connect)
 	res.CouplesDuration = time.Since(start).Seconds()
+	cpuAfter, err := snapshotCPU(ctx, append(cfg.CPU, self...))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Couples > 0 {
+		use := cpuUse(append(cfg.CPU, self...), cpuBefore, cpuAfter, res.Completed)
+		res.CPU = use[:len(cfg.CPU)]
+		for _, u := range res.CPU {
+			res.ServerCPUMS += u.MSPerSession
+		}
+		res.LoadgenCPUMS = use[len(cfg.CPU)].MSPerSession
+		res.AllMS = series[ActAll].Millis()
+	}
 	if res.CouplesDuration > 0 {
 		res.SessionsPerSec = float64(res.Completed) / res.CouplesDuration
 		res.TransitionsPerSec = res.SessionsPerSec * TransitionsPerSession
@@ -273,6 +301,13 @@ func WriteReport(w io.Writer, res *Result) {
 			order = actionOrder
 		}
 		writeTable(w, append(order, "connect+register"), withConnect(res))
+		for _, u := range res.CPU {
+			fmt.Fprintf(w, "cpu %-20s %8.2f s  %7.2f ms per session\n", u.Name, u.Seconds, u.MSPerSession)
+		}
+		if len(res.CPU) > 0 {
+			fmt.Fprintf(w, "server cpu per whole session: %.2f ms\n", res.ServerCPUMS)
+		}
+		fmt.Fprintf(w, "load generator cpu per whole session: %.2f ms\n", res.LoadgenCPUMS)
 	}
 }
 

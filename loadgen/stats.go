@@ -29,6 +29,18 @@ func (s *Series) Fail() {
 	s.mu.Unlock()
 }
 
+// Millis returns the samples in milliseconds, sorted.
+func (s *Series) Millis() []float64 {
+	s.mu.Lock()
+	out := make([]float64, len(s.samples))
+	for i, d := range s.samples {
+		out[i] = ms(d)
+	}
+	s.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
 // Summary is a Series reduced to its percentiles, in milliseconds.
 type Summary struct {
 	Count  int     `json:"count"`
