@@ -54,6 +54,9 @@ type Result struct {
 	RSSBaseline       int64              `json:"rss_baseline_bytes"`
 	RSSIdle           int64              `json:"rss_idle_bytes"`
 	BytesPerIdle      float64            `json:"bytes_per_idle_socket"`
+	// RSSCurve is the RSS of Config.PIDs as the idle sockets opened, at
+	// about every tenth of them.
+	RSSCurve []RSSPoint `json:"rss_curve,omitempty"`
 	Couples           int                `json:"couples"`
 	Completed         int                `json:"completed_sessions"`
 	SessionsPerSec    float64            `json:"sessions_per_sec"`
@@ -93,7 +96,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var connect Series
 	start := time.Now()
-	idle, idleErrs := openIdle(ctx, cfg, &connect)
+	idle, idleErrs, curve := openIdle(ctx, cfg, &connect)
+	res.RSSCurve = curve
 	defer func() {
 		for _, c := range idle {
 			c.Close()
@@ -176,11 +180,21 @@ func connectUser(ctx context.Context, cfg Config, url string, connect *Series) (
 	return c, user, nil
 }
 
-func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int) {
+// RSSPoint is the RSS of the measured processes with Sockets idle sockets open.
+type RSSPoint struct {
+	Sockets int   `json:"sockets"`
+	Bytes   int64 `json:"rss_bytes"`
+}
+
+// openIdle opens cfg.Idle registered sockets, and samples the RSS of
+// cfg.PIDs at about every tenth of them.
+func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int, []RSSPoint) {
 	var (
 		mu    sync.Mutex
 		conns = make([]*Client, 0, cfg.Idle)
 		errs  atomic.Int64
+		curve []RSSPoint
+		step  = max(cfg.Idle/10, 1)
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
@@ -197,6 +211,11 @@ func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int)
 			mu.Lock()
 			conns = append(conns, c)
 			n := len(conns)
+			if n%step == 0 && len(cfg.PIDs) > 0 {
+				if rss, err := RSS(cfg.PIDs); err == nil {
+					curve = append(curve, RSSPoint{Sockets: n, Bytes: rss})
+				}
+			}
 			mu.Unlock()
 			if cfg.Progress != nil && (n%1000 == 0 || i == cfg.Idle-1) {
 				fmt.Fprintf(cfg.Progress, "idle sockets: %d/%d open, %d errors\n", n, cfg.Idle, errs.Load())
@@ -205,7 +224,7 @@ func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int)
 		})
 	}
 	_ = g.Wait()
-	return conns, int(errs.Load())
+	return conns, int(errs.Load()), curve
 }
 
 func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series) int {

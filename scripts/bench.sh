@@ -10,6 +10,15 @@
 #   FAILOVER  sessions held by the home node that is killed (10000)
 #   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
+#   SATURATION couples in flight in the pinned sessions-per-second row (100)
+#
+# Cost: the couples runs count the user+system CPU (/proc/<pid>/stat) of every
+# server process over the sessions: ours the home and both edges, the
+# Postgres backends whose application_name is the bench's schema (set in
+# DATABASE_URL) and the machine's Redis (process_id of REDIS_URL: fair when
+# nothing else uses it during the bench); the peer its two node processes and
+# its own Redis. The pinned rows put the load generator on core 0 and every
+# one of those processes on core 1 (taskset), ours and the peer's alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${IDLE:-10000}
@@ -21,6 +30,7 @@ OUT=${OUT:-bench-out}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PEER_REDIS_PORT=${PEER_REDIS_PORT:-6391}
+SATURATION=${SATURATION:-100}
 export SUPABASE_JWT_SECRET=${SUPABASE_JWT_SECRET:-bench-secret-$RANDOM$RANDOM}
 export REDIS_URL
 
@@ -35,7 +45,7 @@ cleanup() {
   if [ -f "$OUT/peer-redis.pid" ]; then kill "$(cat "$OUT/peer-redis.pid")" 2>/dev/null || true; rm -f "$OUT/peer-redis.pid"; fi
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
+trap 'unpin; cleanup' EXIT
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 
 free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
@@ -46,6 +56,25 @@ wait_ready() { # url path
   done
   echo "bench: $1$2 not ready" >&2; return 1
 }
+
+# Cost and pinning (the rows of issue 11): LG_CORE runs the load generator,
+# SRV_CORE every server process; pin/unpin move running processes (all their
+# threads), restoring what they had before.
+LG_CORE=0; SRV_CORE=$(( $(nproc) > 1 ? 1 : 0 ))
+LG=(taskset -c "$LG_CORE")
+declare -A affinity=()
+pin() { # pids...
+  for p in "$@"; do
+    [ -n "${affinity[$p]:-}" ] || affinity[$p]=$(taskset -p "$p" | awk '{print $NF}')
+    taskset -a -p -c "$SRV_CORE" "$p" >/dev/null
+  done
+}
+unpin() {
+  for p in "${!affinity[@]}"; do taskset -a -p "${affinity[$p]}" "$p" >/dev/null 2>&1 || true; done
+  affinity=()
+}
+pg_backends() { psql "$PG_URL" -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = '$SCHEMA'"; }
+REDIS_PID=$(redis-cli -u "$REDIS_URL" info server | awk -F: '/^process_id:/{print $2}' | tr -d '\r')
 
 echo "== build"
 go build -o "$OUT/bin/courtd" ./cli/courtd
@@ -61,6 +90,7 @@ done
 psql "$PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 sep='?'; case "$PG_URL" in *\?*) sep='&';; esac
 export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
+DATABASE_URL="$DATABASE_URL&application_name=$SCHEMA" # how the cost rows find the Postgres backends serving the bench
 "$COURTD" migrate >/dev/null
 
 # start_mesh HOMES: home nodes home-us-1..HOMES (ops on HOME<i>_OPS), edges us and asia.
@@ -85,12 +115,21 @@ echo "== courtmesh: one home in us, edges in us and asia (separate processes, re
 start_mesh 1
 echo "== courtmesh: $IDLE idle sockets on the us edge"
 "$CTL" bench --urls "$US" --idle "$IDLE" --pids "$US_PID" --concurrency 200 --json-out "$OUT/ours-idle.json" | tee "$OUT/ours-idle.txt"
+OURS_CPU=(--cpu "home=$HOME1_PID" --cpu "edges=$US_PID,$ASIA_PID" --cpu-pg "postgres=$SCHEMA" --cpu "redis=$REDIS_PID")
 echo "== courtmesh: $COUPLES whole sessions, creator and partner on different edges, one home node"
-"$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/ours-couples.json" | tee "$OUT/ours-couples.txt"
+"$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$CONC" "${OURS_CPU[@]}" --json-out "$OUT/ours-couples.json" | tee "$OUT/ours-couples.txt"
 for clients in $CLIENTS; do
   echo "== courtmesh: $clients clients: 200 couples in sessions plus idle sockets"
   "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/ours-clients-$clients.json" > "$OUT/ours-clients-$clients.txt"
 done
+
+echo "== courtmesh pinned: the load generator on core $LG_CORE; home, edges, their Postgres backends and Redis on core $SRV_CORE"
+pin "$HOME1_PID" "$US_PID" "$ASIA_PID" "$REDIS_PID" $(pg_backends)
+"${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
+for clients in $CLIENTS; do
+  "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
+done
+unpin
 stop_all
 
 echo "== courtmesh failover: two homes, $((FAILOVER * 2)) PENDING sessions, kill -9 the fuller one"
@@ -123,18 +162,27 @@ start_peer() { # SCALE
   for p in $P1 $P2; do
     (cd "$PEER_DIR" && COURT_TIMER_SCALE="$1" REDIS_URL="redis://127.0.0.1:$PEER_REDIS_PORT" PORT=$p exec node server.js) >"$OUT/peer-$p.log" 2>&1 & pids+=($!)
   done
-  PEER1_PID=${pids[0]}
+  PEER1_PID=${pids[0]}; PEER2_PID=${pids[1]}
   wait_ready "http://127.0.0.1:$P1" /health; wait_ready "http://127.0.0.1:$P2" /health
 }
 start_peer 1
 echo "== peer: $IDLE idle sockets on one instance"
 "$CTL" bench --urls "http://127.0.0.1:$P1" --idle "$IDLE" --pids "$PEER1_PID" --concurrency 200 --json-out "$OUT/peer-idle.json" | tee "$OUT/peer-idle.txt" || true
 echo "== peer: $COUPLES whole sessions, creator and partner on different instances"
-"$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$CONC" --json-out "$OUT/peer-couples.json" | tee "$OUT/peer-couples.txt"
+PEER_CPU=(--cpu "servers=$PEER1_PID,$PEER2_PID" --cpu "redis=$(cat "$OUT/peer-redis.pid")")
+"$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$CONC" "${PEER_CPU[@]}" --json-out "$OUT/peer-couples.json" | tee "$OUT/peer-couples.txt"
 for clients in $CLIENTS; do
   echo "== peer: $clients clients: 200 couples in sessions plus idle sockets"
   "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/peer-clients-$clients.json" > "$OUT/peer-clients-$clients.txt"
 done
+
+echo "== peer pinned: the load generator on core $LG_CORE; both instances and their Redis on core $SRV_CORE"
+pin "$PEER1_PID" "$PEER2_PID" "$(cat "$OUT/peer-redis.pid")"
+"${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
+for clients in $CLIENTS; do
+  "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
+done
+unpin
 stop_all
 
 echo "== peer failover: PENDING timers (1.2 s at scale 0.002) of sessions on a killed instance"
