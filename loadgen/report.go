@@ -18,6 +18,11 @@ type Bench struct {
 	OursCouples, PeerCouples *Result
 	// Clients are the latency-under-load runs by client count: ours, peer.
 	Clients map[int][2]*Result
+	// PinnedCouples (ours, peer) ran at saturation with the load generator
+	// on one core and the servers on the other; PinnedClients are the
+	// latency-under-load runs pinned that way.
+	PinnedCouples [2]*Result
+	PinnedClients map[int][2]*Result
 	// FailoverMS is the time from kill -9 of a home node to every session
 	// owned again with its timers armed; FailoverHeld how many it held.
 	FailoverMS, FailoverHeld int
@@ -41,20 +46,23 @@ func readResult(path string) (*Result, error) {
 
 // LoadBench reads the results in dir.
 func LoadBench(dir string) (*Bench, error) {
-	b := &Bench{Clients: map[int][2]*Result{}}
-	matches, _ := filepath.Glob(filepath.Join(dir, "ours-clients-*.json"))
-	for _, m := range matches {
-		n := firstInt(filepath.Base(m), `ours-clients-(\d+)\.json`)
-		ours, err := readResult(m)
-		if err != nil {
-			return nil, err
+	b := &Bench{Clients: map[int][2]*Result{}, PinnedClients: map[int][2]*Result{}}
+	for prefix, dst := range map[string]map[int][2]*Result{"clients": b.Clients, "pinned-clients": b.PinnedClients} {
+		matches, _ := filepath.Glob(filepath.Join(dir, "ours-"+prefix+"-*.json"))
+		for _, m := range matches {
+			n := firstInt(filepath.Base(m), `-(\d+)\.json`)
+			ours, err := readResult(m)
+			if err != nil {
+				return nil, err
+			}
+			peer, _ := readResult(filepath.Join(dir, fmt.Sprintf("peer-%s-%d.json", prefix, n)))
+			dst[n] = [2]*Result{ours, peer}
 		}
-		peer, _ := readResult(filepath.Join(dir, fmt.Sprintf("peer-clients-%d.json", n)))
-		b.Clients[n] = [2]*Result{ours, peer}
 	}
 	for name, dst := range map[string]**Result{
 		"ours-idle.json": &b.OursIdle, "peer-idle.json": &b.PeerIdle,
 		"ours-couples.json": &b.OursCouples, "peer-couples.json": &b.PeerCouples,
+		"ours-pinned-couples.json": &b.PinnedCouples[0], "peer-pinned-couples.json": &b.PinnedCouples[1],
 	} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -138,6 +146,7 @@ func (b *Bench) WriteMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| %d clients (200 couples in sessions + %d idle): p50 / p99 / errors | %.1f / %.1f ms / %d | %.1f / %.1f ms / %d | %.2f (p99) | %s | %s |\n",
 			n, o.Idle, oa.P50, oa.P99, oa.Errors+o.IdleErrors, pa.P50, pa.P99, pa.Errors+p.IdleErrors, ratio(oa.P99, pa.P99), target, met)
 	}
+	b.writeCost(w)
 	if b.FailoverMS > 0 {
 		fmt.Fprintf(w, "| failover: kill -9 of a home node holding %d sessions → all owned again, timers armed | %d ms | timers lost until an instance restarts (below) | | ≤ 3 s | %s |\n",
 			b.FailoverHeld, b.FailoverMS, verdict(b.FailoverMS <= 3000, fmt.Sprintf("%d ms vs 3000", b.FailoverMS)))
@@ -149,6 +158,7 @@ func (b *Bench) WriteMarkdown(w io.Writer) {
 	if b.PeerFailover != "" {
 		fmt.Fprintf(w, "Peer after kill -9 of the instance holding the sessions: %s.\n\n", b.PeerFailover)
 	}
+	b.writeCPUBreakdown(w)
 	for _, r := range []struct {
 		name string
 		res  *Result

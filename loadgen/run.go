@@ -58,6 +58,7 @@ type Result struct {
 	// about every tenth of them.
 	RSSCurve []RSSPoint `json:"rss_curve,omitempty"`
 	Couples           int                `json:"couples"`
+	Concurrency       int                `json:"concurrency"`
 	Completed         int                `json:"completed_sessions"`
 	SessionsPerSec    float64            `json:"sessions_per_sec"`
 	TransitionsPerSec float64            `json:"transitions_per_sec"`
@@ -89,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.IdleURL == "" {
 		cfg.IdleURL = cfg.URLs[0]
 	}
-	res := &Result{Idle: cfg.Idle, Couples: cfg.Couples, Actions: map[string]Summary{}}
+	res := &Result{Idle: cfg.Idle, Couples: cfg.Couples, Concurrency: min(cfg.Concurrency, cfg.Couples), Actions: map[string]Summary{}}
 	var err error
 	if res.RSSBaseline, err = rssOrZero(cfg.PIDs); err != nil {
 		return nil, err

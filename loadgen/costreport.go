@@ -1,0 +1,70 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// writeCost writes the cost rows of the side-by-side table: server CPU per
+// whole session, and the runs pinned (load generator on one core, servers
+// on the other).
+func (b *Bench) writeCost(w io.Writer) {
+	if o, p := b.OursCouples, b.PeerCouples; o != nil && p != nil && o.ServerCPUMS > 0 && p.ServerCPUMS > 0 {
+		r := o.ServerCPUMS / p.ServerCPUMS
+		fmt.Fprintf(w, "| server CPU per whole session (user+system of every server process, Postgres backends and Redis; %d sessions, %d in flight; breakdown below) | %.1f ms | %.1f ms | %.2f | ≤ 1/3 of the peer first; then ≤ 1/5 | %s; %s |\n",
+			o.Completed, saturation(o), o.ServerCPUMS, p.ServerCPUMS, r, verdict(r <= 1.0/3, fmt.Sprintf("%.2f vs 0.33", r)), verdict(r <= 0.2, fmt.Sprintf("%.2f vs 0.20", r)))
+		fmt.Fprintf(w, "| load generator CPU per whole session (its own, both partners) | %.1f ms | %.1f ms | | below the servers' | %s |\n",
+			o.LoadgenCPUMS, p.LoadgenCPUMS, verdict(o.LoadgenCPUMS < o.ServerCPUMS && p.LoadgenCPUMS < p.ServerCPUMS, fmt.Sprintf("%.1f and %.1f ms vs %.1f and %.1f ms", o.LoadgenCPUMS, p.LoadgenCPUMS, o.ServerCPUMS, p.ServerCPUMS)))
+	}
+	if o, p := b.PinnedCouples[0], b.PinnedCouples[1]; o != nil && p != nil {
+		r := ratio(o.SessionsPerSec, p.SessionsPerSec)
+		fmt.Fprintf(w, "| pinned: sessions per second at saturation (%d sessions, %d in flight; load generator on one core, servers on the other) | %.1f | %.1f | %.2f | ≥ 3× the peer | %s |\n",
+			o.Couples, saturation(o), o.SessionsPerSec, p.SessionsPerSec, r, verdict(r >= 3, fmt.Sprintf("%.2f× vs 3×", r)))
+		if o.ServerCPUMS > 0 && p.ServerCPUMS > 0 {
+			fmt.Fprintf(w, "| pinned: server CPU per whole session / load generator's | %.1f / %.1f ms | %.1f / %.1f ms | %.2f | | |\n",
+				o.ServerCPUMS, o.LoadgenCPUMS, p.ServerCPUMS, p.LoadgenCPUMS, o.ServerCPUMS/p.ServerCPUMS)
+		}
+	}
+	for _, n := range sortedKeys(b.PinnedClients) {
+		o, p := b.PinnedClients[n][0], b.PinnedClients[n][1]
+		if o == nil || p == nil {
+			continue
+		}
+		oa, pa := o.Actions[ActAll], p.Actions[ActAll]
+		target, met := "below the peer's", verdict(oa.P99 < pa.P99, fmt.Sprintf("%.1f ms vs %.1f ms", oa.P99, pa.P99))
+		if n >= 6000 {
+			target = "below the peer's and < 20 ms"
+			met = verdict(oa.P99 < pa.P99 && oa.P99 < 20, fmt.Sprintf("%.1f ms vs %.1f ms and 20 ms", oa.P99, pa.P99))
+		}
+		fmt.Fprintf(w, "| pinned: %d clients (200 couples in sessions + %d idle): p50 / p99 / errors | %.1f / %.1f ms / %d | %.1f / %.1f ms / %d | %.2f (p99) | %s | %s |\n",
+			n, o.Idle, oa.P50, oa.P99, oa.Errors+o.IdleErrors, pa.P50, pa.P99, pa.Errors+p.IdleErrors, ratio(oa.P99, pa.P99), target, met)
+	}
+}
+
+// saturation is the couples a pinned run had in flight: all of them when
+// fewer than the bench's SATURATION.
+func saturation(r *Result) int {
+	if r.Concurrency > 0 {
+		return r.Concurrency
+	}
+	return r.Couples
+}
+
+// writeCPUBreakdown says where each side's CPU per session went.
+func (b *Bench) writeCPUBreakdown(w io.Writer) {
+	for _, r := range []struct {
+		name string
+		res  *Result
+	}{{"courtmesh", b.OursCouples}, {"peer", b.PeerCouples}, {"courtmesh pinned", b.PinnedCouples[0]}, {"peer pinned", b.PinnedCouples[1]}} {
+		if r.res == nil || len(r.res.CPU) == 0 {
+			continue
+		}
+		parts := make([]string, len(r.res.CPU))
+		for i, u := range r.res.CPU {
+			parts[i] = fmt.Sprintf("%s %.1f", u.Name, u.MSPerSession)
+		}
+		fmt.Fprintf(w, "Server CPU per whole session, %s: %.1f ms (%s ms); the load generator's own: %.1f ms.\n\n",
+			r.name, r.res.ServerCPUMS, strings.Join(parts, ", "), r.res.LoadgenCPUMS)
+	}
+}
