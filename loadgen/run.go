@@ -49,14 +49,14 @@ type Config struct {
 
 // Result is what a run measured.
 type Result struct {
-	Idle              int                `json:"idle_sockets"`
-	IdleErrors        int                `json:"idle_errors"`
-	RSSBaseline       int64              `json:"rss_baseline_bytes"`
-	RSSIdle           int64              `json:"rss_idle_bytes"`
-	BytesPerIdle      float64            `json:"bytes_per_idle_socket"`
+	Idle         int     `json:"idle_sockets"`
+	IdleErrors   int     `json:"idle_errors"`
+	RSSBaseline  int64   `json:"rss_baseline_bytes"`
+	RSSIdle      int64   `json:"rss_idle_bytes"`
+	BytesPerIdle float64 `json:"bytes_per_idle_socket"`
 	// RSSCurve is the RSS of Config.PIDs as the idle sockets opened, at
 	// about every tenth of them.
-	RSSCurve []RSSPoint `json:"rss_curve,omitempty"`
+	RSSCurve          []RSSPoint         `json:"rss_curve,omitempty"`
 	Couples           int                `json:"couples"`
 	Concurrency       int                `json:"concurrency"`
 	Completed         int                `json:"completed_sessions"`
