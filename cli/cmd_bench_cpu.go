@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
 
 	"courtmesh/loadgen"
+	"courtmesh/loadgen/benchplot"
 )
 
 // cpuGroups parses --cpu NAME=PID,PID... and --cpu-pg NAME=APPLICATION_NAME
@@ -76,4 +78,31 @@ func backendPIDs(ctx context.Context, url, app string) ([]int, error) {
 		out[i] = int(p)
 	}
 	return out, nil
+}
+
+func newBenchPlotsCmd() *cobra.Command {
+	var dir, out string
+	cmd := &cobra.Command{
+		Use:   "plots --dir <bench output> --out bench.png",
+		Short: "Draw a `make bench` run: latency distributions, CPU per session, memory per socket by socket count",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := loadgen.LoadBench(dir)
+			if err != nil {
+				return err
+			}
+			f, err := os.Create(out)
+			if err != nil {
+				return fmt.Errorf("write plots: %w", err)
+			}
+			if err := benchplot.WritePNG(f, b); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "bench-out", "the folder scripts/bench.sh wrote")
+	cmd.Flags().StringVar(&out, "out", "bench.png", "the PNG to write")
+	return cmd
 }

@@ -195,4 +195,7 @@ sleep 5 # five PENDING timeouts long: every session's timer was due
 AFTER=$(redis-cli -p "$PEER_REDIS_PORT" scard court:sessions)
 echo "peer sessions before kill: $BEFORE; 5 s after kill -9 (timers due after 1.2 s): $AFTER still live" | tee -a "$OUT/peer-failover.txt"
 stop_all
+
+echo "== plots: latency distributions, CPU per session, memory per socket by socket count"
+"$CTL" bench plots --dir "$OUT" --out "$OUT/bench.png"
 echo "== done: results in $OUT"

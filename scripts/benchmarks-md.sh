@@ -65,7 +65,13 @@ CTL=$DIR/bin/courtctl
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- CPU: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); memory: $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "- $(go version | cut -d' ' -f3-4); node $(node --version); redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $(psql --version | cut -d' ' -f2-3)"
-  echo "- everything on loopback, the load generator sharing the cores with the servers; file descriptors capped at $(ulimit -Hn) per process"
+  echo "- everything on loopback; file descriptors capped at $(ulimit -Hn) per process. Unpinned rows: the load generator shares the cores"
+  echo "  with the servers. Pinned rows: the load generator on core 0, every server process (ours: home, edges, their Postgres"
+  echo "  backends and Redis; the peer: both instances and its Redis) on core 1, with \`taskset\`"
+  echo "- cost: user+system CPU (/proc/<pid>/stat) over the sessions of every server process, summed and divided by the completed"
+  echo "  sessions; ours counts the home and both edges, the Postgres backends whose application_name is the bench's schema"
+  echo "  (pg_stat_activity.pid) and the machine's Redis (its process_id; the bench is its only user), the peer its two node"
+  echo "  processes and its own redis-server. The load generator reports its own CPU the same way"
   echo
   echo "## Commands"
   echo
@@ -84,6 +90,9 @@ CTL=$DIR/bin/courtctl
   echo "## Results"
   echo
   "$CTL" bench report --dir "$DIR"
+  cp "$DIR/bench.png" docs/benchmarks.png
+  echo
+  echo "![Latency distributions (CDF) of ours and the peer, server CPU per whole session by process, memory per idle socket by socket count](benchmarks.png)"
   if [ -f "$DIR/soak/soak.json" ]; then
     echo
     soak_section "$DIR/soak"
