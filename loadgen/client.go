@@ -65,6 +65,25 @@ type Client struct {
 	// States receives every court:state with the time it was read.
 	States chan Received
 	done   chan struct{}
+
+	// traffic counts what reached this socket (written by readLoop only).
+	traffic Traffic
+	seen    map[stateKey]bool
+}
+
+// Traffic is what the server sent to one socket: every frame read, and its
+// floor: the frames the protocol cannot do without, which are every ack
+// (each carries the state, court-protocol.md §2.5) and each distinct
+// court:state once.
+type Traffic struct {
+	Bytes, FloorBytes int64
+}
+
+// stateKey tells court:state documents apart: a session's version, its
+// phase and the user's view.
+type stateKey struct {
+	version            uint64
+	phase, myViewPhase string
 }
 
 // Received is one server event as the client saw it.
@@ -86,7 +105,7 @@ func Dial(ctx context.Context, base, token string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", base, err)
 	}
-	c := &Client{ws: ws, pending: make(map[uint64]chan json.RawMessage), States: make(chan Received, 64), done: make(chan struct{})}
+	c := &Client{ws: ws, pending: make(map[uint64]chan json.RawMessage), States: make(chan Received, 64), done: make(chan struct{}), seen: map[stateKey]bool{}}
 	if err := c.handshake(token); err != nil {
 		ws.Close()
 		return nil, err
@@ -139,12 +158,18 @@ func (c *Client) readLoop() {
 		}
 		at := time.Now()
 		s := string(msg)
+		c.mu.Lock()
+		c.traffic.Bytes += int64(len(msg))
+		c.mu.Unlock()
 		switch {
 		case s == "2":
 			_ = c.write("3")
 		case strings.HasPrefix(s, "42"):
-			c.onEvent(msg[2:], at)
+			c.onEvent(msg[2:], len(msg), at)
 		case strings.HasPrefix(s, "43"):
+			c.mu.Lock()
+			c.traffic.FloorBytes += int64(len(msg))
+			c.mu.Unlock()
 			c.onAck(s[2:])
 		}
 	}
@@ -153,7 +178,7 @@ func (c *Client) readLoop() {
 // stateEventName is protocol.State as it appears, quoted, in an event.
 var stateEventName = strconv.Quote(protocol.State)
 
-func (c *Client) onEvent(body []byte, at time.Time) {
+func (c *Client) onEvent(body []byte, size int, at time.Time) {
 	name, arg, err := decodeEvent(body)
 	if err != nil || string(name) != stateEventName {
 		return
@@ -162,6 +187,16 @@ func (c *Client) onEvent(body []byte, at time.Time) {
 	if err != nil {
 		return
 	}
+	key := stateKey{phase: st.Phase, myViewPhase: st.MyViewPhase}
+	if st.Session != nil {
+		key.version = st.Session.Version
+	}
+	c.mu.Lock()
+	if !c.seen[key] {
+		c.seen[key] = true
+		c.traffic.FloorBytes += int64(size)
+	}
+	c.mu.Unlock()
 	select {
 	case c.States <- Received{State: st, At: at}:
 	default: // a test that does not read states must not block the reader
@@ -249,6 +284,13 @@ func (c *Client) WaitState(ctx context.Context, pred func(State) bool) (time.Tim
 			return time.Time{}, fmt.Errorf("wait state: %w", ctx.Err())
 		}
 	}
+}
+
+// Traffic returns what reached this socket so far.
+func (c *Client) Traffic() Traffic {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.traffic
 }
 
 // Close closes the connection.

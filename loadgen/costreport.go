@@ -17,6 +17,11 @@ func (b *Bench) writeCost(w io.Writer) {
 		fmt.Fprintf(w, "| load generator CPU per whole session (its own, both partners) | %.1f ms | %.1f ms | | below the servers' | %s |\n",
 			o.LoadgenCPUMS, p.LoadgenCPUMS, verdict(o.LoadgenCPUMS < o.ServerCPUMS && p.LoadgenCPUMS < p.ServerCPUMS, fmt.Sprintf("%.1f and %.1f ms vs %.1f and %.1f ms", o.LoadgenCPUMS, p.LoadgenCPUMS, o.ServerCPUMS, p.ServerCPUMS)))
 	}
+	if o, p := b.OursCouples, b.PeerCouples; o != nil && p != nil && o.FloorBytesPerSession > 0 {
+		fmt.Fprintf(w, "| bytes reaching both partners' sockets per whole session (floor: every ack, each distinct court:state once) | %.1f KiB (floor %.1f KiB, %.2f×) | %.1f KiB (floor %.1f KiB) | %.2f | the floor | %s |\n",
+			o.BytesPerSession/1024, o.FloorBytesPerSession/1024, ratio(o.BytesPerSession, o.FloorBytesPerSession), p.BytesPerSession/1024, p.FloorBytesPerSession/1024,
+			ratio(o.BytesPerSession, p.BytesPerSession), verdict(o.BytesPerSession <= o.FloorBytesPerSession*1.01, fmt.Sprintf("%.2f× the floor", ratio(o.BytesPerSession, o.FloorBytesPerSession))))
+	}
 	if o, p := b.PinnedCouples[0], b.PinnedCouples[1]; o != nil && p != nil {
 		r := ratio(o.SessionsPerSec, p.SessionsPerSec)
 		fmt.Fprintf(w, "| pinned: sessions per second at saturation (%d sessions, %d in flight; load generator on one core, servers on the other) | %.1f | %.1f | %.2f | ≥ 3× the peer | %s |\n",

@@ -21,7 +21,7 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	dir := t.TempDir()
 	all := func(p50, p99 float64) map[string]Summary { return map[string]Summary{ActAll: {P50: p50, P99: p99}} }
 	writeResult(t, dir, "ours-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 50, Actions: all(1, 5), ServerCPUMS: 6, LoadgenCPUMS: 2,
-		CPU: []CPUUse{{Name: "home", MSPerSession: 4}, {Name: "postgres", MSPerSession: 2}}})
+		BytesPerSession: 300 << 10, FloorBytesPerSession: 200 << 10, CPU: []CPUUse{{Name: "home", MSPerSession: 4}, {Name: "postgres", MSPerSession: 2}}})
 	writeResult(t, dir, "peer-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 50, Actions: all(2, 8), ServerCPUMS: 24, LoadgenCPUMS: 3})
 	writeResult(t, dir, "ours-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 20, Actions: all(1, 4), ServerCPUMS: 5, LoadgenCPUMS: 2})
 	writeResult(t, dir, "peer-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 10, Actions: all(2, 9), ServerCPUMS: 20, LoadgenCPUMS: 3})
@@ -34,6 +34,7 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	md := out.String()
 	require.Contains(t, md, "| server CPU per whole session")
 	require.Contains(t, md, "| 6.0 ms | 24.0 ms | 0.25 | ≤ 1/3 of the peer first; then ≤ 1/5 | met (0.25 vs 0.33); **missed** (0.25 vs 0.20) |")
+	require.Contains(t, md, "| 300.0 KiB (floor 200.0 KiB, 1.50×) | 0.0 KiB (floor 0.0 KiB) | 0.00 | the floor | **missed** (1.50× the floor) |")
 	require.Contains(t, md, "| pinned: sessions per second at saturation (100 sessions, 100 in flight;")
 	require.Contains(t, md, "| 20.0 | 10.0 | 2.00 | ≥ 3× the peer | **missed** (2.00× vs 3×) |")
 	require.Contains(t, md, "| pinned: 6000 clients (200 couples in sessions + 5600 idle): p50 / p99 / errors | 3.0 / 25.0 ms / 0 | 4.0 / 30.0 ms / 0 | 0.83 (p99) | below the peer's and < 20 ms | **missed** (25.0 ms vs 30.0 ms and 20 ms) |")

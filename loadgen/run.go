@@ -72,6 +72,11 @@ type Result struct {
 	CPU          []CPUUse `json:"cpu,omitempty"`
 	ServerCPUMS  float64  `json:"server_cpu_ms_per_session,omitempty"`
 	LoadgenCPUMS float64  `json:"loadgen_cpu_ms_per_session,omitempty"`
+	// BytesPerSession is what reached both partners' sockets over a whole
+	// session, on average; FloorBytesPerSession the part the protocol needs
+	// (every ack, each distinct court:state once: see Traffic).
+	BytesPerSession      float64 `json:"bytes_per_session,omitempty"`
+	FloorBytesPerSession float64 `json:"floor_bytes_per_session,omitempty"`
 	// AllMS are the samples of ActAll, in milliseconds, for the plots.
 	AllMS []float64 `json:"all_actions_ms,omitempty"`
 }
@@ -122,7 +127,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	start = time.Now()
-	res.Completed = runCouples(ctx, cfg, series, &connect)
+	var traffic trafficSum
+	res.Completed = runCouples(ctx, cfg, series, &connect, &traffic)
 	res.CouplesDuration = time.Since(start).Seconds()
 	cpuAfter, err := snapshotCPU(ctx, append(cfg.CPU, self...))
 	if err != nil {
@@ -136,6 +142,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.LoadgenCPUMS = use[len(cfg.CPU)].MSPerSession
 		res.AllMS = series[ActAll].Millis()
+		if res.Completed > 0 {
+			res.BytesPerSession = float64(traffic.bytes.Load()) / float64(res.Completed)
+			res.FloorBytesPerSession = float64(traffic.floor.Load()) / float64(res.Completed)
+		}
 	}
 	if res.CouplesDuration > 0 {
 		res.SessionsPerSec = float64(res.Completed) / res.CouplesDuration
@@ -228,7 +238,10 @@ func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int,
 	return conns, int(errs.Load()), curve
 }
 
-func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series) int {
+// trafficSum adds up the Traffic of completed sessions.
+type trafficSum struct{ bytes, floor atomic.Int64 }
+
+func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series, traffic *trafficSum) int {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
 	var done, completed atomic.Int64
@@ -240,7 +253,7 @@ func runCouples(ctx context.Context, cfg Config, series map[string]*Series, conn
 			time.Sleep(time.Second / time.Duration(cfg.RampPerSec)) // the ramp: at most RampPerSec new couples a second
 		}
 		g.Go(func() error {
-			if runCouple(gctx, cfg, i, series, connect) {
+			if runCouple(gctx, cfg, i, series, connect, traffic) {
 				completed.Add(1)
 			}
 			if n := done.Add(1); cfg.Progress != nil && (n%100 == 0 || int(n) == cfg.Couples) {
@@ -255,8 +268,8 @@ func runCouples(ctx context.Context, cfg Config, series map[string]*Series, conn
 
 // runCouple connects couple i, creator on URLs[i%n] and partner on
 // URLs[(i+1)%n], and runs one whole session. It reports whether the session
-// completed.
-func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series) bool {
+// completed, and adds what reached both sockets over it to traffic.
+func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series, traffic *trafficSum) bool {
 	n := len(cfg.URLs)
 	a, _, err := connectUser(ctx, cfg, cfg.URLs[i%n], connect)
 	if err != nil {
@@ -270,12 +283,16 @@ func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series
 		return false
 	}
 	defer b.Close()
+	ta, tb := a.Traffic(), b.Traffic()
 	if err := runSession(ctx, cfg, a, b, bID, series); err != nil {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "couple %d: %v\n", i, err)
 		}
 		return false
 	}
+	ta2, tb2 := a.Traffic(), b.Traffic()
+	traffic.bytes.Add(ta2.Bytes - ta.Bytes + tb2.Bytes - tb.Bytes)
+	traffic.floor.Add(ta2.FloorBytes - ta.FloorBytes + tb2.FloorBytes - tb.FloorBytes)
 	return true
 }
 
@@ -328,6 +345,7 @@ func WriteReport(w io.Writer, res *Result) {
 			fmt.Fprintf(w, "server cpu per whole session: %.2f ms\n", res.ServerCPUMS)
 		}
 		fmt.Fprintf(w, "load generator cpu per whole session: %.2f ms\n", res.LoadgenCPUMS)
+		fmt.Fprintf(w, "bytes reaching both sockets per whole session: %.0f (floor: every ack and each distinct state once: %.0f)\n", res.BytesPerSession, res.FloorBytesPerSession)
 	}
 }
 

@@ -121,11 +121,14 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	}
 	res.Samples = append(res.Samples, Sample{Nodes: first})
 	g, gctx := errgroup.WithContext(runCtx)
-	var next atomic.Int64
+	var (
+		next    atomic.Int64
+		traffic trafficSum // the soak reports no traffic
+	)
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			for gctx.Err() == nil {
-				ok := runCouple(gctx, cfg.Config, int(next.Add(1)), series, &connect)
+				ok := runCouple(gctx, cfg.Config, int(next.Add(1)), series, &connect, &traffic)
 				switch {
 				case ok:
 					completed.Add(1)

@@ -106,7 +106,7 @@ start_mesh() {
   done
   US_PORT=$(free_port SOCK_STREAM); ASIA_PORT=$(free_port SOCK_STREAM)
   "$COURTD" edge --node-id edge-us-1 --region us --tls-dir "$OUT/pki/edge-us-1" --addr "127.0.0.1:$US_PORT" "${flags[@]}" 2>"$OUT/edge-us.log" & US_PID=$!; pids+=($US_PID)
-  "$COURTD" edge --node-id edge-asia-1 --region asia --tls-dir "$OUT/pki/edge-asia-1" --addr "127.0.0.1:$ASIA_PORT" "${flags[@]}" 2>"$OUT/edge-asia.log" & pids+=($!)
+  "$COURTD" edge --node-id edge-asia-1 --region asia --tls-dir "$OUT/pki/edge-asia-1" --addr "127.0.0.1:$ASIA_PORT" "${flags[@]}" 2>"$OUT/edge-asia.log" & ASIA_PID=$!; pids+=($ASIA_PID)
   US="http://127.0.0.1:$US_PORT"; ASIA="http://127.0.0.1:$ASIA_PORT"
   wait_ready "$US" /readyz; wait_ready "$ASIA" /readyz
 }
