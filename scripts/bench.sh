@@ -11,6 +11,7 @@
 #   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
 #   SATURATION couples in flight in the pinned sessions-per-second row (100)
+#   PINNED_CLIENTS client counts of the pinned latency rows ($CLIENTS)
 #
 # Cost: the couples runs count the user+system CPU (/proc/<pid>/stat) of every
 # server process over the sessions: ours the home and both edges, the
@@ -31,6 +32,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PEER_REDIS_PORT=${PEER_REDIS_PORT:-6391}
 SATURATION=${SATURATION:-100}
+PINNED_CLIENTS=${PINNED_CLIENTS:-$CLIENTS}
 export SUPABASE_JWT_SECRET=${SUPABASE_JWT_SECRET:-bench-secret-$RANDOM$RANDOM}
 export REDIS_URL
 
@@ -126,7 +128,7 @@ done
 echo "== courtmesh pinned: the load generator on core $LG_CORE; home, edges, their Postgres backends and Redis on core $SRV_CORE"
 pin "$HOME1_PID" "$US_PID" "$ASIA_PID" "$REDIS_PID" $(pg_backends)
 "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
-for clients in $CLIENTS; do
+for clients in $PINNED_CLIENTS; do
   "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
 done
 unpin
@@ -179,7 +181,7 @@ done
 echo "== peer pinned: the load generator on core $LG_CORE; both instances and their Redis on core $SRV_CORE"
 pin "$PEER1_PID" "$PEER2_PID" "$(cat "$OUT/peer-redis.pid")"
 "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
-for clients in $CLIENTS; do
+for clients in $PINNED_CLIENTS; do
   "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
 done
 unpin
