@@ -126,6 +126,7 @@ for clients in $CLIENTS; do
 done
 
 echo "== courtmesh pinned: the load generator on core $LG_CORE; home, edges, their Postgres backends and Redis on core $SRV_CORE"
+rm -f "$OUT"/ours-pinned-* # a client count PINNED_CLIENTS no longer has must not linger in the report
 pin "$HOME1_PID" "$US_PID" "$ASIA_PID" "$REDIS_PID" $(pg_backends)
 "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do
@@ -179,6 +180,7 @@ for clients in $CLIENTS; do
 done
 
 echo "== peer pinned: the load generator on core $LG_CORE; both instances and their Redis on core $SRV_CORE"
+rm -f "$OUT"/peer-pinned-*
 pin "$PEER1_PID" "$PEER2_PID" "$(cat "$OUT/peer-redis.pid")"
 "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do

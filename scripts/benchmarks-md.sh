@@ -76,7 +76,7 @@ CTL=$DIR/bin/courtctl
   echo "## Commands"
   echo
   echo '```sh'
-  echo "make bench            # IDLE=${IDLE:-10000} COUPLES=${COUPLES:-500} CONC=${CONC:-50} FAILOVER=${FAILOVER:-10000} scripts/bench.sh"
+  echo "make bench            # IDLE=${IDLE:-10000} COUPLES=${COUPLES:-500} CONC=${CONC:-50} FAILOVER=${FAILOVER:-10000} SATURATION=${SATURATION:-100} scripts/bench.sh"
   echo '```'
   echo
   echo "- courtmesh: \`courtd home\` (one node; two for the failover row), \`courtd edge\` in us and in asia, separate"
