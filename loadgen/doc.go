@@ -1,5 +1,7 @@
 // Package loadgen owns courtmesh's load generator: a Socket.IO client that
-// speaks the protocol like socket.io-client, the court scenarios it drives
-// against any server that speaks that protocol (ours or the peer's), and the
-// report (latency percentiles, errors, memory per connection from /proc).
+// speaks the protocol like socket.io-client (reading each court:state
+// without decoding it whole), the court scenarios it drives against any
+// server that speaks that protocol (ours or the peer's), and the report
+// (latency percentiles, errors, memory per connection and CPU per session
+// from /proc, bytes per session against their floor).
 package loadgen
