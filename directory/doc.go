@@ -20,7 +20,8 @@
 //     still ahead. Expiry times are wall-clock unix milliseconds taken from
 //     the writer's clock, so nodes are assumed to run NTP.
 //   - Interfaces: Directory (routes and presence, every role), Leases (node
-//     and session leases, home nodes), Limiter (edges); Store is all three,
+//     and session leases, home nodes), Limiter (edges), Membership (the live
+//     nodes and what they announce); Store is all four,
 //     and both Redis and Memory implement it. Directory is unchanged so
 //     fakes of it stay valid.
 //   - A node lease is node:<id> = incarnation with a TTL; a session lease is

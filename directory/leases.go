@@ -85,4 +85,5 @@ type Store interface {
 	Leases
 	Limiter
 	Revocations
+	Membership
 }

@@ -33,6 +33,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"RoutesOf", testRoutesOf},
 		{"LeaseInvalidArguments", testLeaseInvalidArguments},
 		{"RateLimit", testRateLimit},
+		{"Members", testMembers},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

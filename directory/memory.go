@@ -21,7 +21,8 @@ type Memory struct {
 	released sets                            // region → sessions; guarded by mu
 	counts   map[rateKey]rateCount           // rate-limit windows; guarded by mu
 	revoked  memRevocations
-	markers  map[string]time.Time // edge → presence marker expiry; guarded by mu
+	markers  map[string]time.Time    // edge → presence marker expiry; guarded by mu
+	members  map[string]memberRecord // node → announcement; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -35,6 +36,7 @@ func (m *Memory) Flush() {
 	m.users, m.routes, m.presence, m.nodes = fresh.users, fresh.routes, fresh.presence, fresh.nodes
 	m.seen, m.owned, m.released, m.counts = fresh.seen, fresh.owned, fresh.released, fresh.counts
 	m.markers = fresh.markers
+	m.members = fresh.members
 }
 
 // NewMemory returns an empty Memory.
@@ -49,6 +51,7 @@ func NewMemory() *Memory {
 		released: make(sets),
 		counts:   make(map[rateKey]rateCount),
 		markers:  make(map[string]time.Time),
+		members:  make(map[string]memberRecord),
 	}
 }
 

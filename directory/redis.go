@@ -55,6 +55,8 @@ type RedisConfig struct {
 //	P owned:<nodeID>       set     sessions whose lease the node holds
 //	P released:<region>    set     released sessions of the region
 //	P rl:<event>:<user>:<windowStart ms>  string  count; expires with the window
+//	P member:<nodeID>      string  the node's announcement (JSON); PX = its ttl
+//	P members              set     nodes that announced (lapsed ones leave on read)
 //
 // User and route keys carry a 48 h hygiene TTL refreshed on write; nodes:
 // keys expire an hour after the last heartbeat; owned: and released: sets
