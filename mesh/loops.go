@@ -43,30 +43,31 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// dialLoop keeps a link to p until the node drains or stops. While another
-// link to p is up (p dialed this node) it waits for that link to end.
-// firstDone is called once the first attempt has been made.
-func (r *runner) dialLoop(p Peer, firstDone func()) {
+// dialLoop keeps a link to p until ctx ends: the node drains or stops, or
+// SetPeers no longer lists p. While another link to p is up (p dialed this
+// node) it waits for that link to end. firstDone is called once the first
+// attempt has been made.
+func (r *runner) dialLoop(ctx context.Context, p Peer, firstDone func()) {
 	defer firstDone()
 	log := r.n.log.With("peer", p.NodeID, "peer_region", p.Region, "addr", p.Addr)
 	fails := 0
-	for r.loopCtx.Err() == nil {
+	for ctx.Err() == nil {
 		if l := r.n.upLink(p.NodeID); l != nil {
 			firstDone()
 			select {
 			case <-l.done:
-			case <-r.loopCtx.Done():
+			case <-ctx.Done():
 			}
 			continue
 		}
-		l, err := r.dial(p)
+		l, err := r.dial(ctx, p)
 		switch {
 		case errors.Is(err, errSelfConnect):
 			log.Error("mesh peer address leads back to this node; not dialing it")
 			return
 		case err != nil:
 			fails++
-			if r.loopCtx.Err() == nil && (fails == 1 || fails%dialLogEvery == 0) {
+			if ctx.Err() == nil && (fails == 1 || fails%dialLogEvery == 0) {
 				log.Warn("mesh dial failed", "attempt", fails, "err", err)
 			}
 			firstDone()
@@ -77,13 +78,13 @@ func (r *runner) dialLoop(p Peer, firstDone func()) {
 			fails = 0
 			r.runLink(l, firstDone)
 		}
-		sleep(r.loopCtx, backoff(fails))
+		sleep(ctx, backoff(fails))
 	}
 }
 
 // dial connects to p and runs the hellos.
-func (r *runner) dial(p Peer) (*link, error) {
-	ctx, cancel := context.WithTimeout(r.loopCtx, 2*r.n.cfg.LinkTimeout)
+func (r *runner) dial(ctx context.Context, p Peer) (*link, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*r.n.cfg.LinkTimeout)
 	defer cancel()
 	addr, err := net.ResolveUDPAddr("udp", p.Addr)
 	if err != nil {

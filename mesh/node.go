@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,6 +53,18 @@ type Node struct {
 	started bool                  // guarded by mu
 	addr    net.Addr              // guarded by mu
 	peers   map[string]*peerState // guarded by mu
+	// dial is the peers to dial (Config.Peers, then SetPeers); dialers the
+	// dial loops of a running node, by peer id; run the Run serving them,
+	// nil before and after.
+	dial    []Peer             // guarded by mu
+	dialers map[string]*dialer // guarded by mu
+	run     *runner            // guarded by mu
+}
+
+// dialer is the dial loop of one peer.
+type dialer struct {
+	peer   Peer
+	cancel context.CancelFunc
 }
 
 // New validates cfg and builds a Node. It does no I/O.
@@ -77,6 +90,8 @@ func New(cfg Config) (*Node, error) {
 		ready:     make(chan struct{}),
 		done:      make(chan struct{}),
 		peers:     make(map[string]*peerState),
+		dial:      cfg.Peers,
+		dialers:   make(map[string]*dialer),
 	}
 	n.drainCtx, n.cancelDrain = context.WithCancelCause(context.Background())
 	n.stopCtx, n.cancelStop = context.WithCancelCause(context.Background())
@@ -188,26 +203,95 @@ type runner struct {
 	// live on it.
 	loopCtx context.Context
 	g       errgroup.Group
+	// dialing counts the dial loops, which SetPeers may start at any time
+	// while the loops run.
+	dialing sync.WaitGroup
 }
 
 // serve runs the accept loop (if ln is not nil), one dial loop per peer and
 // every link until all have ended.
 func (r *runner) serve(ln *quic.Listener) {
 	var first sync.WaitGroup
-	first.Add(len(r.n.cfg.Peers))
 	if ln != nil {
 		r.g.Go(func() error { r.acceptLoop(ln); return nil })
 	}
 	r.g.Go(func() error { r.watchIdentity(); return nil })
-	for _, p := range r.n.cfg.Peers {
-		r.g.Go(func() error { r.dialLoop(p, sync.OnceFunc(first.Done)); return nil })
+	r.n.mu.Lock()
+	r.n.run = r
+	first.Add(len(r.n.dial))
+	for _, p := range r.n.dial {
+		r.startDialLocked(p, sync.OnceFunc(first.Done))
 	}
+	r.n.mu.Unlock()
+	r.g.Go(func() error {
+		<-r.loopCtx.Done()
+		r.n.mu.Lock()
+		r.n.run = nil
+		r.n.mu.Unlock()
+		r.dialing.Wait()
+		return nil
+	})
 	r.g.Go(func() error {
 		first.Wait()
 		close(r.n.ready)
 		return nil
 	})
 	_ = r.g.Wait() // every goroutine returns nil
+}
+
+// startDialLocked starts the dial loop of p. n.mu is held and n.run is r.
+func (r *runner) startDialLocked(p Peer, firstDone func()) {
+	ctx, cancel := context.WithCancel(r.loopCtx)
+	r.n.dialers[p.NodeID] = &dialer{peer: p, cancel: cancel}
+	r.dialing.Add(1)
+	go func() {
+		defer r.dialing.Done()
+		defer cancel()
+		r.dialLoop(ctx, p, firstDone)
+	}()
+}
+
+// SetPeers makes peers the nodes this node dials, replacing Config.Peers
+// or the previous SetPeers; the membership calls it as nodes come and go.
+// A new peer is dialed at once; a peer no longer listed is not redialed,
+// and forgotten once its link is down (a link that is up stays until it
+// ends, since a lapsed announcement does not mean a dead link); a peer whose
+// address changed is dialed at the new one. It returns an ErrConfig error,
+// and changes nothing, if peers is not a valid Config.Peers.
+func (n *Node) SetPeers(peers []Peer) error {
+	c := Config{NodeID: n.cfg.NodeID, Peers: slices.Clone(peers)}
+	if err := c.checkPeers(); err != nil {
+		return err
+	}
+	want := make(map[string]Peer, len(peers))
+	for _, p := range c.Peers {
+		want[p.NodeID] = p
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	for _, p := range n.dial {
+		if w, ok := want[p.NodeID]; ok && w.Addr == p.Addr {
+			continue
+		}
+		if d := n.dialers[p.NodeID]; d != nil {
+			d.cancel()
+			delete(n.dialers, p.NodeID)
+		}
+		if ps := n.peers[p.NodeID]; ps != nil && ps.link == nil {
+			delete(n.peers, p.NodeID)
+		}
+	}
+	n.dial = c.Peers
+	for _, p := range c.Peers {
+		if n.peers[p.NodeID] == nil {
+			n.peers[p.NodeID] = &peerState{info: PeerInfo{NodeID: p.NodeID, Region: p.Region}, since: now}
+		}
+		if n.run != nil && n.dialers[p.NodeID] == nil {
+			n.run.startDialLocked(p, func() {})
+		}
+	}
+	return nil
 }
 
 // closeTransport closes the QUIC transport and then the socket, which the
