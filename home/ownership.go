@@ -134,7 +134,7 @@ func (l *nodeLease) expire() bool {
 	return true
 }
 
-// end ends the lease for good (the node is leaving) and returns the
+// end ends the lease (the node is leaving) until rejoin, and returns the
 // incarnation it was held under.
 func (l *nodeLease) end() string {
 	l.mu.Lock()
@@ -143,7 +143,16 @@ func (l *nodeLease) end() string {
 	return l.inc
 }
 
-// hasLeft reports whether end was called.
+// rejoin undoes end under a new incarnation.
+func (l *nodeLease) rejoin() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.left {
+		l.left, l.inc = false, newIncarnation()
+	}
+}
+
+// hasLeft reports whether end was called (and rejoin not since).
 func (l *nodeLease) hasLeft() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -164,9 +173,9 @@ func (o *ownership) runHeartbeat(ctx context.Context) error {
 		}
 		err := o.beat(ctx)
 		switch {
-		case err == nil:
+		case err == nil, errors.Is(err, errLeft):
 			fails = 0
-		case errors.Is(err, errLeft), ctx.Err() != nil:
+		case ctx.Err() != nil:
 			return nil
 		default:
 			if fails++; fails == 1 || fails%20 == 0 {
@@ -181,7 +190,8 @@ func (o *ownership) runHeartbeat(ctx context.Context) error {
 	}
 }
 
-// errLeft stops the heartbeat after the hand-over ended the node lease.
+// errLeft pauses the heartbeat while the node is out of the region (after
+// the hand-over, until rejoin).
 var errLeft = errors.New("home: node left the region")
 
 // beat renews the node lease once.
@@ -215,46 +225,53 @@ func (o *ownership) stepDownAll(why string) {
 	o.log.Warn("stepped down from every session", "reason", why, "sessions", n)
 }
 
-// handOverParallel bounds the releases the hand-over has in flight.
-const handOverParallel = 32
+// dropParallel bounds the drops the hand-over has in flight.
+const dropParallel = 32
 
-// handOver gives every held session to the region's other home nodes and
-// ends the node lease: each session is dropped (after the commit in flight,
-// if any) and its lease released, then the node lease is deleted so that
-// rendezvous hashing no longer counts this node. A peer's next claim round
-// (within ClaimInterval) takes every session over, instead of after the
-// lease TTL. It stops at once when ctx ends; what is left is taken over
-// once the node lease expires. It returns how many sessions it released.
+// handOver gives every held session to the region's other home nodes: the
+// node stops acting at once (its lease is ended locally, so no commit and
+// no timer acts any more), its node lease is deleted, so the region counts
+// it out and its sessions are orphans of a dead node, and every held
+// session is dropped (after the commit in flight, if any). A peer's next
+// claim round (within ClaimInterval) acquires each session at the next
+// epoch and re-arms its timers from the stored deadlines; actions meanwhile
+// are answered unavailable (temporary: the edge retries them at the new
+// owner). It returns how many sessions it dropped. The node stays out of
+// the region until rejoin.
 func (o *ownership) handOver(ctx context.Context) (int, error) {
 	o.rounds.Lock()
 	o.leaving.Store(true)
 	o.rounds.Unlock()
-	n := 0
-	var mu sync.Mutex
-	for refs := o.rt.held(); len(refs) > 0 && ctx.Err() == nil; refs = o.rt.held() {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(handOverParallel)
-		for _, ref := range refs {
-			g.Go(func() error {
-				if ref, ok := o.rt.drop(ref.ID); ok {
-					o.release(gctx, ref)
-					mu.Lock()
-					n++
-					mu.Unlock()
-				}
-				return nil
-			})
-		}
-		_ = g.Wait()
-	}
-	if err := ctx.Err(); err != nil {
-		return n, err
-	}
 	o.beating.Lock()
-	defer o.beating.Unlock()
 	inc := o.node.end()
-	if err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc); err != nil {
-		return n, err
+	err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc)
+	o.beating.Unlock()
+	if err != nil {
+		return 0, err
 	}
-	return n, nil
+	var n atomic.Int64
+	g := errgroup.Group{}
+	g.SetLimit(dropParallel)
+	for _, ref := range o.rt.held() {
+		g.Go(func() error {
+			if _, ok := o.rt.drop(ref.ID); ok {
+				n.Add(1)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return int(n.Load()), ctx.Err()
+}
+
+// rejoin brings a node that handed everything over back into the region
+// under a new incarnation: the next heartbeat takes the node lease, and the
+// claim rounds, which hand it its share, run again.
+func (o *ownership) rejoin() {
+	o.beating.Lock()
+	o.node.rejoin()
+	o.beating.Unlock()
+	o.rounds.Lock()
+	o.leaving.Store(false)
+	o.rounds.Unlock()
 }

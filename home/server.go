@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/directory"
 	"courtmesh/lifecycle"
 )
 
@@ -24,6 +26,8 @@ type Server struct {
 	metrics *metrics
 	own     *ownership
 	rt      *sessions
+
+	state atomic.Pointer[string] // State
 
 	mu        sync.Mutex
 	started   bool // guarded by mu
@@ -49,13 +53,15 @@ func New(cfg Config) (*Server, error) {
 	own := newOwnership(cfg, log, m)
 	rt := newSessions(cfg, log, m, own)
 	own.rt = rt
-	return &Server{
+	s := &Server{
 		cfg: cfg, log: log, metrics: m, own: own, rt: rt,
 		ready:    make(chan struct{}),
 		closed:   make(chan struct{}),
 		draining: make(chan struct{}),
 		done:     make(chan struct{}),
-	}, nil
+	}
+	s.setState(directory.StateActive)
+	return s, nil
 }
 
 // Run renews the node lease, takes over the region's orphaned sessions and
@@ -118,27 +124,25 @@ func (s *Server) signalReady(ctx context.Context) error {
 // Ready is closed once Run holds the node lease.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Shutdown hands every held session to the region's other home nodes, then
-// closes the server. In order:
+// Shutdown is a drain (Drain) that then closes the server. In order:
 //  1. new requests are refused with wire.CodeShuttingDown (the edge retries
 //     them at the new owner); judge calls in flight are cancelled (the new
 //     owner makes them again);
-//  2. each held session is dropped once its commit in flight, if any, is
-//     done, and its lease released;
-//  3. the node lease is deleted, so the region's rendezvous hashing counts
-//     this node out at once;
+//  2. the node stops acting and leaves the region: its node lease is
+//     deleted, so the region's claim rounds count it out at once and take
+//     its sessions over at the next epoch;
+//  3. each held session is dropped once its commit in flight, if any, is
+//     done;
 //  4. Close: Run returns.
 //
 // A peer's next claim round, within its ClaimInterval, takes every session
 // over, instead of after the lease TTL. If ctx ends first, Shutdown closes
-// anyway and returns ctx's error; the sessions not released yet are taken
-// over once the node lease expires.
+// anyway and returns ctx's error; the sessions not dropped yet are taken
+// over all the same, the node lease being gone.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.drain()
 	s.rt.stop()
-	start := time.Now()
-	n, err := s.own.handOver(ctx)
-	s.log.Info("handed every session to the region", "sessions", n, "took", time.Since(start), "err", err)
+	_, err := s.Drain(ctx)
 	if err != nil {
 		err = fmt.Errorf("home shutdown: %w", err)
 	}

@@ -1,0 +1,66 @@
+package home
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory"
+	"courtmesh/home/store"
+)
+
+// TestDrainAndUndrain: a drained home hands its sessions to its peer within
+// one claim round, keeps running in state drained while the peer answers
+// for them (the next action commits at the new owner), and once undrained
+// rejoins the region and gets its share back.
+func TestDrainAndUndrain(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	synctest.Test(t, func(t *testing.T) {
+		dir, st := directory.NewMemory(), store.NewMemory()
+		o := options{dir: dir, store: st, quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		o.node = home1
+		h1 := start(t, o)
+		o.node = home2
+		h2 := start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		for i := range n {
+			h1.serve(t, fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i))
+		}
+		settle(DefaultClaimInterval)
+		require.Equal(t, n, h1.srv.Sessions())
+		require.Equal(t, directory.StateActive, h1.srv.State())
+
+		begin := time.Now()
+		moved, err := h1.srv.Drain(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, n, moved)
+		require.Equal(t, directory.StateDrained, h1.srv.State())
+		require.Zero(t, h1.srv.Sessions())
+		for h2.srv.Sessions() < n {
+			settle(time.Millisecond)
+		}
+		took := time.Since(begin)
+		t.Logf("peer holds all %d sessions %v after the drain began", n, took)
+		require.LessOrEqual(t, took, time.Second, "each session paused at most 1 s")
+		_, got := h2.do(t, "b7", "court:accept", `{}`)
+		require.True(t, got.OK, got.Error)
+		settle(3 * DefaultClaimInterval)
+		require.Zero(t, h1.srv.Sessions(), "a drained node takes nothing back")
+
+		h1.srv.Undrain()
+		require.Equal(t, directory.StateActive, h1.srv.State())
+		for h1.srv.Sessions() == 0 {
+			settle(DefaultClaimInterval)
+		}
+		settle(5 * DefaultClaimInterval)
+		require.Equal(t, n, h1.srv.Sessions()+h2.srv.Sessions(), "every session held once")
+		live, err := dir.LiveNodes(context.Background(), "us")
+		require.NoError(t, err)
+		require.Len(t, live, 2, "home 1 is back in the region")
+	})
+}
