@@ -109,3 +109,34 @@ func TestHandlerRefusesWhileDraining(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	resp.Body.Close()
 }
+
+// TestDrainLameDuck: a drained edge fails /readyz at once, tells every
+// socket to reconnect (Socket.IO disconnect, close 1001), refuses new
+// sockets with 503 while its listener stays open, and takes sockets again
+// once undrained.
+func TestDrainLameDuck(t *testing.T) {
+	t.Parallel()
+	s, url, _ := runEdge(t, t.Context())
+	clients := []*client{dialURL(t, url, "a"), dialURL(t, url, "b")}
+	require.Equal(t, 2, s.Sockets())
+	drained := make(chan error, 1)
+	go func() { drained <- s.Drain(t.Context(), 200*time.Millisecond) }()
+	for _, c := range clients {
+		require.Equal(t, "41", c.read(), "Socket.IO disconnect first")
+		var ce *websocket.CloseError
+		require.True(t, errors.As(c.readErr(), &ce))
+		require.Equal(t, websocket.CloseGoingAway, ce.Code)
+	}
+	require.NoError(t, <-drained)
+	require.Zero(t, s.Sockets())
+	require.ErrorContains(t, s.CheckReady(), "draining")
+	_, resp, err := websocket.DefaultDialer.Dial(url, nil)
+	require.Error(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "refused, not unreachable")
+	resp.Body.Close()
+
+	s.Undrain()
+	require.NoError(t, s.CheckReady())
+	dialURL(t, url, "c")
+	require.Equal(t, 1, s.Sockets())
+}

@@ -64,7 +64,8 @@ type Server struct {
 	users    map[string][]*conn // registered sockets by user
 	perUser  map[string]int     // authenticated sockets by user (caps.go)
 	perIP    map[string]int     // open sockets by client address, when capped
-	draining bool
+	draining bool               // Drain, Shutdown or Close: no new sockets
+	shutdown bool               // Shutdown began
 	closed   bool
 	started  bool          // Run was called
 	runDone  chan struct{} // closed when Run returns
@@ -125,8 +126,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Ready is closed once Run listens.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Serving reports whether the edge accepts new sockets: false once Shutdown
-// or Close started. Readiness probes use it.
+// Serving reports whether the edge accepts new sockets: false once Drain,
+// Shutdown or Close started (until Undrain, after Drain). Readiness probes
+// use it.
 func (s *Server) Serving() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -23,7 +23,7 @@ var disconnectFrame = sio.AppendDisconnect(nil, sio.DefaultNamespace)
 //     (Close) and return ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.draining = true
+	s.draining, s.shutdown = true, true
 	hs := s.hs
 	s.mu.Unlock()
 	if hs != nil {
@@ -31,22 +31,54 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// waits for plain HTTP requests.
 		_ = hs.Shutdown(ctx)
 	}
-	s.spreadDisconnects(ctx)
+	window := defaultDrainWindow
+	if d, ok := ctx.Deadline(); ok {
+		window = time.Until(d) * 3 / 4
+	}
+	s.spreadDisconnects(ctx, window)
 	err := s.waitSockets(ctx)
 	_ = s.Close()
 	return err
 }
 
-func (s *Server) spreadDisconnects(ctx context.Context) {
+// Drain makes the edge a lame duck and keeps it running: readiness fails at
+// once (a load balancer stops sending), new sockets are refused, and the
+// held ones are told to reconnect (Socket.IO DISCONNECT, close 1001)
+// spread over window, so the clients resync by court:register on another
+// edge. It returns once no socket is left, or ctx's error. Undrain makes
+// the edge take sockets again.
+func (s *Server) Drain(ctx context.Context, window time.Duration) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.log.Info("draining", "sockets", s.Sockets(), "window", window)
+	s.spreadDisconnects(ctx, window)
+	return s.waitSockets(ctx)
+}
+
+// Undrain makes a drained edge accept sockets again; it does nothing once
+// Shutdown or Close began.
+func (s *Server) Undrain() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed && !s.shutdown {
+		s.draining = false
+	}
+}
+
+// Sockets is the number of sockets the edge holds.
+func (s *Server) Sockets() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.conns)
+}
+
+func (s *Server) spreadDisconnects(ctx context.Context, window time.Duration) {
 	s.mu.RLock()
 	conns := s.snapshotLocked()
 	s.mu.RUnlock()
 	if len(conns) == 0 {
 		return
-	}
-	window := defaultDrainWindow
-	if d, ok := ctx.Deadline(); ok {
-		window = time.Until(d) * 3 / 4
 	}
 	steps := min(len(conns), drainSteps)
 	per := (len(conns) + steps - 1) / steps

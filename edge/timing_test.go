@@ -130,7 +130,7 @@ func TestDrainSpreadsDisconnects(t *testing.T) {
 		defer cancel()
 		done := make(chan struct{})
 		go func() {
-			s.spreadDisconnects(ctx)
+			s.spreadDisconnects(ctx, 3*time.Second)
 			close(done)
 		}()
 		synctest.Wait()
