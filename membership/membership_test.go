@@ -2,6 +2,8 @@ package membership_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -22,28 +24,38 @@ func TestAnnounceFollowWithdraw(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := directory.NewMemory()
-		var views [][]directory.Member
+		var (
+			mu    sync.Mutex
+			views [][]directory.Member
+		)
 		fctx, stopFollow := context.WithCancel(t.Context())
 		followed := make(chan error, 1)
 		go func() {
-			followed <- membership.Follow(fctx, store, time.Second, func(ms []directory.Member) { views = append(views, ms) }, nil)
+			followed <- membership.Follow(fctx, store, time.Second, func(ms []directory.Member) {
+				mu.Lock()
+				views = append(views, ms)
+				mu.Unlock()
+			}, nil)
 		}()
-		state := directory.StateActive
+		var state atomic.Value
+		state.Store(directory.StateActive)
 		a := membership.NewAnnouncer(store, 0, func() directory.Member {
-			return directory.Member{ID: "h1", Role: "home", Region: "us", MeshAddr: "127.0.0.1:7000", Version: "test", State: state}
+			return directory.Member{ID: "h1", Role: "home", Region: "us", MeshAddr: "127.0.0.1:7000", Version: "test", State: state.Load().(string)}
 		}, nil)
 		actx, stopAnnounce := context.WithCancel(t.Context())
 		announced := make(chan error, 1)
 		go func() { announced <- a.Run(actx) }()
 		last := func() []directory.Member {
 			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
 			return views[len(views)-1]
 		}
 		time.Sleep(time.Second)
 		require.Len(t, last(), 1)
 		require.Equal(t, directory.StateActive, last()[0].State)
 
-		state = directory.StateDraining
+		state.Store(directory.StateDraining)
 		a.Kick()
 		time.Sleep(time.Second)
 		require.Equal(t, directory.StateDraining, last()[0].State)
