@@ -1,7 +1,8 @@
 // Package admin is a node's authenticated admin surface: an HTTPS listener
 // with mutual TLS, announced in the membership, on which operators (courtctl
 // with an operator certificate from the cluster CA) drain, undrain and read
-// a node. The probes and /metrics stay on the read-only ops listener. The
+// a node, and read its profiles (/debug/pprof). The probes and /metrics stay
+// on the read-only ops listener. The
 // package owns the wire format of those calls (Status, DrainRequest), the
 // server that checks the caller, and the client courtctl uses.
 package admin
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 )
 
@@ -89,13 +91,14 @@ type Server struct {
 }
 
 // NewServer returns a server for node. tlsConf is the node's server TLS
-// config (its certificate, and the cluster CA as ClientCAs); the server
-// requires a client certificate the CA signed, and authorize must accept
-// it.
+// config (its certificate, and the cluster CA as ClientCAs). A client
+// certificate the CA did not sign fails the handshake; a call without a
+// certificate is answered 401, and one whose certificate authorize refuses
+// 403, each with what to do.
 func NewServer(node Node, tlsConf *tls.Config, authorize Authorize, log *slog.Logger) *Server {
 	c := tlsConf.Clone()
 	c.NextProtos = []string{"http/1.1"}
-	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.ClientAuth = tls.VerifyClientCertIfGiven
 	c.VerifyConnection = nil
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -128,6 +131,11 @@ func (s *Server) Handler() http.Handler {
 		s.node.Drain(window)
 		writeJSON(w, http.StatusAccepted, s.node.Status())
 	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("POST "+PathUndrain, func(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("undrain requested by operator", "operator", operatorOf(r))
 		s.node.Undrain()

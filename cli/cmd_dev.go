@@ -57,7 +57,7 @@ start).`,
 	f.webhook.register(cmd, webhookNone)
 	f.app.register(cmd, false)
 	cmd.Flags().StringVar(&f.jwksAddr, "jwks-addr", "127.0.0.1:8079", "listen address of the dev JWKS that verifies the tokens of 'courtctl token --alg ES256' (used when SUPABASE_URL is unset)")
-	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof for the whole dev mesh (empty: none)")
+	cmd.Flags().StringVar(&f.opsAddr, "ops-addr", "", "address of /metrics, /healthz and /readyz for the whole dev mesh (empty: none)")
 	return cmd
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/admin"
+	"courtmesh/directory"
 	"courtmesh/edge"
 	"courtmesh/home"
 	"courtmesh/home/outbox"
@@ -68,12 +70,15 @@ func newEdgeCmd() *cobra.Command {
 		opsAddr    string
 		tokenGrace time.Duration
 		caps       edgeCaps
+		window     time.Duration
+		cf         clusterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "edge",
 		Short: "Run an edge: Socket.IO clients in, QUIC to the homes out",
 		Long: `edge accepts the app's Socket.IO clients on --addr and forwards their actions
-to home nodes over the QUIC mesh. Environment: SUPABASE_JWT_SECRET (required),
+to home nodes over the QUIC mesh; it finds the homes in the membership in Redis.
+SIGTERM drains it: lame duck over --drain-window, then exit. Environment: SUPABASE_JWT_SECRET (required),
 REDIS_URL (required), COURT_REDIS_PREFIX.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,9 +94,6 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 				}
 				peers = append(peers, p)
 			}
-			if len(peers) == 0 {
-				return usagef("at least one --home is required")
-			}
 			secret, _, _ := jwtSecret(false)
 			verifier, err := edgeVerifier(cmd.Context(), secret, "", logger)
 			if err != nil {
@@ -106,7 +108,8 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Verifier: verifier, Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,
-				LinkTimeout: f.linkTimeout, Caps: caps, Logger: logger, Registerer: reg,
+				LinkTimeout: f.linkTimeout, Caps: caps, DrainWindow: window, Cluster: cf.config(dir, id, logger),
+				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
 				return err
@@ -119,8 +122,10 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "client (Socket.IO) listen address")
-	cmd.Flags().StringArrayVar(&homes, "home", nil, "home node to dial, as <region>:<node-id>@<host:port> (repeatable)")
-	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
+	cmd.Flags().StringArrayVar(&homes, "home", nil, "home node to dial besides those the membership in Redis lists, as <region>:<node-id>@<host:port> (repeatable, optional)")
+	cmd.Flags().DurationVar(&window, "drain-window", admin.DefaultWindow, "how long a drain (SIGTERM's included) spreads the sockets' reconnects over")
+	cf.register(cmd)
+	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz and /readyz, read-only (empty: none)")
 	cmd.Flags().StringVar(&homePolicy, "home-policy", "primary", "home region of new sessions: primary | creator (nearest home region to this edge)")
 	cmd.Flags().DurationVar(&tokenGrace, "token-grace", edge.MaxTokenGrace, "how long after its token's exp a socket is closed (at most 30s)")
 	caps.register(cmd)
@@ -137,12 +142,16 @@ func newHomeCmd() *cobra.Command {
 		opsAddr  string
 		keep     = retentionFlag{d: store.DefaultRetention}
 		app      appFlags
+		cf       clusterFlags
+		adv      string
 	)
 	cmd := &cobra.Command{
 		Use:   "home",
 		Short: "Run a home node: owns sessions, runs their state machine and timers",
 		Long: `home listens for edges on the QUIC mesh (--mesh-addr) and owns a share of
-its region's court sessions under leases. Environment: REDIS_URL and
+its region's court sessions under leases; it announces itself in the membership
+in Redis, where the edges find it. SIGTERM drains it: every session is handed
+to the region's other homes, then it exits. Environment: REDIS_URL and
 DATABASE_URL (required; run ` + "`courtd migrate`" + ` first), COURT_REDIS_PREFIX,
 COURT_TIMER_SCALE, COURT_WEBHOOK_SECRET (with --webhook URL). It reads the
 app's profiles and usage_tracking in that database for the checks before an
@@ -200,7 +209,8 @@ action and refuses to start without them unless --require-app-schema=false
 				}
 			}
 			r, err := newHomeRole(homeRoleConfig{
-				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, Identity: id,
+				NodeID: f.nodeID, Region: f.region, MeshAddr: meshAddr, AdvertiseAddr: adv, Identity: id,
+				Cluster:   cf.config(dir, id, logger),
 				Directory: dir, Store: st, Judge: j, App: appSrc, Screen: scr, TimerScale: scale, LeaseTTL: leaseTTL, Outbox: ob, Pruner: pruner,
 				LinkTimeout: f.linkTimeout, Logger: logger, Registerer: reg,
 			})
@@ -216,8 +226,10 @@ action and refuses to start without them unless --require-app-schema=false
 	f.register(cmd)
 	jf.register(cmd, "")
 	app.register(cmd, true)
-	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz, /readyz and /debug/pprof (empty: none)")
+	cmd.Flags().StringVar(&opsAddr, "ops-addr", "", "address of /metrics, /healthz and /readyz, read-only (empty: none)")
 	cmd.Flags().StringVar(&meshAddr, "mesh-addr", "127.0.0.1:7000", "QUIC listen address")
+	cmd.Flags().StringVar(&adv, "advertise-addr", "", "mesh address the edges dial, announced in the membership (empty: the bound --mesh-addr)")
+	cf.register(cmd)
 	wf.register(cmd, "")
 	cmd.Flags().Var(&keep, "retention", "how long court_transitions rows of ended sessions and delivered court_outbox rows are kept, e.g. 30d or 36h (at least 1h); 0 keeps them forever")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", home.DefaultLeaseTTL, "node lease TTL: how long after a crash this node's sessions are taken over")
@@ -227,9 +239,22 @@ action and refuses to start without them unless --require-app-schema=false
 // NewCourtdCmd returns the courtd command tree.
 func NewCourtdCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "courtd",
-		Short: "courtmesh node daemon",
+		Use:     "courtd",
+		Short:   "courtmesh node daemon",
+		Version: buildVersion(),
 	}
 	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd(), newMigrateCmd(), newJudgeCmd())
 	return root
+}
+
+// clusterFlags are how a node joins the cluster.
+type clusterFlags struct{ adminAddr string }
+
+func (f *clusterFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0",
+		"admin listener (HTTPS, operator certificates only; drain, undrain, pprof), announced in the membership; set a reachable address in production (empty: none)")
+}
+
+func (f *clusterFlags) config(dir directory.Membership, id *pki.Identity, logger *slog.Logger) clusterConfig {
+	return clusterConfig{Membership: dir, AdminAddr: f.adminAddr, Identity: id, Logger: logger}
 }

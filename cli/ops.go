@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,9 +23,10 @@ func newOpsRegistry() *prometheus.Registry {
 	return reg
 }
 
-// opsHandler serves what operators and probes read from every node:
-// /metrics (Prometheus, from gatherer), /healthz, /readyz (ready() decides)
-// and /debug/pprof.
+// opsHandler serves what operators and probes read from every node, all
+// read-only: /metrics (Prometheus, from gatherer), /healthz and /readyz
+// (ready() decides). pprof is on the admin listener, behind operator
+// certificates (package admin).
 func opsHandler(gatherer prometheus.Gatherer, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
@@ -38,11 +38,6 @@ func opsHandler(gatherer prometheus.Gatherer, ready func() error) http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

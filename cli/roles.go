@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/admin"
 	"courtmesh/appdata"
 	"courtmesh/directory"
 	"courtmesh/edge"
@@ -41,9 +42,13 @@ type edgeRoleConfig struct {
 	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
 	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
 	Caps           edgeCaps
-	ListenPacket   func(network, addr string) (net.PacketConn, error)
-	Logger         *slog.Logger
-	Registerer     prometheus.Registerer
+	// DrainWindow spreads the disconnects of a drain, SIGTERM's included;
+	// zero: admin.DefaultWindow.
+	DrainWindow  time.Duration
+	Cluster      clusterConfig
+	ListenPacket func(network, addr string) (net.PacketConn, error)
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
 }
 
 // edgeCaps are an edge's abuse limits (zero: the edge's defaults).
@@ -63,14 +68,23 @@ func (c *edgeCaps) register(cmd *cobra.Command) {
 		"open sockets one client address may hold on this edge (0: no cap; behind a load balancer every client shares one)")
 }
 
-// edgeRole is an edge server and the mesh node it forwards through.
+// edgeRole is an edge server, the mesh node it forwards through, and its
+// place in the cluster (membership, admin listener).
 type edgeRole struct {
-	node *mesh.Node
-	edge *edge.Server
+	id, region string
+	node       *mesh.Node
+	edge       *edge.Server
+	cluster    *clusterMember
+	view       *membersView
+	seeds      []mesh.Peer
+	window     time.Duration
+	state      nodeState
+	log        *slog.Logger
 }
 
 func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 	handler := &edgeMeshHandler{log: discardIfNil(c.Logger).With("component", "edge-mesh", "node", c.NodeID)}
+	view := &membersView{}
 	node, err := mesh.New(mesh.Config{
 		NodeID:       c.NodeID,
 		Region:       c.Region,
@@ -96,7 +110,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Verifier:          c.Verifier,
 		Directory:         c.Directory,
 		Limiter:           c.Directory,
-		Mesh:              meshForEdge{node},
+		Mesh:              meshForEdge{node: node, view: view},
 		HomePolicy:        c.HomePolicy,
 		TokenGrace:        c.TokenGrace,
 		LimiterGrace:      c.Caps.LimiterGrace,
@@ -109,7 +123,82 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		return nil, err
 	}
 	handler.edge = srv
-	return &edgeRole{node: node, edge: srv}, nil
+	r := &edgeRole{id: c.NodeID, region: c.Region, node: node, edge: srv, view: view, seeds: c.Homes,
+		window: c.DrainWindow, log: discardIfNil(c.Logger)}
+	if r.window <= 0 {
+		r.window = admin.DefaultWindow
+	}
+	r.state.set(directory.StateActive)
+	r.cluster = newClusterMember(c.Cluster, r, r.follow)
+	return r, nil
+}
+
+// follow dials every live home of the membership, and the seeds.
+func (r *edgeRole) follow(ms []directory.Member) {
+	r.view.set(ms)
+	if err := r.node.SetPeers(homePeers(r.seeds, ms, r.id)); err != nil {
+		r.log.Warn("membership lists a bad peer", "err", err)
+	}
+}
+
+// member implements memberNode.
+func (r *edgeRole) member() directory.Member {
+	up, peers := linkCounts(r.node)
+	return directory.Member{ID: r.id, Role: "edge", Region: r.region, State: r.state.get(),
+		Sockets: r.edge.Sockets(), Links: up, Peers: peers}
+}
+
+// Status implements admin.Node.
+func (r *edgeRole) Status() admin.Status {
+	return admin.Status{ID: r.id, Role: "edge", Region: r.region, State: r.state.get(), Sockets: r.edge.Sockets()}
+}
+
+// Drain implements admin.Node: the edge goes lame duck over window, and is
+// drained once its last socket is gone.
+func (r *edgeRole) Drain(window time.Duration) {
+	r.state.set(directory.StateDraining)
+	r.cluster.kick()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), window+drainGrace)
+		defer cancel()
+		if err := r.edge.Drain(ctx, window); err != nil {
+			r.log.Warn("edge drain did not finish", "err", err)
+		}
+		if r.state.swap(directory.StateDraining, directory.StateDrained) {
+			r.cluster.kick()
+		}
+	}()
+}
+
+// Undrain implements admin.Node.
+func (r *edgeRole) Undrain() {
+	r.edge.Undrain()
+	r.state.set(directory.StateActive)
+	r.cluster.kick()
+}
+
+// shutdown is SIGTERM's drain: lame duck over the drain window, then close.
+func (r *edgeRole) shutdown(context.Context) error {
+	r.state.set(directory.StateDraining)
+	r.cluster.kick()
+	ctx, cancel := context.WithTimeout(context.Background(), r.window*4/3+drainGrace)
+	defer cancel()
+	return r.edge.Shutdown(ctx)
+}
+
+// drainGrace is how long after its window a drain waits for the last
+// sockets to close.
+const drainGrace = 5 * time.Second
+
+// linkCounts returns the links up and the peers known of node.
+func linkCounts(node *mesh.Node) (up, peers int) {
+	for _, p := range node.Peers() {
+		peers++
+		if p.Up {
+			up++
+		}
+	}
+	return up, peers
 }
 
 // pingInterval is the mesh ping interval for a link timeout: a third of it,
@@ -125,12 +214,14 @@ func pingInterval(linkTimeout time.Duration) time.Duration {
 // drainTimeout bounds a graceful shutdown of a role.
 const drainTimeout = 15 * time.Second
 
-// run serves until ctx is cancelled, then drains in this order:
-//  1. the edge stops accepting and tells its clients to reconnect elsewhere,
-//     spread over the drain window (edge.Server.Shutdown);
-//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown).
+// run serves until ctx is cancelled (SIGTERM), then drains in this order:
+//  1. the edge goes lame duck (announced draining): it stops accepting and
+//     tells its clients to reconnect elsewhere, spread over the drain
+//     window, then closes (edge.Server.Shutdown);
+//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown);
+//  3. the node leaves the membership.
 func (r *edgeRole) run(ctx context.Context) error {
-	return runDraining(ctx, []runner{r.node, r.edge}, r.edge.Shutdown, r.node.Shutdown)
+	return runDraining(ctx, []runner{r.node, r.edge, r.cluster}, r.shutdown, r.node.Shutdown)
 }
 
 // runner is a component with the STYLE.md lifecycle.
@@ -209,8 +300,12 @@ func (h *edgeMeshHandler) LinkDown(peer mesh.PeerInfo) {
 	}
 }
 
-// meshForEdge adapts a mesh node to what the edge needs.
-type meshForEdge struct{ node *mesh.Node }
+// meshForEdge adapts a mesh node to what the edge needs; view keeps homes
+// that drain out of the new work.
+type meshForEdge struct {
+	node *mesh.Node
+	view *membersView
+}
 
 func (m meshForEdge) Request(ctx context.Context, nodeID string, req *wire.Request) (*wire.Response, error) {
 	return m.node.Request(ctx, nodeID, req)
@@ -220,7 +315,7 @@ func (m meshForEdge) Request(ctx context.Context, nodeID string, req *wire.Reque
 func (m meshForEdge) HomeNodes(region string) []string {
 	var ids []string
 	for _, p := range m.node.Peers() {
-		if p.Up && p.Role == wire.RoleHome && p.Region == region {
+		if p.Up && p.Role == wire.RoleHome && p.Region == region && m.view.takesWork(p.NodeID) {
 			ids = append(ids, p.NodeID)
 		}
 	}
@@ -232,15 +327,19 @@ func (m meshForEdge) HomeNodes(region string) []string {
 type homeRoleConfig struct {
 	NodeID, Region string
 	MeshAddr       string
-	Identity       *pki.Identity
-	Directory      directory.Store
-	Store          home.Store
-	Judge          judge.Judge
-	App            *appdata.Source
-	Screen         screen.Screener
-	TimerScale     float64
-	LeaseTTL       time.Duration
-	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
+	// AdvertiseAddr is the mesh address announced to the edges; empty: the
+	// bound one.
+	AdvertiseAddr string
+	Cluster       clusterConfig
+	Identity      *pki.Identity
+	Directory     directory.Store
+	Store         home.Store
+	Judge         judge.Judge
+	App           *appdata.Source
+	Screen        screen.Screener
+	TimerScale    float64
+	LeaseTTL      time.Duration
+	LinkTimeout   time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
 	// Outbox, when set, delivers the side effects the store queued.
 	Outbox *outbox.Dispatcher
 	// Pruner, when set, deletes history and outbox rows past the retention.
@@ -250,13 +349,18 @@ type homeRoleConfig struct {
 	Registerer   prometheus.Registerer
 }
 
-// homeRole is a home server, the mesh node it listens on, and the outbox
-// dispatcher and retention job it runs.
+// homeRole is a home server, the mesh node it listens on, the outbox
+// dispatcher and retention job it runs, and its place in the cluster
+// (membership, admin listener).
 type homeRole struct {
-	node   *mesh.Node
-	home   *home.Server
-	outbox *outbox.Dispatcher
-	pruner *store.Pruner
+	id, region string
+	advertise  string
+	node       *mesh.Node
+	home       *home.Server
+	outbox     *outbox.Dispatcher
+	pruner     *store.Pruner
+	cluster    *clusterMember
+	log        *slog.Logger
 }
 
 func newHomeRole(c homeRoleConfig) (*homeRole, error) {
@@ -297,15 +401,67 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 		return nil, err
 	}
 	handler.home = srv
-	return &homeRole{node: node, home: srv, outbox: c.Outbox, pruner: c.Pruner}, nil
+	r := &homeRole{id: c.NodeID, region: c.Region, advertise: c.AdvertiseAddr, node: node, home: srv,
+		outbox: c.Outbox, pruner: c.Pruner, log: discardIfNil(c.Logger)}
+	r.cluster = newClusterMember(c.Cluster, r, nil)
+	return r, nil
+}
+
+// member implements memberNode. The mesh address announced is
+// AdvertiseAddr, else the bound one.
+func (r *homeRole) member() directory.Member {
+	addr := r.advertise
+	if a := r.node.Addr(); addr == "" && a != nil {
+		addr = a.String()
+	}
+	up, peers := linkCounts(r.node)
+	return directory.Member{ID: r.id, Role: "home", Region: r.region, MeshAddr: addr, State: r.home.State(),
+		Sessions: r.home.Sessions(), Links: up, Peers: peers}
+}
+
+// Status implements admin.Node.
+func (r *homeRole) Status() admin.Status {
+	return admin.Status{ID: r.id, Role: "home", Region: r.region, State: r.home.State(), Sessions: r.home.Sessions()}
+}
+
+// Drain implements admin.Node: the home hands every session to its region
+// and stays up, drained. The window is an edge's; a home ignores it.
+func (r *homeRole) Drain(time.Duration) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := r.home.Drain(ctx); err != nil {
+				r.log.Warn("home drain did not finish", "err", err)
+			}
+		}()
+		r.cluster.kick()
+		<-done
+		r.cluster.kick()
+	}()
+}
+
+// Undrain implements admin.Node.
+func (r *homeRole) Undrain() {
+	r.home.Undrain()
+	r.cluster.kick()
+}
+
+// shutdown is SIGTERM's drain: announced draining, every session handed
+// over, then the home closes.
+func (r *homeRole) shutdown(ctx context.Context) error {
+	r.cluster.kick()
+	return r.home.Shutdown(ctx)
 }
 
 // run serves until ctx is cancelled (SIGTERM), then drains in this order:
-//  1. the home refuses new actions (the edges retry them at the new owner),
-//     releases the lease of every session it holds and leaves the region,
-//     so its peers take the sessions over at their next claim round
-//     (home.Server.Shutdown);
-//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown).
+//  1. the home refuses new actions (the edges retry them at the new owner)
+//     and leaves the region, so its peers take every session it held over
+//     at their next claim round (home.Server.Shutdown, a drain);
+//  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown);
+//  3. the node leaves the membership.
 func (r *homeRole) run(ctx context.Context) error {
 	runners := []runner{r.node, r.home}
 	if r.outbox != nil {
@@ -314,7 +470,8 @@ func (r *homeRole) run(ctx context.Context) error {
 	if r.pruner != nil {
 		runners = append(runners, r.pruner)
 	}
-	return runDraining(ctx, runners, r.home.Shutdown, r.node.Shutdown)
+	runners = append(runners, r.cluster)
+	return runDraining(ctx, runners, r.shutdown, r.node.Shutdown)
 }
 
 // ready reports whether the home holds its lease and serves.

@@ -72,7 +72,7 @@ func startWANMesh(t *testing.T) *wanMesh {
 		require.NoError(t, err)
 		run(r.run)
 		<-r.edge.Ready()
-		require.Eventually(t, func() bool { return len(meshForEdge{r.node}.HomeNodes("us")) == 1 },
+		require.Eventually(t, func() bool { return len(meshForEdge{node: r.node, view: &membersView{}}.HomeNodes("us")) == 1 },
 			10*time.Second, 20*time.Millisecond, "%s links to the home", e.id)
 		if e.region == "us" {
 			w.usURL = "http://" + r.edge.Addr().String()
