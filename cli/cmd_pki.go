@@ -243,7 +243,12 @@ func NewCourtctlCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "courtctl",
 		Short: "courtmesh operator tool",
+		Long: `courtctl operates a courtmesh cluster. It finds the cluster from REDIS_URL and
+COURT_REDIS_PREFIX (and DATABASE_URL for sessions), and authenticates admin
+calls with the operator certificate in --tls-dir or COURTCTL_TLS_DIR.`,
+		Version: buildVersion(),
 	}
-	root.AddCommand(newTokenCmd(), newCACmd(), newCertCmd(), newOutboxCmd(), newBenchCmd())
+	root.AddCommand(newTokenCmd(), newCACmd(), newCertCmd(), newOutboxCmd(), newBenchCmd(),
+		newStatusCmd(), newDrainCmd(), newUndrainCmd(), newSessionsCmd(), newVersionCmd("courtctl"))
 	return root
 }

@@ -243,7 +243,7 @@ func NewCourtdCmd() *cobra.Command {
 		Short:   "courtmesh node daemon",
 		Version: buildVersion(),
 	}
-	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd(), newMigrateCmd(), newJudgeCmd())
+	root.AddCommand(newDevCmd(), newEdgeCmd(), newHomeCmd(), newMigrateCmd(), newJudgeCmd(), newVersionCmd("courtd"))
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -27,7 +28,13 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func Execute(ctx context.Context, cmd *cobra.Command) int {
 	cmd.SilenceUsage = true
 	cmd.SilenceErrors = true
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
 	err := cmd.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = usageError{err}
+	}
 	if err == nil || errors.Is(err, context.Canceled) {
 		return exitOK
 	}
