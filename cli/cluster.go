@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"courtmesh/admin"
 	"courtmesh/directory"
 	"courtmesh/membership"
@@ -27,6 +29,27 @@ type clusterConfig struct {
 	AdminAddr string
 	Identity  *pki.Identity
 	Logger    *slog.Logger
+}
+
+// registerDraining exports court_node_draining on reg (nil: nowhere): 1
+// while the node drains, for the dashboard's drains in progress.
+func registerDraining(reg prometheus.Registerer, state func() string) error {
+	if reg == nil {
+		return nil
+	}
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "court_node_draining",
+		Help: "1 while this node drains (an edge's sockets or a home's sessions are being moved away), else 0.",
+	}, func() float64 {
+		if state() == directory.StateDraining {
+			return 1
+		}
+		return 0
+	})
+	if err := reg.Register(g); err != nil {
+		return fmt.Errorf("register court_node_draining: %w", err)
+	}
+	return nil
 }
 
 // memberNode is a role as the membership and the admin surface see it.

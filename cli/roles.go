@@ -130,6 +130,9 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 	}
 	r.state.set(directory.StateActive)
 	r.cluster = newClusterMember(c.Cluster, r, r.follow)
+	if err := registerDraining(c.Registerer, r.state.get); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -404,6 +407,9 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 	r := &homeRole{id: c.NodeID, region: c.Region, advertise: c.AdvertiseAddr, node: node, home: srv,
 		outbox: c.Outbox, pruner: c.Pruner, log: discardIfNil(c.Logger)}
 	r.cluster = newClusterMember(c.Cluster, r, nil)
+	if err := registerDraining(c.Registerer, srv.State); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

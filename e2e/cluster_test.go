@@ -41,6 +41,9 @@ type clusterOpts struct {
 	usEdgeRedisProxy bool
 	// plain runs binaries built without the race detector.
 	plain bool
+	// noSeeds starts the edges without --home: they find the homes in the
+	// membership.
+	noSeeds bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -59,6 +62,7 @@ type cluster struct {
 	pg             *tcpProxy   // between the homes and Postgres, when asked for
 	relays         []*udpRelay // between the asia edge and each home, when asked for
 	usEdgeRedis    *tcpProxy   // between the us edge and Redis, when asked for
+	pkiDir         string      // the CA in ca/, each node's certificate in <node id>/
 }
 
 func startCluster(t *testing.T, o clusterOpts) *cluster {
@@ -100,6 +104,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	require.NoError(t, err, "courtd migrate: %s", out)
 
 	pkiDir := t.TempDir()
+	c.pkiDir = pkiDir
 	ctl := filepath.Join(bin, "courtctl")
 	_, err = runWithEnv(nil, ctl, "ca", "create", "--dir", filepath.Join(pkiDir, "ca"))
 	require.NoError(t, err)
@@ -122,7 +127,9 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		args := append([]string{"home", "--node-id", id, "--region", "us", "--tls-dir", filepath.Join(pkiDir, id),
 			"--mesh-addr", addr, "--ops-addr", ops, "--judge", "dev"}, o.homeArgs...)
 		c.homes = append(c.homes, start(t, id, courtd, append(slices.Clone(c.env), o.homeEnv...), args...))
-		homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
+		if !o.noSeeds {
+			homeFlags = append(homeFlags, "--home", "us:"+id+"@"+addr)
+		}
 		if o.relayAsia {
 			r := newUDPRelay(t, addr)
 			c.relays = append(c.relays, r)
