@@ -71,7 +71,7 @@ soak: ## Only the soak: two homes, two edges, whole sessions for SOAK_MINUTES (1
 .PHONY: bench-quick
 bench-quick: ## The same suite at small sizes (under two minutes); prints the tables
 	@mkdir -p bench-out
-	IDLE=1000 COUPLES=50 FAILOVER=1000 PINNED_CLIENTS=2000 OUT=bench-out/quick scripts/bench.sh > bench-out/quick.log 2>&1 || { tail -40 bench-out/quick.log; exit 1; }
+	IDLE=1000 COUPLES=50 FAILOVER=1000 PINNED_CLIENTS=2000 DRAIN=500 DRAIN_WINDOW=5s OUT=bench-out/quick scripts/bench.sh > bench-out/quick.log 2>&1 || { tail -40 bench-out/quick.log; exit 1; }
 	bench-out/quick/bin/courtctl bench report --dir bench-out/quick
 
 .PHONY: lint

@@ -81,7 +81,7 @@ always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
 	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")
 	cmd.AddCommand(newBenchSessionsCmd(), newBenchWaitCmd(), newBenchReportCmd(),
-		newBenchSoakCmd(), newBenchPlotCmd(), newBenchSoakReportCmd(), newBenchPlotsCmd())
+		newBenchSoakCmd(), newBenchPlotCmd(), newBenchSoakReportCmd(), newBenchPlotsCmd(), newBenchDrainCmd())
 	return cmd
 }
 

@@ -8,6 +8,7 @@
 #   COUPLES   whole sessions, partners on different edges / instances (500)
 #   CONC      couples in flight (50)
 #   FAILOVER  sessions held by the home node that is killed (10000)
+#   DRAIN     sockets and sessions of the drain rows (10000; scripts/bench-drain.sh)
 #   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
 #   SATURATION couples in flight in the pinned sessions-per-second row (100)
@@ -151,6 +152,9 @@ echo "held=$HELD" >> "$OUT/failover.txt"
 psql "$PG_URL" -Atc "SELECT 'sessions='||count(*)||' moved='||count(*) FILTER (WHERE owner_epoch = 2)||' versions_not_1='||count(*) FILTER (WHERE version <> 1) FROM $SCHEMA.court_sessions" | tee -a "$OUT/failover.txt"
 psql "$PG_URL" -Atc "SELECT 'transitions='||count(*)||' distinct='||count(DISTINCT (session_id, version)) FROM $SCHEMA.court_transitions" | tee -a "$OUT/failover.txt"
 stop_all
+
+echo "== courtmesh drain: an edge holding ${DRAIN:-10000} sockets, a home holding ${DRAIN:-10000} sessions (scripts/bench-drain.sh)"
+OUT="$OUT" scripts/bench-drain.sh
 
 echo "== peer: socket.io + redis adapter, two instances, own Redis on :$PEER_REDIS_PORT"
 PEER_DIR="$OUT/peer"
