@@ -86,4 +86,5 @@ type Store interface {
 	Limiter
 	Revocations
 	Membership
+	Handoffs
 }

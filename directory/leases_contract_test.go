@@ -34,6 +34,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"LeaseInvalidArguments", testLeaseInvalidArguments},
 		{"RateLimit", testRateLimit},
 		{"Members", testMembers},
+		{"Handoff", testHandoff},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

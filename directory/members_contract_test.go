@@ -43,3 +43,33 @@ func testMembers(t *testing.T, s directory.Store) {
 		require.Error(t, s.Announce(ctx, bad, time.Minute), "%+v", bad)
 	}
 }
+
+// testHandoff: a holder hands a session to a named node of another region;
+// only the holder may; the target acquires it at the next epoch and clears
+// its hand-off.
+func testHandoff(t *testing.T, s directory.Store) {
+	ctx := t.Context()
+	beat(t, s, "n1", "i1")
+	beat(t, s, "n2", "i2")
+	create(t, s, owned("s1", "n1", "i1"))
+	require.ErrorIs(t, s.Handoff(ctx, "s1", "n1", "other", "n2", "eu"), directory.ErrNotOwner)
+	require.ErrorIs(t, s.Handoff(ctx, "nope", "n1", "i1", "n2", "eu"), directory.ErrNotFound)
+	require.Error(t, s.Handoff(ctx, "s1", "n1", "i1", "", "eu"))
+	require.NoError(t, s.Handoff(ctx, "s1", "n1", "i1", "n2", "eu"))
+	r, err := s.RouteOf(ctx, "s1", true)
+	require.NoError(t, err)
+	require.Equal(t, directory.Route{SessionID: "s1", HomeRegion: "eu", OwnerNode: "n2", Epoch: 1}, r)
+	owned1, err := s.Owned(ctx, "n1")
+	require.NoError(t, err)
+	require.Empty(t, owned1)
+	handed, err := s.HandedTo(ctx, "n2")
+	require.NoError(t, err)
+	require.Equal(t, []string{"s1"}, handed)
+	r, err = s.Acquire(ctx, "s1", "n2", "i2")
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), r.Epoch)
+	require.NoError(t, s.ClearHandoffs(ctx, "n2", "s1"))
+	handed, err = s.HandedTo(ctx, "n2")
+	require.NoError(t, err)
+	require.Empty(t, handed)
+}

@@ -23,6 +23,7 @@ type Memory struct {
 	revoked  memRevocations
 	markers  map[string]time.Time    // edge → presence marker expiry; guarded by mu
 	members  map[string]memberRecord // node → announcement; guarded by mu
+	handoffs sets                    // target node → sessions handed to it; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -36,7 +37,7 @@ func (m *Memory) Flush() {
 	m.users, m.routes, m.presence, m.nodes = fresh.users, fresh.routes, fresh.presence, fresh.nodes
 	m.seen, m.owned, m.released, m.counts = fresh.seen, fresh.owned, fresh.released, fresh.counts
 	m.markers = fresh.markers
-	m.members = fresh.members
+	m.members, m.handoffs = fresh.members, fresh.handoffs
 }
 
 // NewMemory returns an empty Memory.
@@ -52,6 +53,7 @@ func NewMemory() *Memory {
 		counts:   make(map[rateKey]rateCount),
 		markers:  make(map[string]time.Time),
 		members:  make(map[string]memberRecord),
+		handoffs: make(sets),
 	}
 }
 

@@ -17,36 +17,36 @@ import (
 // list is refused and changes nothing.
 func TestSetPeersDynamic(t *testing.T) {
 	t.Parallel()
-	ids := identities(t, "h1", "h2", "e1")
-	h1 := startHome(t, ids["h1"], "127.0.0.1:0", &recorder{})
-	h2cfg := nodeConfig(t, ids["h2"], "us", wire.RoleHome, &recorder{})
+	ids := identities(t, "home-1", "home-2", "edge-1")
+	h1 := startHome(t, ids["home-1"], "127.0.0.1:0", &recorder{})
+	h2cfg := nodeConfig(t, ids["home-2"], "us", wire.RoleHome, &recorder{})
 	h2cfg.ListenAddr = "127.0.0.1:0"
 	h2, err := mesh.New(h2cfg)
 	require.NoError(t, err)
 	h2done := make(chan error, 1)
 	go func() { h2done <- h2.Run(t.Context()) }()
 	<-h2.Ready()
-	edge := startNode(t, nodeConfig(t, ids["e1"], "asia", wire.RoleEdge, &recorder{}))
+	edge := startNode(t, nodeConfig(t, ids["edge-1"], "asia", wire.RoleEdge, &recorder{}))
 	require.Empty(t, edge.Peers(), "no peers before the membership names one")
 
-	p1 := mesh.Peer{NodeID: "h1", Region: "us", Addr: h1.Addr().String()}
-	p2 := mesh.Peer{NodeID: "h2", Region: "us", Addr: h2.Addr().String()}
+	p1 := mesh.Peer{NodeID: "home-1", Region: "us", Addr: h1.Addr().String()}
+	p2 := mesh.Peer{NodeID: "home-2", Region: "us", Addr: h2.Addr().String()}
 	require.NoError(t, edge.SetPeers([]mesh.Peer{p1}))
-	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "h1", true))
+	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "home-1", true))
 	require.NoError(t, edge.SetPeers([]mesh.Peer{p1, p2}))
-	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "h2", true))
-	_, err = edge.Request(t.Context(), "h2", &wire.Request{Event: "court:status"})
+	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "home-2", true))
+	_, err = edge.Request(t.Context(), "home-2", &wire.Request{Event: "court:status"})
 	require.NoError(t, err)
 
 	require.True(t, errors.Is(edge.SetPeers([]mesh.Peer{p1, p1}), mesh.ErrConfig))
-	require.True(t, errors.Is(edge.SetPeers([]mesh.Peer{{NodeID: "e1", Addr: "x:1"}}), mesh.ErrConfig))
+	require.True(t, errors.Is(edge.SetPeers([]mesh.Peer{{NodeID: "edge-1", Addr: "x:1"}}), mesh.ErrConfig))
 
 	// h2 stops and leaves the list: once its link is down it is gone.
 	require.NoError(t, h2.Close())
 	require.NoError(t, <-h2done)
-	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "h2", false))
+	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "home-2", false))
 	require.NoError(t, edge.SetPeers([]mesh.Peer{p1}))
-	_, known := peerStatus(edge, "h2")
+	_, known := peerStatus(edge, "home-2")
 	require.False(t, known, "a peer dropped from the list while down is forgotten")
-	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "h1", true))
+	eventually(t, 5*time.Second, 20*time.Millisecond, linkIs(edge, "home-1", true))
 }
