@@ -78,16 +78,57 @@ func (o *ownership) claimRound(ctx context.Context) error {
 			mine = append(mine, id)
 		}
 	}
-	if err := o.takeOver(ctx, mine); err != nil {
+	if _, err := o.takeOver(ctx, mine); err != nil {
+		return err
+	}
+	if err := o.takeHandoffs(ctx); err != nil {
 		return err
 	}
 	o.handOff(ctx, liveIDs)
 	return nil
 }
 
+// takeHandoffs acquires the sessions handed to this node by a migration
+// (directory.Handoffs) and pins them: rendezvous hashing does not hand them
+// off again while this node holds them.
+func (o *ownership) takeHandoffs(ctx context.Context) error {
+	ids, err := o.cfg.Directory.HandedTo(ctx, o.cfg.NodeID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	installed, err := o.takeOver(ctx, ids)
+	if err != nil {
+		return err
+	}
+	o.pinMu.Lock()
+	for _, id := range installed {
+		o.pinned[id] = true
+	}
+	o.pinMu.Unlock()
+	return o.cfg.Directory.ClearHandoffs(ctx, o.cfg.NodeID, ids...)
+}
+
+// isPinned reports whether session id came here by a migration.
+func (o *ownership) isPinned(id string) bool {
+	o.pinMu.Lock()
+	defer o.pinMu.Unlock()
+	return o.pinned[id]
+}
+
+// unpin forgets the pins of the sessions no longer held.
+func (o *ownership) unpin(held map[string]bool) {
+	o.pinMu.Lock()
+	defer o.pinMu.Unlock()
+	for id := range o.pinned {
+		if !held[id] {
+			delete(o.pinned, id)
+		}
+	}
+}
+
 // orphans lists the sessions of the region with no live owner: those of
-// dead nodes, those released by live ones, and those still filed under this
-// node by an earlier incarnation.
+// dead nodes (owned by them or handed to them), those released by live
+// ones, and those still filed under this node by an earlier incarnation.
 func (o *ownership) orphans(ctx context.Context, liveIDs []string) ([]string, error) {
 	out, err := o.cfg.Directory.Released(ctx, o.cfg.Region)
 	if err != nil {
@@ -106,22 +147,31 @@ func (o *ownership) orphans(ctx context.Context, liveIDs []string) ([]string, er
 			return nil, err
 		}
 		out = append(out, owned...)
+		if n == o.cfg.NodeID {
+			continue
+		}
+		handed, err := o.cfg.Directory.HandedTo(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, handed...)
 	}
 	return out, nil
 }
 
 // takeOver acquires the leases of ids (each acquisition increments the
 // session's owner epoch), fences the store at the new epochs, and installs
-// every session the store returns in the runtime.
-func (o *ownership) takeOver(ctx context.Context, ids []string) error {
+// every session the store returns in the runtime. It returns the sessions
+// it installed.
+func (o *ownership) takeOver(ctx context.Context, ids []string) ([]string, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	start := time.Now()
 	inc, _ := o.lease()
 	routes, err := o.cfg.Directory.AcquireMany(ctx, ids, o.cfg.NodeID, inc)
 	if err != nil && !errors.Is(err, directory.ErrLeaseLost) {
-		return err
+		return nil, err
 	}
 	want := make([]store.SessionEpoch, 0, len(routes))
 	for id, r := range routes {
@@ -129,9 +179,9 @@ func (o *ownership) takeOver(ctx context.Context, ids []string) error {
 	}
 	sessions, err := o.cfg.Store.FenceMany(ctx, want)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	installed := 0
+	var installed []string
 	for _, se := range want {
 		sess, ok := sessions[se.ID]
 		if !ok {
@@ -139,12 +189,12 @@ func (o *ownership) takeOver(ctx context.Context, ids []string) error {
 			continue
 		}
 		if o.rt.install(sess, se.Epoch) {
-			installed++
+			installed = append(installed, se.ID)
 		}
 	}
-	o.metrics.leaseAcquisitions.Add(float64(installed))
-	o.log.Info("took over sessions", "sessions", installed, "took", time.Since(start))
-	return nil
+	o.metrics.leaseAcquisitions.Add(float64(len(installed)))
+	o.log.Info("took over sessions", "sessions", len(installed), "took", time.Since(start))
+	return installed, nil
 }
 
 // forget removes from the directory a session the store no longer has live
@@ -159,11 +209,17 @@ func (o *ownership) forget(ctx context.Context, id string) {
 // the live nodes is another node: a node that starts takes its share.
 func (o *ownership) handOff(ctx context.Context, liveIDs []string) {
 	moved := 0
-	for _, ref := range o.rt.held() {
+	refs := o.rt.held()
+	held := make(map[string]bool, len(refs))
+	for _, ref := range refs {
+		held[ref.ID] = true
+	}
+	o.unpin(held)
+	for _, ref := range refs {
 		if moved == maxHandoffs {
 			break
 		}
-		if directory.Rendezvous(ref.ID, liveIDs) == o.cfg.NodeID {
+		if directory.Rendezvous(ref.ID, liveIDs) == o.cfg.NodeID || o.isPinned(ref.ID) {
 			continue
 		}
 		if ref, ok := o.rt.drop(ref.ID); ok {

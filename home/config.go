@@ -30,6 +30,7 @@ type Mesh interface {
 type Directory interface {
 	directory.Directory
 	directory.Leases
+	directory.Handoffs
 }
 
 // Store is the Postgres store of sessions; *store.Store implements it. Every

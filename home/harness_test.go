@@ -114,6 +114,8 @@ type options struct {
 	leaseTTL, claimInterval time.Duration
 	// quiet discards the server's logs.
 	quiet bool
+	// mesh records the pushes; nil means a fresh one.
+	mesh *fakeMesh
 }
 
 // start runs a home server until the test ends.
@@ -141,7 +143,10 @@ func start(t *testing.T, o options) *harness {
 	if o.quiet {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &harness{dir: o.dir, store: o.store, mesh: &fakeMesh{}, reg: prometheus.NewRegistry()}
+	if o.mesh == nil {
+		o.mesh = &fakeMesh{}
+	}
+	h := &harness{dir: o.dir, store: o.store, mesh: o.mesh, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
 		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
 		LeaseTTL: o.leaseTTL, ClaimInterval: o.claimInterval, Logger: log, Registerer: h.reg,

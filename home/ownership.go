@@ -42,10 +42,14 @@ type ownership struct {
 	// missingBefore is the sessions the last repair round found without a
 	// route; used only by runRepair's goroutine.
 	missingBefore map[string]bool
+	// pinned is the held sessions that came here by a migration: the
+	// rendezvous hand-off leaves them here.
+	pinMu  sync.Mutex
+	pinned map[string]bool // guarded by pinMu
 }
 
 func newOwnership(cfg Config, log *slog.Logger, m *metrics) *ownership {
-	return &ownership{cfg: cfg, log: log, metrics: m, node: &nodeLease{inc: newIncarnation()}}
+	return &ownership{cfg: cfg, log: log, metrics: m, node: &nodeLease{inc: newIncarnation()}, pinned: make(map[string]bool)}
 }
 
 // run keeps the node lease, the claim rounds and the repair rounds going

@@ -1,0 +1,243 @@
+package home
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory"
+	"courtmesh/home/store"
+	"courtmesh/mesh/wire"
+)
+
+// recordingStore records every committed transition.
+type recordingStore struct {
+	*store.Memory
+	mu      sync.Mutex
+	commits []store.Commit // guarded by mu
+}
+
+func (s *recordingStore) Commit(ctx context.Context, c store.Commit) error {
+	err := s.Memory.Commit(ctx, c)
+	if err == nil {
+		s.mu.Lock()
+		s.commits = append(s.commits, c)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// of returns the versions and events committed for session id, in order.
+func (s *recordingStore) of(id string) (versions []uint64, events, phases []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.commits {
+		if c.Session.ID == id {
+			versions, events = append(versions, c.Session.Version), append(events, c.Event)
+			phases = append(phases, string(c.Session.Phase))
+		}
+	}
+	return versions, events, phases
+}
+
+// requestSeq numbers the router's requests.
+var requestSeq atomic.Int64
+
+// router sends actions to the home that owns the user's session, retrying
+// what an edge retries (not_owner, unavailable, shutting_down).
+type router struct {
+	dir   Directory
+	homes map[string]*harness
+	first *harness
+}
+
+func (r *router) act(t *testing.T, user, event string, payload any) ack {
+	t.Helper()
+	raw, err := json.Marshal(payload)
+	require.NoError(t, err)
+	start := time.Now()
+	for {
+		h := r.first
+		if route, err := r.dir.Lookup(context.Background(), user, true); err == nil && r.homes[route.OwnerNode] != nil {
+			h = r.homes[route.OwnerNode]
+		}
+		req := &wire.Request{ID: fmt.Sprintf("%s-%d", user, requestSeq.Add(1)), UserID: user, Event: event,
+			EdgeNode: edgeUS, EdgeRegion: "us", Payload: raw}
+		resp, err := h.srv.HandleRequest(context.Background(), req)
+		var we *wire.Error
+		if errors.As(err, &we) && (we.Temporary || we.Code == wire.CodeNotOwner || we.Code == wire.CodeShuttingDown) {
+			require.Less(t, time.Since(start), 3*time.Second, "%s %s not answered within the edge's retry budget", user, event)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		require.NoError(t, err, "%s %s", user, event)
+		var a ack
+		require.NoError(t, json.Unmarshal(resp.Ack, &a))
+		return a
+	}
+}
+
+// TestLiveMigrationRace: both partners act, and keep reading their state,
+// while their session is migrated back and forth between two homes 20
+// times; then its verdict timer, armed before the migrations, auto-accepts.
+// Every action is answered (none refused); every version is committed once
+// (no lost, duplicated or reordered transition: versions 1..n in order, so
+// no timer fired twice); each client sees the versions pushed to it
+// strictly increase and the read versions never go back; both end with the
+// same final state.
+func TestLiveMigrationRace(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := directory.NewMemory()
+		st := &recordingStore{Memory: store.NewMemory()}
+		mesh := &fakeMesh{} // one edge's view of both homes' pushes
+		o := options{dir: dir, store: st, mesh: mesh, scale: 0.01, quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		o.node = home1
+		h1 := start(t, o)
+		o.node = home2
+		h2 := start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		r := &router{dir: dir, homes: map[string]*harness{home1: h1, home2: h2}, first: h1}
+		a, b := "A-migrate", "B-migrate"
+		require.NoError(t, dir.AddPresence(context.Background(), edgeUS, time.Hour, a, b))
+
+		served := r.act(t, a, "court:serve", map[string]any{"partnerId": b, "coupleId": nil, "judgeType": "swift"})
+		require.True(t, served.OK, served.Error)
+		sid := served.State.Session.ID
+
+		var flips atomic.Int64
+		migrated := make(chan struct{})
+		go func() { // the migrator: 20 moves, each once the session is held
+			defer close(migrated)
+			for flips.Load() < 20 {
+				route, err := dir.RouteOf(context.Background(), sid, true)
+				if err != nil || route.OwnerInc == "" {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				src, dst := r.homes[route.OwnerNode], h1
+				if src == h1 {
+					dst = h2
+				}
+				if err := src.srv.Migrate(context.Background(), sid, dst.srv.cfg.NodeID, "us"); err != nil {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				t.Logf("flip %d to %s", flips.Add(1), dst.srv.cfg.NodeID)
+				time.Sleep(7 * time.Millisecond)
+			}
+		}()
+		var reads sync.WaitGroup
+		stopReads := make(chan struct{})
+		readVersions := map[string][]uint64{}
+		var readMu sync.Mutex
+		for _, u := range []string{a, b} {
+			reads.Go(func() { // each partner keeps reading its state
+				for {
+					select {
+					case <-stopReads:
+						return
+					default:
+					}
+					got := r.act(t, u, "court:register", map[string]any{"userId": u})
+					if got.State != nil && got.State.Session != nil {
+						readMu.Lock()
+						readVersions[u] = append(readVersions[u], got.State.Session.Version)
+						readMu.Unlock()
+					}
+					time.Sleep(3 * time.Millisecond)
+				}
+			})
+		}
+		both := func(event string, payload any) {
+			var g sync.WaitGroup
+			for _, u := range []string{a, b} {
+				g.Go(func() {
+					got := r.act(t, u, event, payload)
+					require.True(t, got.OK, "%s %s: %s", u, event, got.Error)
+					if got.State != nil && got.State.Session != nil {
+						t.Logf("%s %s: version %d phase %s", u, event, got.State.Session.Version, got.State.Phase)
+					}
+				})
+			}
+			g.Wait()
+			time.Sleep(15 * time.Millisecond) // let a few migrations happen between steps
+		}
+		accepted := r.act(t, b, "court:accept", map[string]any{})
+		require.True(t, accepted.OK, accepted.Error)
+		both("court:submit_evidence", map[string]string{"evidence": "e", "feelings": "f", "needs": "n"})
+		waitPhase(t, r, a, "PRIMING", func() any { _, e, p := st.of(sid); return fmt.Sprint(e, p) })
+		both("court:priming_complete", map[string]any{})
+		both("court:joint_ready", map[string]any{})
+		both("court:resolution_pick", map[string]any{"resolutionId": "resolution_1"})
+		waitPhase(t, r, a, "VERDICT", func() any { _, e, p := st.of(sid); return fmt.Sprint(e, p) })
+		<-migrated
+		close(stopReads)
+		reads.Wait()
+		require.EqualValues(t, 20, flips.Load())
+
+		time.Sleep(2 * time.Minute) // past the verdict's auto-accept deadline (36 s at scale 0.01), armed before the moves
+		synctest.Wait()
+		for _, u := range []string{a, b} {
+			states := mesh.states(t, edgeUS, u)
+			var last uint64
+			for _, s := range states {
+				if s.Session == nil || s.Session.ID != sid {
+					continue
+				}
+				require.Greater(t, s.Session.Version, last, "%s: pushed versions strictly increase", u)
+				last = s.Session.Version
+			}
+			require.NotZero(t, last)
+			rv := readVersions[u]
+			for i := 1; i < len(rv); i++ {
+				require.GreaterOrEqual(t, rv[i], rv[i-1], "%s: a read went back", u)
+			}
+		}
+		_, stA := mesh.last(t, edgeUS, a)
+		_, stB := mesh.last(t, edgeUS, b)
+		require.Equal(t, stA.Phase, stB.Phase, "same final state")
+		versions, events, phases := st.of(sid)
+		for i, v := range versions {
+			require.Equal(t, uint64(i+2), v, "every version committed once, in order: %v %v", versions, events)
+		}
+		fired := map[string]int{} // phase a timer led to → fires
+		for i, e := range events {
+			if e == "timeout" {
+				fired[phases[i]]++
+			}
+		}
+		require.Equal(t, 1, fired["CLOSED"], "the verdict's auto-accept timer fired once: %v %v", events, phases)
+		for p, n := range fired {
+			require.Equal(t, 1, n, "a timer into %s fired %d times: %v %v", p, n, events, phases)
+		}
+		t.Logf("20 migrations; %d transitions after serve: %v; final phase %s", len(versions), events, stA.Phase)
+	})
+}
+
+// waitPhase waits up to a minute for user's phase to be want.
+func waitPhase(t *testing.T, r *router, user, want string, history func() any) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for got := phaseIs(t, r, user); got != want; got = phaseIs(t, r, user) {
+		require.True(t, time.Now().Before(deadline), "%s: phase %s, want %s; history %v", user, got, want, history())
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// phaseIs reads user's phase through the router.
+func phaseIs(t *testing.T, r *router, user string) string {
+	got := r.act(t, user, "court:register", map[string]any{"userId": user})
+	if got.State == nil {
+		return ""
+	}
+	return string(got.State.Phase)
+}
