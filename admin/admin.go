@@ -26,7 +26,16 @@ const (
 	PathStatus  = "/v1/status"
 	PathDrain   = "/v1/drain"
 	PathUndrain = "/v1/undrain"
+	PathMigrate = "/v1/migrate"
 )
+
+// MigrateRequest asks a home to move a session it holds, live, to another
+// home node.
+type MigrateRequest struct {
+	Session string `json:"session"`
+	To      string `json:"to"`
+	Region  string `json:"region"`
+}
 
 // DefaultWindow is an edge's drain window when the operator gives none.
 const DefaultWindow = 30 * time.Second
@@ -76,6 +85,8 @@ type Node interface {
 	Drain(window time.Duration)
 	// Undrain makes the node active again.
 	Undrain()
+	// Migrate moves a session this node holds to home node to of region.
+	Migrate(ctx context.Context, session, to, region string) error
 }
 
 // Authorize decides from a completed handshake whether the caller may
@@ -136,6 +147,23 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("POST "+PathMigrate, func(w http.ResponseWriter, r *http.Request) {
+		var req MigrateRequest
+		body, err := io.ReadAll(io.LimitReader(r.Body, 4096))
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil || req.Session == "" || req.To == "" || req.Region == "" {
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("bad migrate request %v: send {\"session\":ID,\"to\":NODE,\"region\":REGION}", err)})
+			return
+		}
+		s.log.Info("migration requested by operator", "operator", operatorOf(r), "session", req.Session, "to", req.To)
+		if err := s.node.Migrate(r.Context(), req.Session, req.To, req.Region); err != nil {
+			writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, s.node.Status())
+	})
 	mux.HandleFunc("POST "+PathUndrain, func(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("undrain requested by operator", "operator", operatorOf(r))
 		s.node.Undrain()

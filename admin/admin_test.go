@@ -37,6 +37,8 @@ func (n *fakeNode) Drain(window time.Duration) {
 	n.state, n.window = "draining", window
 }
 
+func (n *fakeNode) Migrate(context.Context, string, string, string) error { return nil }
+
 func (n *fakeNode) Undrain() {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -38,6 +38,12 @@ func (c *Client) Drain(ctx context.Context, addr string, window time.Duration) (
 	return c.call(ctx, http.MethodPost, addr, PathDrain, DrainRequest{Window: Duration(window)})
 }
 
+// Migrate asks the home at addr to move session to home node to of region.
+func (c *Client) Migrate(ctx context.Context, addr, session, to, region string) error {
+	_, err := c.call(ctx, http.MethodPost, addr, PathMigrate, MigrateRequest{Session: session, To: to, Region: region})
+	return err
+}
+
 // Undrain asks the node at addr to take work again.
 func (c *Client) Undrain(ctx context.Context, addr string) (Status, error) {
 	return c.call(ctx, http.MethodPost, addr, PathUndrain, nil)

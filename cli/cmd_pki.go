@@ -249,6 +249,6 @@ calls with the operator certificate in --tls-dir or COURTCTL_TLS_DIR.`,
 		Version: buildVersion(),
 	}
 	root.AddCommand(newTokenCmd(), newCACmd(), newCertCmd(), newOutboxCmd(), newBenchCmd(),
-		newStatusCmd(), newDrainCmd(), newUndrainCmd(), newSessionsCmd(), newVersionCmd("courtctl"))
+		newStatusCmd(), newDrainCmd(), newUndrainCmd(), newSessionsCmd(), newMoveCmd(), newVersionCmd("courtctl"))
 	return root
 }

@@ -173,6 +173,11 @@ func (r *edgeRole) Drain(window time.Duration) {
 	}()
 }
 
+// Migrate implements admin.Node: edges hold no sessions.
+func (r *edgeRole) Migrate(context.Context, string, string, string) error {
+	return errors.New("edges hold no sessions: migrate from the home that owns the session")
+}
+
 // Undrain implements admin.Node.
 func (r *edgeRole) Undrain() {
 	r.edge.Undrain()
@@ -447,6 +452,11 @@ func (r *homeRole) Drain(time.Duration) {
 		<-done
 		r.cluster.kick()
 	}()
+}
+
+// Migrate implements admin.Node (home.Server.Migrate).
+func (r *homeRole) Migrate(ctx context.Context, session, to, region string) error {
+	return r.home.Migrate(ctx, session, to, region)
 }
 
 // Undrain implements admin.Node.

@@ -139,13 +139,16 @@ func TestOperate(t *testing.T) {
 		cp.a.versionsInOrder(t, cp.sid)
 		cp.b.versionsInOrder(t, cp.sid)
 	}
-	var fresh []string
+	var (
+		fresh   []string
+		freshAB [][2]*user
+	)
 	for range 3 {
 		a, b := connect(t, c, c.usURL), connect(t, c, c.asiaURL)
 		sid := driveTo(t, a, b, "EVIDENCE")
 		owner, _, _ := c.route(rdb, sid)
 		require.Equal(t, "home-us-2", owner, "a drained home takes no new session")
-		fresh = append(fresh, sid)
+		fresh, freshAB = append(fresh, sid), append(freshAB, [2]*user{a, b})
 	}
 
 	out, errOut, code = c.ctl(t, op, "sessions", "--node", "home-us-2", "-o", "json")
@@ -170,4 +173,24 @@ func TestOperate(t *testing.T) {
 	_, errOut, code = c.ctl(t, op, "undrain", "home-us-1")
 	require.Zero(t, code, errOut)
 	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "active" }, 5*time.Second, 100*time.Millisecond)
+
+	// A live migration back to the undrained home; the couple finishes there.
+	_, epoch, _ := c.route(rdb, fresh[0])
+	out, errOut, code = c.ctl(t, op, "migrate", "session", fresh[0], "--to", "home-us-1", "--wait", "-o", "json")
+	require.Zero(t, code, "courtctl migrate: %s", errOut)
+	var moved struct {
+		To       string   `json:"to"`
+		Moved    []string `json:"moved"`
+		Verified bool     `json:"verified"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &moved), out)
+	require.Equal(t, "home-us-1", moved.To)
+	require.True(t, moved.Verified)
+	owner, newEpoch, _ := c.route(rdb, fresh[0])
+	require.Equal(t, "home-us-1", owner)
+	require.Equal(t, epoch+1, newEpoch, "taken at the next epoch")
+	finish(t, freshAB[0][0], freshAB[0][1], "EVIDENCE")
+	c.requireHistory(t, fresh[0])
+	freshAB[0][0].versionsInOrder(t, fresh[0])
+	freshAB[0][1].versionsInOrder(t, fresh[0])
 }
