@@ -56,6 +56,9 @@ type moveResult struct {
 
 // target resolves --to among the live members, leaving out from.
 func target(ms []directory.Member, to, from string) (directory.Member, error) {
+	if to == from {
+		return directory.Member{}, fmt.Errorf("%s already holds them: pick another --to", to)
+	}
 	var best *directory.Member
 	for i, m := range ms {
 		if m.Role != "home" || m.ID == from {

@@ -174,9 +174,14 @@ func TestOperate(t *testing.T) {
 	require.Zero(t, code, errOut)
 	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "active" }, 5*time.Second, 100*time.Millisecond)
 
-	// A live migration back to the undrained home; the couple finishes there.
-	_, epoch, _ := c.route(rdb, fresh[0])
-	out, errOut, code = c.ctl(t, op, "migrate", "session", fresh[0], "--to", "home-us-1", "--wait", "-o", "json")
+	// A live migration to the other home (home-us-1 took its share back when
+	// undrained); the couple finishes there.
+	from, epoch, _ := c.route(rdb, fresh[0])
+	to := "home-us-1"
+	if from == to {
+		to = "home-us-2"
+	}
+	out, errOut, code = c.ctl(t, op, "migrate", "session", fresh[0], "--to", to, "--wait", "-o", "json")
 	require.Zero(t, code, "courtctl migrate: %s", errOut)
 	var moved struct {
 		To       string   `json:"to"`
@@ -184,10 +189,10 @@ func TestOperate(t *testing.T) {
 		Verified bool     `json:"verified"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &moved), out)
-	require.Equal(t, "home-us-1", moved.To)
+	require.Equal(t, to, moved.To)
 	require.True(t, moved.Verified)
 	owner, newEpoch, _ := c.route(rdb, fresh[0])
-	require.Equal(t, "home-us-1", owner)
+	require.Equal(t, to, owner)
 	require.Equal(t, epoch+1, newEpoch, "taken at the next epoch")
 	finish(t, freshAB[0][0], freshAB[0][1], "EVIDENCE")
 	c.requireHistory(t, fresh[0])
