@@ -18,6 +18,7 @@ import (
 	"courtmesh/home/store"
 	"courtmesh/mesh/pki"
 	"courtmesh/mesh/wire"
+	"courtmesh/token"
 )
 
 // descRecorder is a Registerer that records the name of every metric
@@ -83,7 +84,7 @@ func TestDashboardMetricsExported(t *testing.T) {
 		Store: store.NewMemory(), Judge: j, Registerer: rec})
 	require.NoError(t, err)
 	_, err = newEdgeRole(edgeRoleConfig{NodeID: "e1", Region: "us", Identity: ids["e1"], Directory: dir,
-		Secret: []byte("s"), Registerer: rec})
+		Verifier: &token.Verifier{Secret: []byte("s")}, Registerer: rec})
 	require.NoError(t, err)
 	pool, err := pgxpool.New(t.Context(), "postgres://127.0.0.1:1/none") // connects lazily: never here
 	require.NoError(t, err)
