@@ -117,7 +117,7 @@ func TestHandlerRefusesWhileDraining(t *testing.T) {
 func TestDrainLameDuck(t *testing.T) {
 	t.Parallel()
 	s, url, _ := runEdge(t, t.Context())
-	clients := []*client{dialURL(t, url, "a"), dialURL(t, url, "b")}
+	clients := []*client{dialURL(t, url, "aaaaaaaa-0000-4000-8000-00000000000a"), dialURL(t, url, "bbbbbbbb-0000-4000-8000-00000000000b")}
 	require.Equal(t, 2, s.Sockets())
 	drained := make(chan error, 1)
 	go func() { drained <- s.Drain(t.Context(), 200*time.Millisecond) }()
@@ -137,6 +137,6 @@ func TestDrainLameDuck(t *testing.T) {
 
 	s.Undrain()
 	require.NoError(t, s.CheckReady())
-	dialURL(t, url, "c")
+	dialURL(t, url, "cccccccc-0000-4000-8000-00000000000c")
 	require.Equal(t, 1, s.Sockets())
 }
