@@ -102,8 +102,12 @@
 // on a flapped link themselves (docs/ownership.md, "Delivery").
 //
 // Lifecycle (package lifecycle): Run keeps the lease, the claim and repair
-// rounds and the timers going; Shutdown hands every held session to the
-// region's other home nodes (leases released, node lease deleted) so a peer
-// owns them within its next claim round; Close stops at once, leaving the
-// sessions to be taken over after the lease TTL.
+// rounds and the timers going; Drain (drain.go) makes the node leave the
+// region (its node lease deleted, so the region's claim rounds take every
+// session it held over within a claim round) and keeps it up, drained, until
+// Undrain rejoins it under a new incarnation; Shutdown is that drain, then
+// Close; Close stops at once, leaving the sessions to be taken over after
+// the lease TTL. Migrate (migrate.go) moves one held session live to a named
+// node, of this region or another, by a directed hand-off
+// (directory.Handoffs); the target pins it against its rendezvous hand-off.
 package home
