@@ -198,6 +198,9 @@ func newMoveSessionCmd() *cobra.Command {
 		Short: "Move one session live to a home node or region",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.to == "" {
+				return usagef("--to NODE|REGION is required")
+			}
 			dir, _, closeDir, err := openDirectory(false)
 			if err != nil {
 				return usageError{err}
@@ -232,6 +235,9 @@ func newMoveNodeCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 0 {
 				return usagef("--count %d: want 0 (all) or more", count)
+			}
+			if f.to == "" {
+				return usagef("--to NODE|REGION is required")
 			}
 			dir, _, closeDir, err := openDirectory(false)
 			if err != nil {
