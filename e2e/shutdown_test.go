@@ -120,6 +120,7 @@ func (c *cluster) allOwnedBy(t *testing.T, rdb rueidis.Client, sids []string, no
 	for _, sid := range sids {
 		o, e, ok := c.route(rdb, sid)
 		if !ok || o != node || e != epochs[sid]+1 {
+			t.Logf("session %s: owner %s at epoch %d (found %v), want %s at %d", sid, o, e, ok, node, epochs[sid]+1)
 			return false
 		}
 	}

@@ -243,9 +243,7 @@ const dropParallel = 32
 // owner). It returns how many sessions it dropped. The node stays out of
 // the region until rejoin.
 func (o *ownership) handOver(ctx context.Context) (int, error) {
-	o.rounds.Lock()
-	o.leaving.Store(true)
-	o.rounds.Unlock()
+	o.stopRounds()
 	o.beating.Lock()
 	inc := o.node.end()
 	err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc)
@@ -266,6 +264,14 @@ func (o *ownership) handOver(ctx context.Context) (int, error) {
 	}
 	_ = g.Wait()
 	return int(n.Load()), ctx.Err()
+}
+
+// stopRounds waits for the claim or repair round in progress, if any, and
+// keeps any other from running until rejoin.
+func (o *ownership) stopRounds() {
+	o.rounds.Lock()
+	o.leaving.Store(true)
+	o.rounds.Unlock()
 }
 
 // rejoin brings a node that handed everything over back into the region

@@ -141,6 +141,9 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // over all the same, the node lease being gone.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.drain()
+	// No claim round may run once the runtime stops: it would acquire
+	// sessions the closing runtime refuses to install.
+	s.own.stopRounds()
 	s.rt.stop()
 	_, err := s.Drain(ctx)
 	if err != nil {
