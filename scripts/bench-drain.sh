@@ -66,7 +66,7 @@ export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
 
 for i in 1 2; do # the edges find the homes in the membership: no --home
   op=$(free_port SOCK_STREAM)
-  "$COURTD" home --node-id "home-us-$i" --region us --tls-dir "$PKI/home-us-$i" --mesh-addr "127.0.0.1:$(free_port SOCK_DGRAM)" \
+  "$COURTD" home --require-app-schema=false --node-id "home-us-$i" --region us --tls-dir "$PKI/home-us-$i" --mesh-addr "127.0.0.1:$(free_port SOCK_DGRAM)" \
     --ops-addr "127.0.0.1:$op" --judge dev --webhook none 2>"$OUT/drain-home-$i.log" & pids+=($!)
   eval "HOME${i}_OPS=http://127.0.0.1:$op"
 done
