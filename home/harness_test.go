@@ -116,6 +116,8 @@ type options struct {
 	quiet bool
 	// mesh records the pushes; nil means a fresh one.
 	mesh *fakeMesh
+	// region is the node's region; empty means us.
+	region string
 }
 
 // start runs a home server until the test ends.
@@ -146,9 +148,12 @@ func start(t *testing.T, o options) *harness {
 	if o.mesh == nil {
 		o.mesh = &fakeMesh{}
 	}
+	if o.region == "" {
+		o.region = "us"
+	}
 	h := &harness{dir: o.dir, store: o.store, mesh: o.mesh, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
-		NodeID: o.node, Region: "us", Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
+		NodeID: o.node, Region: o.region, Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
 		LeaseTTL: o.leaseTTL, ClaimInterval: o.claimInterval, Logger: log, Registerer: h.reg,
 	})
 	require.NoError(t, err)

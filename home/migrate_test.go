@@ -241,3 +241,40 @@ func phaseIs(t *testing.T, r *router, user string) string {
 	}
 	return string(got.State.Phase)
 }
+
+// TestMigrateAcrossRegions: a session moves live from a us home to an eu
+// home; its home region in the directory changes with it, the eu home holds
+// it at the next epoch, pinned (the us home does not take it back), and the
+// partners' next actions commit there.
+func TestMigrateAcrossRegions(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir, st, mesh := directory.NewMemory(), &recordingStore{Memory: store.NewMemory()}, &fakeMesh{}
+		o := options{dir: dir, store: st, mesh: mesh, quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		o.node = home1
+		us := start(t, o)
+		o.node, o.region = "home-eu-1", "eu"
+		eu := start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		r := &router{dir: dir, homes: map[string]*harness{home1: us, "home-eu-1": eu}, first: us}
+		a, b := "A-region", "B-region"
+		served := r.act(t, a, "court:serve", map[string]any{"partnerId": b, "coupleId": nil, "judgeType": "swift"})
+		require.True(t, served.OK, served.Error)
+		sid := served.State.Session.ID
+		before := routeOf(t, dir, sid)
+		require.Equal(t, home1, before.OwnerNode)
+		require.Equal(t, "us", before.HomeRegion)
+
+		require.NoError(t, us.srv.Migrate(context.Background(), sid, "home-eu-1", "eu"))
+		got := r.act(t, b, "court:accept", map[string]any{}) // held at the edge, answered by eu
+		require.True(t, got.OK, got.Error)
+		after := routeOf(t, dir, sid)
+		require.Equal(t, directory.Route{SessionID: sid, HomeRegion: "eu", OwnerNode: "home-eu-1",
+			OwnerInc: eu.incarnation(), Epoch: before.Epoch + 1}, after)
+		settle(5 * DefaultClaimInterval)
+		require.True(t, eu.holds(sid))
+		require.False(t, us.holds(sid), "the us home does not take it back")
+		_, events, _ := st.of(sid)
+		require.Equal(t, []string{"accept"}, events)
+	})
+}
