@@ -58,6 +58,7 @@ type RedisConfig struct {
 //	P member:<nodeID>      string  the node's announcement (JSON); PX = its ttl
 //	P members              set     nodes that announced (lapsed ones leave on read)
 //	P handoff:<nodeID>     set     sessions handed to the node, not acquired yet
+//	P presence-marker:<edgeNode>  string  set while the edge's presence is intact; PX = 2 min
 //
 // User and route keys carry a 48 h hygiene TTL refreshed on write; nodes:
 // keys expire an hour after the last heartbeat; owned: and released: sets
