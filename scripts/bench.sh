@@ -154,7 +154,7 @@ psql "$PG_URL" -Atc "SELECT 'transitions='||count(*)||' distinct='||count(DISTIN
 stop_all
 
 echo "== courtmesh drain: an edge holding ${DRAIN:-10000} sockets, a home holding ${DRAIN:-10000} sessions (scripts/bench-drain.sh)"
-OUT="$OUT" scripts/bench-drain.sh
+OUT="$OUT" DATABASE_URL="$PG_URL" scripts/bench-drain.sh # its own schema on the bare database
 
 echo "== peer: socket.io + redis adapter, two instances, own Redis on :$PEER_REDIS_PORT"
 PEER_DIR="$OUT/peer"
