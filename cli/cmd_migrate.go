@@ -22,12 +22,9 @@ schema has not applied yet (a schema migrated before goose is carried over
 first, nothing applied twice). "courtd migrate status" lists them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pool, err := openPool(cmd.Context())
+			pool, err := requirePool(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			if pool == nil {
-				return usagef("%s is not set", envDatabaseURL)
 			}
 			defer pool.Close()
 			if err := store.Migrate(cmd.Context(), pool); err != nil {
@@ -52,15 +49,12 @@ func newMigrateStatusCmd() *cobra.Command {
 		Short: "List the migrations and whether DATABASE_URL's schema has applied each",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usagef("-o %q: want table or json", output)
-			}
-			pool, err := openPool(cmd.Context())
-			if err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
-			if pool == nil {
-				return usagef("%s is not set", envDatabaseURL)
+			pool, err := requirePool(cmd.Context(), "")
+			if err != nil {
+				return err
 			}
 			defer pool.Close()
 			st, err := store.MigrationStatus(cmd.Context(), pool)

@@ -27,15 +27,12 @@ yet: pending ones and, after their last failed attempt, dead-lettered ones.
 dead rows with "courtctl outbox requeue".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usagef("-o %q: want table or json", output)
-			}
-			pool, err := openPool(cmd.Context())
-			if err != nil {
+			if err := checkOutput(output, "table", "json"); err != nil {
 				return err
 			}
-			if pool == nil {
-				return usagef("%s is not set", envDatabaseURL)
+			pool, err := requirePool(cmd.Context(), "")
+			if err != nil {
+				return err
 			}
 			defer pool.Close()
 			entries, err := outbox.List(cmd.Context(), pool, dead, limit)
@@ -82,12 +79,9 @@ func newOutboxRequeueCmd() *cobra.Command {
 				}
 				ids = append(ids, id)
 			}
-			pool, err := openPool(cmd.Context())
+			pool, err := requirePool(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			if pool == nil {
-				return usagef("%s is not set", envDatabaseURL)
 			}
 			defer pool.Close()
 			n, err := outbox.Requeue(cmd.Context(), pool, ids)

@@ -203,8 +203,8 @@ func newCertRevokedCmd() *cobra.Command {
 		Short: "List the revoked node ids",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usagef("-o %q: want table or json", output)
+			if err := checkOutput(output, "table", "json"); err != nil {
+				return err
 			}
 			list, closeFn, err := openRevocations()
 			if err != nil {

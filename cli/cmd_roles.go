@@ -176,12 +176,9 @@ action and refuses to start without them unless --require-app-schema=false
 				return err
 			}
 			defer closeDir()
-			pool, err := openPool(cmd.Context())
+			pool, err := requirePool(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			if pool == nil {
-				return usagef("%s is not set", envDatabaseURL)
 			}
 			defer pool.Close()
 			st, err := openStore(pool, false, logger)

@@ -125,14 +125,10 @@ func openCluster(ctx context.Context) (directory.Store, *pgxpool.Pool, func(), e
 	if err != nil {
 		return nil, nil, nil, usageError{err}
 	}
-	pool, err := openPool(ctx)
+	pool, err := requirePool(ctx, ": sessions are read from the cluster's Postgres")
 	if err != nil {
 		closeDir()
 		return nil, nil, nil, err
-	}
-	if pool == nil {
-		closeDir()
-		return nil, nil, nil, usagef("%s is not set: sessions are read from the cluster's Postgres", envDatabaseURL)
 	}
 	return dir, pool, func() { pool.Close(); closeDir() }, nil
 }

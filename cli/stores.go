@@ -57,6 +57,19 @@ func openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// requirePool is openPool for a command that cannot run without
+// DATABASE_URL: unset is a usage error saying why it is needed.
+func requirePool(ctx context.Context, why string) (*pgxpool.Pool, error) {
+	pool, err := openPool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pool == nil {
+		return nil, usagef("%s is not set%s", envDatabaseURL, why)
+	}
+	return pool, nil
+}
+
 // openStore returns the session store on pool, or the embedded in-memory
 // stand-in when pool is nil and allowEmbedded is true (dev mode only).
 func openStore(pool *pgxpool.Pool, allowEmbedded bool, logger *slog.Logger) (home.Store, error) {
