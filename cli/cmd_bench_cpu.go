@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"courtmesh/loadgen"
-	"courtmesh/loadgen/benchplot"
+	"courtmesh/loadgen/plots"
 )
 
 // cpuGroups parses --cpu NAME=PID,PID... and --cpu-pg NAME=APPLICATION_NAME
@@ -95,7 +95,7 @@ func newBenchPlotsCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("write plots: %w", err)
 			}
-			if err := benchplot.WritePNG(f, b); err != nil {
+			if err := plots.WriteBench(f, b); err != nil {
 				f.Close()
 				return err
 			}

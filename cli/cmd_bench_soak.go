@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"courtmesh/loadgen"
-	"courtmesh/loadgen/soakplot"
+	"courtmesh/loadgen/plots"
 )
 
 // soakTables are the tables whose footprint a soak reports.
@@ -160,7 +160,7 @@ func newBenchPlotCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("write plot: %w", err)
 			}
-			if err := soakplot.WritePNG(f, res); err != nil {
+			if err := plots.WriteSoak(f, res); err != nil {
 				f.Close()
 				return err
 			}

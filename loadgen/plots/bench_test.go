@@ -1,4 +1,4 @@
-package benchplot_test
+package plots_test
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/loadgen"
-	"courtmesh/loadgen/benchplot"
+	"courtmesh/loadgen/plots"
 )
 
-func TestWritePNG(t *testing.T) {
+func TestWriteBench(t *testing.T) {
 	t.Parallel()
 	couples := func(ms ...float64) *loadgen.Result {
 		return &loadgen.Result{Couples: 10, Completed: 10, AllMS: ms, ServerCPUMS: 9, LoadgenCPUMS: 2,
@@ -27,7 +27,7 @@ func TestWritePNG(t *testing.T) {
 	b := &loadgen.Bench{OursCouples: couples(1, 2, 3, 9), PeerCouples: couples(2, 4, 8, 30), OursIdle: idle(4), PeerIdle: idle(17)}
 	b.PinnedCouples[0] = couples(1, 1.5, 2)
 	var out bytes.Buffer
-	require.NoError(t, benchplot.WritePNG(&out, b))
+	require.NoError(t, plots.WriteBench(&out, b))
 	img, err := png.Decode(&out)
 	require.NoError(t, err)
 	require.Greater(t, img.Bounds().Dx(), 1200)
@@ -37,6 +37,6 @@ func TestWritePNG(t *testing.T) {
 		"no cpu":             {OursCouples: &loadgen.Result{AllMS: []float64{1}}, OursIdle: b.OursIdle},
 		"no rss curve":       {OursCouples: b.OursCouples},
 	} {
-		require.Error(t, benchplot.WritePNG(&out, broken), name)
+		require.Error(t, plots.WriteBench(&out, broken), name)
 	}
 }

@@ -1,8 +1,4 @@
-// Package benchplot draws the results of one `make bench` run
-// (loadgen.Bench) as one PNG: the latency distributions of ours and the
-// peer, the server CPU per whole session by process group, and the memory
-// per idle socket by socket count.
-package benchplot
+package plots
 
 import (
 	"errors"
@@ -14,21 +10,20 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"courtmesh/loadgen"
 )
 
-// Size of the image.
+// Size of the bench image.
 const (
-	width  = 36 * vg.Centimeter
-	height = 12 * vg.Centimeter
+	benchWidth  = 36 * vg.Centimeter
+	benchHeight = 12 * vg.Centimeter
 )
 
-// WritePNG draws b as a PNG on w. Each panel needs its runs: the couples
+// WriteBench draws b as a PNG on w. Each panel needs its runs: the couples
 // runs with latency samples, with CPU counted, the idle runs with an RSS
 // curve.
-func WritePNG(w io.Writer, b *loadgen.Bench) error {
+func WriteBench(w io.Writer, b *loadgen.Bench) error {
 	var row []*plot.Plot
 	for _, build := range []func(*loadgen.Bench) (*plot.Plot, error){latency, cpu, memory} {
 		p, err := build(b)
@@ -37,18 +32,7 @@ func WritePNG(w io.Writer, b *loadgen.Bench) error {
 		}
 		row = append(row, p)
 	}
-	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Centimeter, PadTop: vg.Centimeter / 2,
-		PadBottom: vg.Centimeter / 2, PadLeft: vg.Centimeter / 2, PadRight: vg.Centimeter / 2}
-	canvases := plot.Align([][]*plot.Plot{row}, tiles, dc)
-	for j, p := range row {
-		p.Draw(canvases[0][j])
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
-		return fmt.Errorf("benchplot: write png: %w", err)
-	}
-	return nil
+	return writeGrid(w, [][]*plot.Plot{row}, benchWidth, benchHeight)
 }
 
 // run is one labelled result.
@@ -78,7 +62,7 @@ func latency(b *loadgen.Bench) (*plot.Plot, error) {
 		n++
 	}
 	if n == 0 {
-		return nil, errors.New("benchplot: no couples run with latency samples")
+		return nil, errors.New("plots: no couples run with latency samples")
 	}
 	return p, nil
 }
@@ -102,11 +86,11 @@ func cpu(b *loadgen.Bench) (*plot.Plot, error) {
 		values, names = append(values, r.res.LoadgenCPUMS), append(names, r.name+"\nload gen.")
 	}
 	if len(values) == 0 {
-		return nil, errors.New("benchplot: no couples run with CPU counted")
+		return nil, errors.New("plots: no couples run with CPU counted")
 	}
 	bars, err := plotter.NewBarChart(values, vg.Points(14))
 	if err != nil {
-		return nil, fmt.Errorf("benchplot: cpu bars: %w", err)
+		return nil, fmt.Errorf("plots: cpu bars: %w", err)
 	}
 	bars.Color = plotutil.Color(0)
 	p.Add(bars)
@@ -134,29 +118,7 @@ func memory(b *loadgen.Bench) (*plot.Plot, error) {
 		n++
 	}
 	if n == 0 {
-		return nil, errors.New("benchplot: no idle run with an RSS curve")
+		return nil, errors.New("plots: no idle run with an RSS curve")
 	}
 	return p, nil
-}
-
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text, p.Y.Label.Text = x, y
-	p.X.Min, p.Y.Min = 0, 0
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = false, false
-	return p
-}
-
-func addLine(p *plot.Plot, name string, i int, xys plotter.XYs) error {
-	l, err := plotter.NewLine(xys)
-	if err != nil {
-		return fmt.Errorf("benchplot: %s: %w", name, err)
-	}
-	l.Color = plotutil.Color(i)
-	l.Width = vg.Points(1.5)
-	p.Add(l)
-	p.Legend.Add(name, l)
-	return nil
 }

@@ -1,6 +1,4 @@
-// Package soakplot draws a soak's samples (loadgen.SoakResult) as one PNG:
-// RSS, heap in use and goroutines of every node, and sessions/s, over time.
-package soakplot
+package plots
 
 import (
 	"fmt"
@@ -8,18 +6,15 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"courtmesh/loadgen"
 )
 
-// Size of the image.
+// Size of the soak image.
 const (
-	width  = 30 * vg.Centimeter
-	height = 20 * vg.Centimeter
+	soakWidth  = 30 * vg.Centimeter
+	soakHeight = 20 * vg.Centimeter
 )
 
 // panel is one of the four plots: a value per node, or one value of the run.
@@ -36,10 +31,10 @@ var panels = []panel{
 	{title: "Sessions completed per second", unit: "sessions/s", run: func(s loadgen.Sample) float64 { return s.SessionsPerSec }},
 }
 
-// WritePNG draws r as a PNG on w.
-func WritePNG(w io.Writer, r *loadgen.SoakResult) error {
+// WriteSoak draws r as a PNG on w.
+func WriteSoak(w io.Writer, r *loadgen.SoakResult) error {
 	if len(r.Samples) < 2 {
-		return fmt.Errorf("soakplot: %d samples: need two at least", len(r.Samples))
+		return fmt.Errorf("plots: %d samples: need two at least", len(r.Samples))
 	}
 	plots := make([][]*plot.Plot, 2)
 	for i, pn := range panels {
@@ -49,31 +44,12 @@ func WritePNG(w io.Writer, r *loadgen.SoakResult) error {
 		}
 		plots[i/2] = append(plots[i/2], p)
 	}
-	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Centimeter, PadY: vg.Centimeter,
-		PadTop: vg.Centimeter / 2, PadBottom: vg.Centimeter / 2, PadLeft: vg.Centimeter / 2, PadRight: vg.Centimeter / 2}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		for j := range plots[i] {
-			plots[i][j].Draw(canvases[i][j])
-		}
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
-		return fmt.Errorf("soakplot: write png: %w", err)
-	}
-	return nil
+	return writeGrid(w, plots, soakWidth, soakHeight)
 }
 
 // draw1 builds one panel.
 func draw1(r *loadgen.SoakResult, pn panel) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = pn.title
-	p.X.Label.Text = "seconds"
-	p.Y.Label.Text = pn.unit
-	p.X.Min, p.Y.Min = 0, 0
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = false, false
+	p := newPlot(pn.title, "seconds", pn.unit)
 	if pn.run != nil {
 		xys := make(plotter.XYs, 0, len(r.Samples)-1)
 		for _, s := range r.Samples[1:] { // the first sample has no rate
@@ -91,16 +67,4 @@ func draw1(r *loadgen.SoakResult, pn panel) (*plot.Plot, error) {
 		}
 	}
 	return p, nil
-}
-
-func addLine(p *plot.Plot, name string, i int, xys plotter.XYs) error {
-	l, err := plotter.NewLine(xys)
-	if err != nil {
-		return fmt.Errorf("soakplot: %s: %w", name, err)
-	}
-	l.Color = plotutil.Color(i)
-	l.Width = vg.Points(1.5)
-	p.Add(l)
-	p.Legend.Add(name, l)
-	return nil
 }

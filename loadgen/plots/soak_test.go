@@ -1,4 +1,4 @@
-package soakplot_test
+package plots_test
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/loadgen"
-	"courtmesh/loadgen/soakplot"
+	"courtmesh/loadgen/plots"
 )
 
-func TestWritePNG(t *testing.T) {
+func TestWriteSoak(t *testing.T) {
 	t.Parallel()
 	r := &loadgen.SoakResult{Duration: 30, Interval: 10, Nodes: []loadgen.Node{{Name: "home-us-1"}, {Name: "edge-us-1"}}}
 	for i := range 4 {
@@ -21,11 +21,11 @@ func TestWritePNG(t *testing.T) {
 		}})
 	}
 	var b bytes.Buffer
-	require.NoError(t, soakplot.WritePNG(&b, r))
+	require.NoError(t, plots.WriteSoak(&b, r))
 	img, err := png.Decode(&b)
 	require.NoError(t, err)
 	require.Greater(t, img.Bounds().Dx(), 1000)
 	require.Greater(t, img.Bounds().Dy(), 700)
 
-	require.Error(t, soakplot.WritePNG(&b, &loadgen.SoakResult{Samples: r.Samples[:1]}), "one sample is no curve")
+	require.Error(t, plots.WriteSoak(&b, &loadgen.SoakResult{Samples: r.Samples[:1]}), "one sample is no curve")
 }
