@@ -55,6 +55,15 @@ type DrainRequest struct {
 	// Window spreads an edge's disconnects; zero means DefaultWindow. Homes
 	// ignore it.
 	Window Duration `json:"window"`
+	// To, for a home, is the home nodes its sessions are handed to, spread
+	// among them; empty: the other homes of its region. An edge refuses it.
+	To []Target `json:"to,omitempty"`
+}
+
+// Target is a home node sessions are handed to, and its region.
+type Target struct {
+	Node   string `json:"node"`
+	Region string `json:"region"`
 }
 
 // Duration is a time.Duration that reads and writes as "30s" in JSON.
@@ -81,8 +90,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 type Node interface {
 	Status() Status
 	// Drain starts draining and returns at once; the node's state and load,
-	// in Status and the membership, show the progress.
-	Drain(window time.Duration)
+	// in Status and the membership, show the progress. A home hands its
+	// sessions to the nodes of to (empty: its region's other homes); an error
+	// says why the node refuses the drain, and leaves it as it was.
+	Drain(window time.Duration, to []Target) error
 	// Undrain makes the node active again.
 	Undrain()
 	// Migrate moves a session this node holds to home node to of region.
@@ -130,16 +141,22 @@ func (s *Server) Handler() http.Handler {
 		if err == nil && len(body) > 0 {
 			err = json.Unmarshal(body, &req)
 		}
+		if err == nil {
+			err = checkTargets(req.To)
+		}
 		if err != nil || req.Window < 0 {
-			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("bad drain request: %v; send {\"window\":\"30s\"}", err)})
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("bad drain request: %v; send {\"window\":\"30s\",\"to\":[{\"node\":NODE,\"region\":REGION}]}", err)})
 			return
 		}
 		window := time.Duration(req.Window)
 		if window == 0 {
 			window = DefaultWindow
 		}
-		s.log.Info("drain requested by operator", "operator", operatorOf(r), "window", window)
-		s.node.Drain(window)
+		s.log.Info("drain requested by operator", "operator", operatorOf(r), "window", window, "to", req.To)
+		if err := s.node.Drain(window, req.To); err != nil {
+			writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+			return
+		}
 		writeJSON(w, http.StatusAccepted, s.node.Status())
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -202,6 +219,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	_ = hs.Shutdown(sctx)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("admin listener: %w", err)
+	}
+	return nil
+}
+
+// checkTargets refuses a target without a node or a region.
+func checkTargets(to []Target) error {
+	for _, t := range to {
+		if t.Node == "" || t.Region == "" {
+			return fmt.Errorf("target %+v: want a node and its region", t)
+		}
 	}
 	return nil
 }

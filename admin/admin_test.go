@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ type fakeNode struct {
 	mu     sync.Mutex
 	state  string
 	window time.Duration
+	to     []admin.Target
 }
 
 func (n *fakeNode) Status() admin.Status {
@@ -31,10 +33,14 @@ func (n *fakeNode) Status() admin.Status {
 	return admin.Status{ID: "h1", Role: "home", Region: "us", State: n.state}
 }
 
-func (n *fakeNode) Drain(window time.Duration) {
+func (n *fakeNode) Drain(window time.Duration, to []admin.Target) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.state, n.window = "draining", window
+	if len(to) > 0 && to[0].Node == "h1" {
+		return errors.New("h1 cannot take its own sessions")
+	}
+	n.state, n.window, n.to = "draining", window, to
+	return nil
 }
 
 func (n *fakeNode) Migrate(context.Context, string, string, string) error { return nil }
@@ -92,16 +98,23 @@ func TestAdminAuth(t *testing.T) {
 		"node certificate": {ids["e1"].ClientTLS(), "not an operator"},
 		"other CA":         {other["mallory"].ClientTLS(), "admin call to"},
 	} {
-		_, err := admin.NewClient(tc.conf).Drain(ctx, addr, time.Second)
+		_, err := admin.NewClient(tc.conf).Drain(ctx, addr, admin.DrainRequest{Window: admin.Duration(time.Second)})
 		require.ErrorContains(t, err, tc.want, name)
 		require.Equal(t, "active", node.Status().State, "%s: the node stays active", name)
 	}
 
 	op := admin.NewClient(ids["alice"].ClientTLS())
-	st, err := op.Drain(ctx, addr, 0)
+	_, err = op.Drain(ctx, addr, admin.DrainRequest{To: []admin.Target{{Node: "h2"}}})
+	require.ErrorContains(t, err, "want a node and its region", "a target without a region")
+	_, err = op.Drain(ctx, addr, admin.DrainRequest{To: []admin.Target{{Node: "h1", Region: "us"}}})
+	require.ErrorContains(t, err, "cannot take its own sessions", "the node's refusal is shown")
+	require.Equal(t, "active", node.Status().State, "a refused drain leaves the node active")
+	to := []admin.Target{{Node: "h2", Region: "us"}, {Node: "h3", Region: "eu"}}
+	st, err := op.Drain(ctx, addr, admin.DrainRequest{To: to})
 	require.NoError(t, err)
 	require.Equal(t, "draining", st.State)
 	require.Equal(t, admin.DefaultWindow, node.window, "no window: the default")
+	require.Equal(t, to, node.to)
 	st, err = op.Undrain(ctx, addr)
 	require.NoError(t, err)
 	require.Equal(t, "active", st.State)

@@ -34,8 +34,8 @@ func (c *Client) Status(ctx context.Context, addr string) (Status, error) {
 }
 
 // Drain asks the node at addr to drain.
-func (c *Client) Drain(ctx context.Context, addr string, window time.Duration) (Status, error) {
-	return c.call(ctx, http.MethodPost, addr, PathDrain, DrainRequest{Window: Duration(window)})
+func (c *Client) Drain(ctx context.Context, addr string, req DrainRequest) (Status, error) {
+	return c.call(ctx, http.MethodPost, addr, PathDrain, req)
 }
 
 // Migrate asks the home at addr to move session to home node to of region.

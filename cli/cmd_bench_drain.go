@@ -159,7 +159,7 @@ func benchDrainEdge(ctx context.Context, c *admin.Client, m directory.Member, ur
 			}
 		})
 	}
-	if _, err := c.Drain(ctx, m.AdminAddr, window); err != nil {
+	if _, err := c.Drain(ctx, m.AdminAddr, admin.DrainRequest{Window: admin.Duration(window)}); err != nil {
 		return res, err
 	}
 	err := waitEmpty(ctx, c, m.AdminAddr)
@@ -188,7 +188,7 @@ func benchDrainHome(ctx context.Context, c *admin.Client, m directory.Member, sa
 	picked := owned[:min(sample, len(owned))]
 	var pauses loadgen.Series
 	start := time.Now()
-	if _, err := c.Drain(ctx, m.AdminAddr, 0); err != nil {
+	if _, err := c.Drain(ctx, m.AdminAddr, admin.DrainRequest{}); err != nil {
 		return res, err
 	}
 	g, gctx := errgroup.WithContext(ctx)

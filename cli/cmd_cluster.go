@@ -70,15 +70,7 @@ func findMember(ctx context.Context, id string) (directory.Member, error) {
 	if err != nil {
 		return directory.Member{}, err
 	}
-	for _, m := range ms {
-		if m.ID == id {
-			if m.AdminAddr == "" {
-				return m, fmt.Errorf("node %s announces no admin listener: start it with --admin-addr", id)
-			}
-			return m, nil
-		}
-	}
-	return directory.Member{}, fmt.Errorf("node %s is not in the membership (see \"courtctl status\" for the live nodes)", id)
+	return memberOf(ms, id)
 }
 
 // statusNode is one node in `courtctl status -o json`.
@@ -195,21 +187,23 @@ func newDrainCmd() *cobra.Command {
 	var (
 		of     operatorFlags
 		window time.Duration
+		to     string
 		wait   bool
 		output string
 	)
 	cmd := &cobra.Command{
-		Use:   "drain NODE [--window DUR] [--wait] [-o table|json]",
-		Short: "Drain a node: an edge goes lame duck, a home hands its sessions to its region",
+		Use:   "drain NODE [--window DUR] [--to NODE|REGION] [--wait] [-o table|json]",
+		Short: "Drain a node: an edge goes lame duck, a home hands its sessions to its region or --to",
 		Long: `drain takes a node out of service without dropping anything.
 
 An edge goes lame duck: /readyz fails at once, new sockets are refused, and the
 held sockets are told to reconnect (Socket.IO disconnect, close 1001), spread
 over --window; the clients resync on another edge. A home stops taking new
-sessions and hands every session to the other homes of its region, each
-pausing for about one claim round; actions meanwhile are retried by the edges
-at the new owner. The node stays up, drained, until "courtctl undrain NODE" or
-its restart. With --wait, a progress bar (left, rate, ETA) until the node holds
+sessions and hands every session to the other homes of its region, or with
+--to to a home node or to the active homes of a region (spread among them),
+live as "courtctl migrate" moves them: each pauses for about one claim round
+and actions meanwhile are retried by the edges at the new owner. The node
+stays up, drained, until "courtctl undrain NODE" or its restart. With --wait, a progress bar (left, rate, ETA) until the node holds
 nothing; -o json prints the final counts instead.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -223,12 +217,29 @@ nothing; -o json prints the final counts instead.`,
 			if err != nil {
 				return err
 			}
-			m, err := findMember(cmd.Context(), args[0])
+			ms, err := readMembers(cmd.Context())
 			if err != nil {
 				return err
 			}
+			m, err := memberOf(ms, args[0])
+			if err != nil {
+				return err
+			}
+			req := admin.DrainRequest{Window: admin.Duration(window)}
+			if to != "" {
+				if m.Role != "home" {
+					return usagef("--to is for homes: %s is an %s, whose clients reconnect to any edge", m.ID, m.Role)
+				}
+				ts, err := targets(ms, to, m.ID)
+				if err != nil {
+					return err
+				}
+				for _, t := range ts {
+					req.To = append(req.To, admin.Target{Node: t.ID, Region: t.Region})
+				}
+			}
 			start := time.Now()
-			st, err := c.Drain(cmd.Context(), m.AdminAddr, window)
+			st, err := c.Drain(cmd.Context(), m.AdminAddr, req)
 			if err != nil {
 				return err
 			}
@@ -241,11 +252,12 @@ nothing; -o json prints the final counts instead.`,
 					return err
 				}
 			}
-			return writeDrained(cmd.OutOrStdout(), st, time.Since(start), output)
+			return writeDrained(cmd.OutOrStdout(), drainResult{Status: st, To: req.To, Seconds: time.Since(start).Seconds()}, output)
 		},
 	}
 	of.register(cmd)
 	cmd.Flags().DurationVar(&window, "window", admin.DefaultWindow, "an edge's drain window: its sockets' reconnects are spread over it")
+	cmd.Flags().StringVar(&to, "to", "", "a home's sessions go to this home node, or spread over the active homes of this region (default: the other homes of its region)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the node holds nothing, with a progress bar")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
@@ -254,14 +266,22 @@ nothing; -o json prints the final counts instead.`,
 // drainResult is `courtctl drain -o json`.
 type drainResult struct {
 	admin.Status
-	Seconds float64 `json:"seconds"`
+	To      []admin.Target `json:"to,omitempty"`
+	Seconds float64        `json:"seconds"`
 }
 
-func writeDrained(w io.Writer, st admin.Status, took time.Duration, output string) error {
+func writeDrained(w io.Writer, r drainResult, output string) error {
 	if output == "json" {
-		return json.NewEncoder(w).Encode(drainResult{Status: st, Seconds: took.Seconds()})
+		return json.NewEncoder(w).Encode(r)
 	}
-	fmt.Fprintf(w, "node %s (%s) is %s: %d sockets, %d sessions (%.1fs)\n", st.ID, st.Role, st.State, st.Sockets, st.Sessions, took.Seconds())
+	fmt.Fprintf(w, "node %s (%s) is %s: %d sockets, %d sessions (%.1fs)\n", r.ID, r.Role, r.State, r.Sockets, r.Sessions, r.Seconds)
+	if len(r.To) > 0 {
+		nodes := make([]string, len(r.To))
+		for i, t := range r.To {
+			nodes[i] = t.Node + " (" + t.Region + ")"
+		}
+		fmt.Fprintf(w, "its sessions go to %s\n", strings.Join(nodes, ", "))
+	}
 	return nil
 }
 
@@ -342,7 +362,7 @@ func newUndrainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeDrained(cmd.OutOrStdout(), st, 0, output)
+			return writeDrained(cmd.OutOrStdout(), drainResult{Status: st}, output)
 		},
 	}
 	of.register(cmd)

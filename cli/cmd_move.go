@@ -54,30 +54,47 @@ type moveResult struct {
 	Verified bool     `json:"verified"` // --wait: the target holds every moved session
 }
 
-// target resolves --to among the live members, leaving out from.
-func target(ms []directory.Member, to, from string) (directory.Member, error) {
+// targets resolves --to among the live members, leaving out from: the
+// home node to, or the active homes of region to, sorted by id.
+func targets(ms []directory.Member, to, from string) ([]directory.Member, error) {
 	if to == from {
-		return directory.Member{}, fmt.Errorf("%s already holds them: pick another --to", to)
+		return nil, fmt.Errorf("%s already holds them: pick another --to", to)
 	}
-	var best *directory.Member
-	for i, m := range ms {
+	var out []directory.Member
+	for _, m := range ms {
 		if m.Role != "home" || m.ID == from {
 			continue
 		}
 		if m.ID == to {
 			if m.State != directory.StateActive {
-				return m, fmt.Errorf("home %s is %s: undrain it first", to, m.State)
+				return nil, fmt.Errorf("home %s is %s: undrain it first", to, m.State)
 			}
-			return m, nil
+			return []directory.Member{m}, nil
 		}
-		if m.Region == to && m.State == directory.StateActive && (best == nil || m.Sessions < best.Sessions) {
-			best = &ms[i]
+		if m.Region == to && m.State == directory.StateActive {
+			out = append(out, m)
 		}
 	}
-	if best == nil {
-		return directory.Member{}, usagef("--to %q is neither an active home node nor a region with one (see \"courtctl status\")", to)
+	if len(out) == 0 {
+		return nil, usagef("--to %q is neither an active home node nor a region with one other than %s (see \"courtctl status\")", to, from)
 	}
-	return *best, nil
+	return out, nil
+}
+
+// target resolves --to to one home: the node, or the region's active home
+// holding the fewest sessions.
+func target(ms []directory.Member, to, from string) (directory.Member, error) {
+	ts, err := targets(ms, to, from)
+	if err != nil {
+		return directory.Member{}, err
+	}
+	best := ts[0]
+	for _, m := range ts[1:] {
+		if m.Sessions < best.Sessions {
+			best = m
+		}
+	}
+	return best, nil
 }
 
 // moveSessions asks from to move ids to the target, then with wait polls

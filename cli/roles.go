@@ -157,8 +157,12 @@ func (r *edgeRole) Status() admin.Status {
 }
 
 // Drain implements admin.Node: the edge goes lame duck over window, and is
-// drained once its last socket is gone.
-func (r *edgeRole) Drain(window time.Duration) {
+// drained once its last socket is gone. Its clients reconnect to any edge:
+// it refuses targets.
+func (r *edgeRole) Drain(window time.Duration, to []admin.Target) error {
+	if len(to) > 0 {
+		return errors.New("an edge's clients reconnect to any edge: --to is for homes")
+	}
 	r.state.set(directory.StateDraining)
 	r.cluster.kick()
 	go func() {
@@ -171,6 +175,7 @@ func (r *edgeRole) Drain(window time.Duration) {
 			r.cluster.kick()
 		}
 	}()
+	return nil
 }
 
 // Migrate implements admin.Node: edges hold no sessions.
@@ -435,16 +440,24 @@ func (r *homeRole) Status() admin.Status {
 	return admin.Status{ID: r.id, Role: "home", Region: r.region, State: r.home.State(), Sessions: r.home.Sessions()}
 }
 
-// Drain implements admin.Node: the home hands every session to its region
-// and stays up, drained. The window is an edge's; a home ignores it.
-func (r *homeRole) Drain(time.Duration) {
+// Drain implements admin.Node: the home hands every session to the nodes
+// of to, or to its region if none, and stays up, drained. The window is an
+// edge's; a home ignores it.
+func (r *homeRole) Drain(_ time.Duration, to []admin.Target) error {
+	targets := make([]home.Target, len(to))
+	for i, t := range to {
+		targets[i] = home.Target{Node: t.Node, Region: t.Region}
+	}
+	if err := r.home.CheckTargets(targets); err != nil {
+		return err
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 		defer cancel()
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if _, err := r.home.Drain(ctx); err != nil {
+			if _, err := r.home.DrainTo(ctx, targets); err != nil {
 				r.log.Warn("home drain did not finish", "err", err)
 			}
 		}()
@@ -452,6 +465,7 @@ func (r *homeRole) Drain(time.Duration) {
 		<-done
 		r.cluster.kick()
 	}()
+	return nil
 }
 
 // Migrate implements admin.Node (home.Server.Migrate).

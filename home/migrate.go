@@ -28,16 +28,29 @@ func (s *Server) Migrate(ctx context.Context, id, target, region string) error {
 	case s.isDraining():
 		return errShuttingDown
 	}
+	if err := s.handTo(ctx, id, Target{Node: target, Region: region}); err != nil {
+		return err
+	}
+	s.log.Info("migrated session", "session", id, "to", target, "to_region", region)
+	return nil
+}
+
+// Target is a home node sessions are handed to, and its region.
+type Target struct{ Node, Region string }
+
+// handTo drops session id once its commit in flight is done and hands its
+// lease to t (directory.Handoffs). If the hand-off cannot be written, the
+// session is released to the region instead.
+func (s *Server) handTo(ctx context.Context, id string, t Target) error {
 	ref, ok := s.rt.drop(id)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotHeld, id)
 	}
 	inc, _ := s.own.lease()
-	if err := s.cfg.Directory.Handoff(ctx, id, s.cfg.NodeID, inc, target, region); err != nil {
+	if err := s.cfg.Directory.Handoff(ctx, id, s.cfg.NodeID, inc, t.Node, t.Region); err != nil {
 		s.own.release(ctx, ref)
-		return fmt.Errorf("home: hand off %s to %s: %w", id, target, err)
+		return fmt.Errorf("home: hand off %s to %s: %w", id, t.Node, err)
 	}
-	s.log.Info("migrated session", "session", id, "to", target, "to_region", region)
 	return nil
 }
 
