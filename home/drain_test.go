@@ -64,3 +64,54 @@ func TestDrainAndUndrain(t *testing.T) {
 		require.Len(t, live, 2, "home 1 is back in the region")
 	})
 }
+
+// TestDrainTo: a home drained to chosen nodes, one of another region, hands
+// every session to them, spread over both and none to the region's other
+// peer, each within about one claim round; the sessions moved to eu have eu
+// as their home region, and they stay where the drain put them.
+func TestDrainTo(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	synctest.Test(t, func(t *testing.T) {
+		dir, st := directory.NewMemory(), store.NewMemory()
+		o := options{dir: dir, store: st, quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		homes := map[string]*harness{}
+		for _, id := range []string{home1, home2, "home-us-3"} {
+			o.node = id
+			homes[id] = start(t, o)
+		}
+		o.node, o.region = "home-eu-1", "eu"
+		homes["home-eu-1"] = start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		h1 := homes[home1]
+		for i := range n {
+			h1.serve(t, fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i))
+		}
+		settle(DefaultClaimInterval)
+		require.Equal(t, n, h1.srv.Sessions())
+
+		require.ErrorContains(t, h1.srv.CheckTargets([]Target{{Node: home1, Region: "us"}}), "cannot take its own sessions")
+		require.ErrorContains(t, h1.srv.CheckTargets([]Target{{Node: home2}}), "needs a node and its region")
+		begin := time.Now()
+		moved, err := h1.srv.DrainTo(context.Background(), []Target{{Node: "home-us-3", Region: "us"}, {Node: "home-eu-1", Region: "eu"}})
+		require.NoError(t, err)
+		require.Equal(t, n, moved)
+		require.Equal(t, directory.StateDrained, h1.srv.State())
+		us3, eu := homes["home-us-3"], homes["home-eu-1"]
+		for us3.srv.Sessions()+eu.srv.Sessions() < n {
+			settle(time.Millisecond)
+		}
+		took := time.Since(begin)
+		t.Logf("home-us-3 holds %d, home-eu-1 %d, %v after the drain began", us3.srv.Sessions(), eu.srv.Sessions(), took)
+		require.LessOrEqual(t, took, time.Second, "each session paused at most 1 s")
+		require.Greater(t, us3.srv.Sessions(), n/4, "spread over the targets")
+		require.Greater(t, eu.srv.Sessions(), n/4, "spread over the targets")
+		for _, id := range eu.srv.Held() {
+			require.Equal(t, "eu", routeOf(t, dir, id).HomeRegion)
+		}
+		settle(5 * DefaultClaimInterval)
+		require.Zero(t, homes[home2].srv.Sessions(), "the region's other peer gets none")
+		require.Zero(t, h1.srv.Sessions())
+		require.Equal(t, n, us3.srv.Sessions()+eu.srv.Sessions(), "pinned where the drain put them")
+	})
+}
