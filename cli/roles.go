@@ -416,7 +416,7 @@ func newHomeRole(c homeRoleConfig) (*homeRole, error) {
 	handler.home = srv
 	r := &homeRole{id: c.NodeID, region: c.Region, advertise: c.AdvertiseAddr, node: node, home: srv,
 		outbox: c.Outbox, pruner: c.Pruner, log: discardIfNil(c.Logger)}
-	r.cluster = newClusterMember(c.Cluster, r, nil)
+	r.cluster = newClusterMember(c.Cluster, r, srv.FollowMembers)
 	if err := registerDraining(c.Registerer, srv.State); err != nil {
 		return nil, err
 	}

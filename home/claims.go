@@ -45,7 +45,10 @@ func (o *ownership) runClaims(ctx context.Context) error {
 
 // claimRound takes over the sessions of the region that have no live owner
 // and that rendezvous hashing gives to this node, and hands off the sessions
-// it holds that now belong to a peer that joined.
+// it holds that now belong to a peer that joined. Who is alive comes from
+// the node leases (fencing); rendezvous hashing places sessions only among
+// the live nodes that take them (placement: not draining by the
+// membership).
 func (o *ownership) claimRound(ctx context.Context) error {
 	o.rounds.Lock()
 	defer o.rounds.Unlock()
@@ -60,7 +63,8 @@ func (o *ownership) claimRound(ctx context.Context) error {
 	for _, n := range live {
 		liveIDs = append(liveIDs, n.ID)
 	}
-	o.live.Store(&liveIDs)
+	place := o.placement(liveIDs)
+	o.live.Store(&place)
 	if !slices.Contains(liveIDs, o.cfg.NodeID) {
 		return nil // not yet visible to the region
 	}
@@ -74,7 +78,7 @@ func (o *ownership) claimRound(ctx context.Context) error {
 	}
 	var mine []string
 	for _, id := range orphans {
-		if directory.Rendezvous(id, liveIDs) == o.cfg.NodeID && !held[id] {
+		if directory.Rendezvous(id, place) == o.cfg.NodeID && !held[id] {
 			mine = append(mine, id)
 		}
 	}
@@ -84,7 +88,7 @@ func (o *ownership) claimRound(ctx context.Context) error {
 	if err := o.takeHandoffs(ctx); err != nil {
 		return err
 	}
-	o.handOff(ctx, liveIDs)
+	o.handOff(ctx, place)
 	return nil
 }
 

@@ -114,6 +114,12 @@ func (s *Server) handAll(ctx context.Context, targetOf func(id string) Target) i
 	return int(n.Load())
 }
 
+// FollowMembers gives the node the membership (courtd reads it every
+// second): the region's home nodes it shows draining or drained get no
+// session from this node's claim rounds, and no new session placed here
+// hashes to them. Who is alive still comes from the node leases.
+func (s *Server) FollowMembers(ms []directory.Member) { s.own.followMembers(ms) }
+
 // Undrain makes a drained (or draining) node active again: it rejoins the
 // region under a new incarnation, and the claim rounds hand it its share of
 // the sessions. It does nothing once Shutdown or Close began.

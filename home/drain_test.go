@@ -115,3 +115,44 @@ func TestDrainTo(t *testing.T) {
 		require.Equal(t, n, us3.srv.Sessions()+eu.srv.Sessions(), "pinned where the drain put them")
 	})
 }
+
+// TestPlacementFollowsMembership: home-us-1 is handing its sessions away
+// (its claim rounds stopped, its node lease still live, the membership shows
+// it draining) when home-us-3 dies holding sessions. home-us-2 takes every
+// one of them within the lease TTL and a claim round: none waits on the
+// draining node's share. A membership record that still shows the dead
+// node active does not keep its sessions from being taken over.
+func TestPlacementFollowsMembership(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	synctest.Test(t, func(t *testing.T) {
+		dir := directory.NewMemory()
+		o := options{dir: dir, store: store.NewMemory(), quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		homes := map[string]*harness{}
+		for _, id := range []string{home1, home2, home3} {
+			o.node = id
+			homes[id] = start(t, o)
+		}
+		settle(claimWarmUp + DefaultClaimInterval)
+		h1, h2, h3 := homes[home1], homes[home2], homes[home3]
+		for i := range n {
+			h3.serve(t, fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i))
+		}
+		settle(DefaultClaimInterval)
+		require.Equal(t, n, h3.srv.Sessions())
+
+		h1.srv.own.stopRounds() // as DrainTo does while it hands its sessions away
+		h2.srv.FollowMembers([]directory.Member{
+			{ID: home1, Role: "home", Region: "us", State: directory.StateDraining},
+			{ID: home3, Role: "home", Region: "us", State: directory.StateActive},
+			{ID: "home-eu-1", Role: "home", Region: "eu", State: directory.StateDraining},
+		})
+		require.NoError(t, h3.srv.Close()) // dies: its node lease lapses
+		deadline := time.Now().Add(DefaultLeaseTTL + 4*DefaultClaimInterval)
+		for h2.srv.Sessions() < n {
+			require.True(t, time.Now().Before(deadline), "home-us-2 holds %d of the dead node's %d sessions", h2.srv.Sessions(), n)
+			settle(DefaultClaimInterval)
+		}
+		require.Zero(t, h1.srv.Sessions())
+	})
+}

@@ -31,8 +31,13 @@ type ownership struct {
 	// ends the node lease, so that no heartbeat in flight brings the lease
 	// back after Leave.
 	beating sync.Mutex
-	// live is the region's live home nodes as the last claim round saw them.
+	// live is the region's home nodes that take sessions, as the last claim
+	// round saw them: live by their node lease, and not draining by the
+	// membership (placement).
 	live atomic.Pointer[[]string]
+	// peerStates is the membership state of the region's other home nodes,
+	// by id, as the last membership read saw them; nil: none read.
+	peerStates atomic.Pointer[map[string]string]
 	// rounds serialises the claim rounds and the hand-over, so that no
 	// round installs a session the hand-over already passed.
 	rounds sync.Mutex
@@ -60,6 +65,37 @@ func (o *ownership) run(ctx context.Context) error {
 	g.Go(func() error { return o.runClaims(ctx) })
 	g.Go(func() error { return o.runRepair(ctx) })
 	return g.Wait()
+}
+
+// followMembers records the membership states of the region's other home
+// nodes.
+func (o *ownership) followMembers(ms []directory.Member) {
+	states := make(map[string]string)
+	for _, m := range ms {
+		if m.Role == "home" && m.Region == o.cfg.Region && m.ID != o.cfg.NodeID {
+			states[m.ID] = m.State
+		}
+	}
+	o.peerStates.Store(&states)
+}
+
+// placement is the nodes of live (live by their node lease) that take
+// sessions: this node, and every peer the membership does not show
+// draining or drained (one it does not know, a seed or a node whose
+// announcement lapsed, counts as taking them). It only ever narrows live:
+// the membership cannot make a dead node look alive.
+func (o *ownership) placement(live []string) []string {
+	p := o.peerStates.Load()
+	if p == nil {
+		return live
+	}
+	out := make([]string, 0, len(live))
+	for _, id := range live {
+		if st, ok := (*p)[id]; id == o.cfg.NodeID || !ok || st == directory.StateActive {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // lease implements leaseHolder.
