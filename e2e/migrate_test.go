@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory/redistest"
+)
+
+// operatorEnv issues an operator certificate from the cluster's CA and
+// returns the environment that makes courtctl use it.
+func (c *cluster) operatorEnv(t *testing.T) []string {
+	t.Helper()
+	dir := filepath.Join(c.pkiDir, "op-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+	_, errOut, code := c.ctl(t, nil, "cert", "create", "--ca-dir", filepath.Join(c.pkiDir, "ca"), "--operator", "--name", "alice", "--out", dir)
+	require.Zero(t, code, errOut)
+	return []string{"COURTCTL_TLS_DIR=" + dir}
+}
+
+// nodeScenario is a JS scenario of e2e/client that talks with the test: it
+// prints lines the test reads and reads lines the test writes.
+type nodeScenario struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string
+	done   chan error
+	output *syncBuffer
+}
+
+// startScenario runs node script with env; it is killed after timeout.
+func startScenario(t *testing.T, script string, env []string, timeout time.Duration) *nodeScenario {
+	t.Helper()
+	clientDir, err := filepath.Abs("client")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(clientDir, "node_modules", "socket.io-client"))
+	require.NoError(t, err, "e2e/client/node_modules missing: run `make e2e-deps` (npm ci in e2e/client)")
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	s := &nodeScenario{lines: make(chan string, 64), done: make(chan error, 1), output: &syncBuffer{}}
+	s.cmd = exec.CommandContext(ctx, "node", script)
+	s.cmd.Dir = clientDir
+	s.cmd.Env = append(os.Environ(), env...)
+	s.cmd.Stderr = s.output
+	s.stdin, err = s.cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := s.cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, s.cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			_, _ = s.output.Write(append(sc.Bytes(), '\n'))
+			s.lines <- sc.Text()
+		}
+		close(s.lines)
+		s.done <- s.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if t.Failed() {
+			t.Logf("--- output of node %s ---\n%s", script, s.output.String())
+		}
+	})
+	return s
+}
+
+// expect waits up to timeout for a line starting with prefix and returns
+// the rest of it.
+func (s *nodeScenario) expect(t *testing.T, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("the scenario ended before %q: %v", prefix, <-s.done)
+			}
+			if rest, found := strings.CutPrefix(l, prefix); found {
+				return strings.TrimSpace(rest)
+			}
+		case <-deadline:
+			t.Fatalf("no %q from the scenario within %v", prefix, timeout)
+		}
+	}
+}
+
+func (s *nodeScenario) send(t *testing.T, line string) {
+	t.Helper()
+	_, err := io.WriteString(s.stdin, line+"\n")
+	require.NoError(t, err)
+}
+
+// migrateResult is what migrate.mjs reports.
+type migrateResult struct {
+	Session                              string
+	Rounds, Requests, Declines, Expiries int
+	A, B                                 partnerView
+	AckMs                                struct{ N, P50, P99, Max int }
+}
+
+type partnerView struct {
+	Versions []uint64
+	Last     struct {
+		Phase   string
+		Version uint64
+		CaseID  *string
+	}
+}
+
+// flip moves session sid live to the other home with courtctl migrate
+// session --wait, and requires that the other home now holds it at the next
+// epoch. It returns the new owner and how long the command took.
+func (c *cluster) flip(t *testing.T, rdb rueidis.Client, op []string, sid string) (string, time.Duration) {
+	t.Helper()
+	from, epoch, ok := c.route(rdb, sid)
+	require.True(t, ok, "session %s has a route", sid)
+	to := c.homeIDs[0]
+	if from == to {
+		to = c.homeIDs[1]
+	}
+	start := time.Now()
+	out, errOut, code := c.ctl(t, op, "migrate", "session", sid, "--to", to, "--wait", "-o", "json")
+	took := time.Since(start)
+	require.Zero(t, code, "courtctl migrate session %s --to %s: %s", sid, to, errOut)
+	var moved struct {
+		To       string `json:"to"`
+		Verified bool   `json:"verified"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &moved), out)
+	require.True(t, moved.Verified)
+	owner, newEpoch, _ := c.route(rdb, sid)
+	require.Equal(t, to, owner)
+	require.Equal(t, epoch+1, newEpoch, "taken at the next epoch")
+	return to, took
+}
+
+// TestLiveMigrationRace: both partners (the real socket.io-client, on the us
+// and asia edges) spam settlement requests and declines, some left to expire
+// by their timer, and then drive their session to its verdict, while
+// `courtctl migrate session` moves it back and forth between two home
+// processes 20 times. Every action is acknowledged ok; the versions each
+// partner is pushed strictly increase and both end on the same state;
+// court_transitions holds every version once, in order, committed by both
+// homes, with exactly one request, decline and timer expiry per one the
+// partners saw acknowledged.
+func TestLiveMigrationRace(t *testing.T) {
+	t.Parallel()
+	const flips, finishAfter = 20, 12
+	c := startCluster(t, clusterOpts{homes: 2, timerScale: "0.01"}) // settlement 3 s, a phase 36 s
+	rdb := redistest.Client(t)
+	op := c.operatorEnv(t)
+	sc := startScenario(t, "migrate.mjs", c.nodeEnv(), 4*time.Minute)
+	sid := sc.expect(t, "SESSION", 30*time.Second)
+	t.Logf("session %s in EVIDENCE", sid)
+
+	var took []time.Duration
+	for i := 1; i <= flips; i++ {
+		to, d := c.flip(t, rdb, op, sid)
+		took = append(took, d)
+		t.Logf("flip %d to %s: %v", i, to, d.Round(time.Millisecond))
+		if i == finishAfter {
+			sc.send(t, "finish")
+		}
+	}
+	sc.expect(t, "VERDICT", time.Minute)
+	sc.send(t, "done")
+	var res migrateResult
+	require.NoError(t, json.Unmarshal([]byte(sc.expect(t, "RESULT", time.Minute)), &res))
+	require.NoError(t, <-sc.done, "the scenario failed")
+	t.Logf("%d rounds: %d requests, %d declines, %d expiries; acks p50 %d ms, p99 %d ms, max %d ms of %d",
+		res.Rounds, res.Requests, res.Declines, res.Expiries, res.AckMs.P50, res.AckMs.P99, res.AckMs.Max, res.AckMs.N)
+	require.Equal(t, sid, res.Session)
+	require.Positive(t, res.Expiries, "a settlement timer fired during the migrations")
+
+	for name, v := range map[string]partnerView{"A": res.A, "B": res.B} {
+		require.NotEmpty(t, v.Versions, name)
+		for i := 1; i < len(v.Versions); i++ {
+			require.Greater(t, v.Versions[i], v.Versions[i-1], "%s: pushed versions strictly increase: %v", name, v.Versions)
+		}
+		require.Equal(t, "CLOSED", v.Last.Phase, name)
+	}
+	require.Equal(t, res.A.Last, res.B.Last, "both partners end on the same state")
+
+	events := c.requireHistory(t, sid) // every version once, in order
+	counts := map[string]int{}
+	for _, e := range events {
+		counts[e]++
+	}
+	require.Equal(t, res.Requests, counts["request_settle"], "each acknowledged request committed once: %v", counts)
+	require.Equal(t, res.Declines, counts["decline_settle"], "each acknowledged decline committed once: %v", counts)
+	var evidenceTimeouts, nodes int
+	require.NoError(t, c.pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM court_transitions WHERE session_id = $1 AND event = 'timeout' AND phase = 'EVIDENCE'),
+		(SELECT count(DISTINCT node) FROM court_transitions WHERE session_id = $1)`, sid).Scan(&evidenceTimeouts, &nodes))
+	require.Equal(t, res.Expiries, evidenceTimeouts, "each settlement timer fired once, none lost: %v", counts)
+	require.Equal(t, 2, nodes, "both homes committed transitions of the session")
+	closes, cases, verdicts := c.closes(t, sid)
+	require.Equal(t, [3]int{1, 1, 1}, [3]int{closes, cases, verdicts})
+	slowest := time.Duration(0)
+	for _, d := range took {
+		slowest = max(slowest, d)
+	}
+	t.Logf("%d migrations, the slowest courtctl migrate --wait took %v; transitions by event: %v", flips, slowest, counts)
+}
