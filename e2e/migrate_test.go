@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,4 +214,114 @@ func TestLiveMigrationRace(t *testing.T) {
 		slowest = max(slowest, d)
 	}
 	t.Logf("%d migrations, the slowest courtctl migrate --wait took %v; transitions by event: %v", flips, slowest, counts)
+}
+
+// owners returns the owner node of each session.
+func (c *cluster) owners(rdb rueidis.Client, sids []string) map[string]int {
+	n := map[string]int{}
+	for _, sid := range sids {
+		owner, _, _ := c.route(rdb, sid)
+		n[owner]++
+	}
+	return n
+}
+
+// TestDrainTo: `courtctl drain --to` with three home processes. Refused for
+// an edge, for the node itself and for an unknown target, the node staying
+// active. A home drained to one node hands all its sessions to that node
+// and none to the region's other home, while every couple acts during the
+// hand-over and is answered; a home drained to its region spreads its
+// sessions over the region's other active homes. Every couple then
+// finishes its session with every transition committed once.
+func TestDrainTo(t *testing.T) {
+	t.Parallel()
+	const couples = 12
+	c := startCluster(t, clusterOpts{homes: 3})
+	rdb := redistest.Client(t)
+	op := c.operatorEnv(t)
+	type couple struct{ a, b *user }
+	cps := make([]couple, couples)
+	sids := make([]string, couples)
+	parallel(couples, func(i int) {
+		cps[i] = couple{connect(t, c, c.usURL), connect(t, c, c.asiaURL)}
+		sids[i] = driveTo(t, cps[i].a, cps[i].b, "EVIDENCE")
+	})
+	for _, from := range []string{"home-us-2", "home-us-3"} { // all on home-us-1 to begin with
+		if c.owners(rdb, sids)[from] > 0 {
+			_, errOut, code := c.ctl(t, op, "migrate", "node", from, "--to", "home-us-1", "--wait")
+			require.Zero(t, code, errOut)
+		}
+	}
+	require.Equal(t, map[string]int{"home-us-1": couples}, c.owners(rdb, sids))
+	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "active" }, 10*time.Second, 100*time.Millisecond)
+
+	for _, bad := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"drain", "edge-us-1", "--to", "us"}, 2, "--to is for homes"},
+		{[]string{"drain", "home-us-1", "--to", "home-us-1"}, 1, "already holds them"},
+		{[]string{"drain", "home-us-1", "--to", "nowhere"}, 2, "neither an active home node nor a region"},
+	} {
+		_, errOut, code := c.ctl(t, op, bad.args...)
+		require.Equal(t, bad.code, code, "%v: %s", bad.args, errOut)
+		require.Contains(t, errOut, bad.want, bad.args)
+	}
+	require.Equal(t, "active", c.status(t)["home-us-1"], "refused drains leave the home active")
+	require.Equal(t, "active", c.status(t)["edge-us-1"], "refused drains leave the edge active")
+
+	// To one node, while every couple acts.
+	_, errOut, code := c.ctl(t, op, "drain", "home-us-1", "--to", "home-us-3")
+	require.Zero(t, code, errOut)
+	lat := make([]time.Duration, couples)
+	parallel(couples, func(i int) {
+		start := time.Now()
+		cps[i].a.must(t, "court:request_settle", map[string]any{})
+		lat[i] = time.Since(start)
+	})
+	slices.Sort(lat)
+	t.Logf("actions during the drain to home-us-3: p50 %v, max %v", lat[couples/2], lat[couples-1])
+	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "drained" }, 10*time.Second, 100*time.Millisecond)
+	require.Equal(t, map[string]int{"home-us-3": couples}, c.owners(rdb, sids), "every session to home-us-3, none to home-us-2")
+
+	_, errOut, code = c.ctl(t, op, "undrain", "home-us-1")
+	require.Zero(t, code, errOut)
+	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "active" }, 10*time.Second, 100*time.Millisecond)
+
+	// To the region: spread over its other active homes.
+	out, errOut, code := c.ctl(t, op, "drain", "home-us-3", "--to", "us", "--wait", "-o", "json")
+	require.Zero(t, code, errOut)
+	var drained struct {
+		State    string `json:"state"`
+		Sessions int    `json:"sessions"`
+		To       []struct {
+			Node string `json:"node"`
+		} `json:"to"`
+		Seconds float64 `json:"seconds"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &drained), out)
+	require.Equal(t, "drained", drained.State)
+	require.Zero(t, drained.Sessions)
+	require.Len(t, drained.To, 2, "the region's other active homes: %s", out)
+	t.Logf("drain of home-us-3 to us: %.2fs", drained.Seconds)
+	require.Eventually(t, func() bool {
+		n := c.owners(rdb, sids)
+		return n["home-us-1"]+n["home-us-2"] == couples
+	}, 5*time.Second, 50*time.Millisecond)
+	spread := c.owners(rdb, sids)
+	t.Logf("home-us-3's sessions went to %v", spread)
+	require.Positive(t, spread["home-us-1"], "spread over the region, not all to one")
+	require.Positive(t, spread["home-us-2"], "spread over the region, not all to one")
+
+	parallel(couples, func(i int) {
+		cps[i].b.must(t, "court:decline_settle", map[string]any{})
+		finish(t, cps[i].a, cps[i].b, "EVIDENCE")
+	})
+	for i, sid := range sids {
+		events := c.requireHistory(t, sid)
+		require.Equal(t, []string{"serve", "accept", "request_settle", "decline_settle"}, events[:4], "session %s", sid)
+		cps[i].a.versionsInOrder(t, sid)
+		cps[i].b.versionsInOrder(t, sid)
+	}
 }
