@@ -39,9 +39,11 @@ type edgeRoleConfig struct {
 	Verifier       *token.Verifier
 	Directory      directory.Store // also the edge's rate limiter
 	HomePolicy     string
-	TokenGrace     time.Duration // zero: edge.MaxTokenGrace
-	LinkTimeout    time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
-	Caps           edgeCaps
+	// Catalog is the region catalog; nil: regions.Default().
+	Catalog     *regions.Catalog
+	TokenGrace  time.Duration // zero: edge.MaxTokenGrace
+	LinkTimeout time.Duration // of the mesh links; zero: mesh.DefaultLinkTimeout
+	Caps        edgeCaps
 	// DrainWindow spreads the disconnects of a drain, SIGTERM's included;
 	// zero: admin.DefaultWindow.
 	DrainWindow  time.Duration
@@ -106,7 +108,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		NodeID:            c.NodeID,
 		Region:            c.Region,
 		Addr:              c.ClientAddr,
-		Catalog:           regions.Default(),
+		Catalog:           c.Catalog,
 		Verifier:          c.Verifier,
 		Directory:         c.Directory,
 		Limiter:           c.Directory,
