@@ -137,14 +137,7 @@ type partner struct {
 
 func (m *regionsMesh) partner(t *testing.T, url string) *partner {
 	t.Helper()
-	id := newTestUUID(t)
-	tok, err := token.Mint(m.secret, id, time.Hour)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	c, err := loadgen.Dial(ctx, url, tok)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	c, id := dialUser(t, m.secret, url)
 	p := &partner{id: id, c: c, wake: make(chan struct{}, 1)}
 	go func() {
 		for {

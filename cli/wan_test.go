@@ -86,15 +86,22 @@ func startWANMesh(t *testing.T) *wanMesh {
 // user connects a new user to url and registers it.
 func (w *wanMesh) user(t *testing.T, url string) (*loadgen.Client, string) {
 	t.Helper()
+	c, id := dialUser(t, w.secret, url)
+	requireAck(t, c, "court:register", map[string]string{"userId": id}, true)
+	return c, id
+}
+
+// dialUser connects a new user, with a token signed with secret, to url.
+func dialUser(t *testing.T, secret []byte, url string) (*loadgen.Client, string) {
+	t.Helper()
 	id := newTestUUID(t)
-	tok, err := token.Mint(w.secret, id, time.Hour)
+	tok, err := token.Mint(secret, id, time.Hour)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := loadgen.Dial(ctx, url, tok)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	requireAck(t, c, "court:register", map[string]string{"userId": id}, true)
 	return c, id
 }
 
