@@ -203,8 +203,9 @@ sessions and hands every session to the other homes of its region, or with
 --to to a home node or to the active homes of a region (spread among them),
 live as "courtctl migrate" moves them: each pauses for about one claim round
 and actions meanwhile are retried by the edges at the new owner. The node
-stays up, drained, until "courtctl undrain NODE" or its restart. With --wait, a progress bar (left, rate, ETA) until the node holds
-nothing; -o json prints the final counts instead.`,
+stays up, drained, until "courtctl undrain NODE" or its restart. With --wait,
+a progress bar (left, rate, ETA) until the node holds nothing; -o json prints
+the final counts instead.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "table", "json"); err != nil {
