@@ -185,20 +185,46 @@ func (o *ownership) takeOver(ctx context.Context, ids []string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	var installed []string
+	var installed, unfenced []string
 	for _, se := range want {
 		sess, ok := sessions[se.ID]
 		if !ok {
-			o.forget(ctx, se.ID)
+			unfenced = append(unfenced, se.ID)
 			continue
 		}
 		if o.rt.install(sess, se.Epoch) {
 			installed = append(installed, se.ID)
 		}
 	}
+	o.forgetEnded(ctx, unfenced, routes)
 	o.metrics.leaseAcquisitions.Add(float64(len(installed)))
 	o.log.Info("took over sessions", "sessions", len(installed), "took", time.Since(start))
 	return installed, nil
+}
+
+// forgetEnded removes from the directory the sessions of ids, acquired at
+// the epochs of acquired, that the store refused to fence because they
+// ended (or never committed). The store also refuses a session that a newer
+// owner fenced first: another node acquired it after this one (it saw this
+// node's lease lapse), and its route, at the newer epoch, is left alone. If
+// the routes cannot be read, nothing is forgotten: the sessions stay filed
+// under this node and the next claim round tries again.
+func (o *ownership) forgetEnded(ctx context.Context, ids []string, acquired map[string]directory.Route) {
+	if len(ids) == 0 {
+		return
+	}
+	now, err := o.cfg.Directory.RoutesOf(ctx, ids)
+	if err != nil {
+		o.log.Warn("read the routes of sessions the store did not fence", "sessions", len(ids), "err", err)
+		return
+	}
+	for _, id := range ids {
+		if r, ok := now[id]; ok && r.Epoch > acquired[id].Epoch {
+			o.log.Info("session taken over by a newer owner meanwhile", "session", id, "owner", r.OwnerNode, "epoch", r.Epoch)
+			continue
+		}
+		o.forget(ctx, id)
+	}
 }
 
 // forget removes from the directory a session the store no longer has live

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
+	"courtmesh/home/court"
 	"courtmesh/home/store"
 	"courtmesh/mesh/wire"
 )
@@ -276,5 +277,77 @@ func TestMigrateAcrossRegions(t *testing.T) {
 		require.False(t, us.holds(sid), "the us home does not take it back")
 		_, events, _ := st.of(sid)
 		require.Equal(t, []string{"accept"}, events)
+	})
+}
+
+// fenceHookStore runs before, once armed, ahead of each FenceMany.
+type fenceHookStore struct {
+	*store.Memory
+	before atomic.Pointer[func([]store.SessionEpoch)]
+}
+
+func (s *fenceHookStore) FenceMany(ctx context.Context, want []store.SessionEpoch) (map[string]*court.Session, error) {
+	if f := s.before.Load(); f != nil {
+		(*f)(want)
+	}
+	return s.Memory.FenceMany(ctx, want)
+}
+
+// TestHandoffRacesTakeover: a session is migrated to home-us-2, whose claim
+// round acquires it but stalls before fencing the store, long enough for
+// its node lease to lapse; home-us-1 then takes the session over at the
+// next epoch and fences first. home-us-2's late fence is refused; the
+// session must keep its route, naming its owner, instead of being
+// forgotten as if it had ended (which stranded a live session, found by
+// e2e.TestLiveMigrationRace under load).
+func TestHandoffRacesTakeover(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir, mem := directory.NewMemory(), store.NewMemory()
+		o := options{dir: dir, store: mem, quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		o.node = home1
+		h1 := start(t, o)
+		paused := &pausableDir{Directory: dir}
+		hooked := &fenceHookStore{Memory: mem}
+		o.node, o.dir, o.store = home2, paused, hooked
+		h2 := start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		a, b := "A-race", "B-race"
+		r := &router{dir: dir, homes: map[string]*harness{home1: h1, home2: h2}, first: h1}
+		served := r.act(t, a, "court:serve", map[string]any{"partnerId": b, "coupleId": nil, "judgeType": "swift"})
+		require.True(t, served.OK, served.Error)
+		sid := served.State.Session.ID
+		owner := r.homes[routeOf(t, dir, sid).OwnerNode]
+		if owner == h2 {
+			require.NoError(t, h2.srv.Migrate(context.Background(), sid, home1, "us"))
+			for !h1.holds(sid) {
+				settle(DefaultClaimInterval)
+			}
+		}
+		epoch := routeOf(t, dir, sid).Epoch
+
+		var once atomic.Bool
+		stall := func(want []store.SessionEpoch) {
+			if len(want) == 1 && want[0].ID == sid && once.CompareAndSwap(false, true) {
+				paused.paused.Store(true) // home-us-2's heartbeats fail from now on
+				time.Sleep(DefaultLeaseTTL + 4*DefaultClaimInterval)
+			}
+		}
+		hooked.before.Store(&stall)
+		require.NoError(t, h1.srv.Migrate(context.Background(), sid, home2, "us"))
+		settle(DefaultLeaseTTL + 6*DefaultClaimInterval) // less than the two repair rounds that would restore a lost route
+		require.True(t, once.Load(), "home-us-2 tried to fence the session")
+		route, err := dir.RouteOf(context.Background(), sid, true)
+		require.NoError(t, err, "the session keeps its route")
+		require.Equal(t, home1, route.OwnerNode)
+		require.Equal(t, epoch+2, route.Epoch, "home-us-1 took it over after home-us-2's acquisition")
+		require.True(t, h1.holds(sid))
+		_, err = dir.Lookup(context.Background(), b, true)
+		require.NoError(t, err, "the partners still find their session")
+
+		paused.paused.Store(false)
+		settle(claimWarmUp + 4*DefaultClaimInterval)
+		got := r.act(t, b, "court:accept", map[string]any{})
+		require.True(t, got.OK, got.Error)
 	})
 }
