@@ -172,7 +172,9 @@ func memberOf(ms []directory.Member, id string) (directory.Member, error) {
 	return directory.Member{}, fmt.Errorf("node %s is not in the membership (see \"courtctl status\")", id)
 }
 
-// waitMoved polls the routes of ids until node holds every one.
+// waitMoved polls the routes of ids until node holds every one. A session
+// another node took instead (node's lease lapsed before it acquired it, so
+// the region took it over) fails the wait.
 func waitMoved(ctx context.Context, dir directory.Directory, ids []string, node string, bar io.Writer) error {
 	p := newProgress(len(ids))
 	left := ids
@@ -186,7 +188,10 @@ func waitMoved(ctx context.Context, dir directory.Directory, ids []string, node 
 			if err != nil {
 				return err
 			}
-			if r.OwnerNode != node || r.OwnerInc == "" {
+			if r.OwnerInc != "" && r.OwnerNode != node {
+				return fmt.Errorf("session %s was taken over by %s instead of %s (did %s stop or lose its lease?): see \"courtctl status\"", id, r.OwnerNode, node, node)
+			}
+			if r.OwnerInc == "" {
 				still = append(still, id)
 			}
 		}
