@@ -196,35 +196,61 @@ func (o *ownership) takeOver(ctx context.Context, ids []string) ([]string, error
 			installed = append(installed, se.ID)
 		}
 	}
-	o.forgetEnded(ctx, unfenced, routes)
+	installed = append(installed, o.settleUnfenced(ctx, inc, unfenced, routes)...)
 	o.metrics.leaseAcquisitions.Add(float64(len(installed)))
-	o.log.Info("took over sessions", "sessions", len(installed), "took", time.Since(start))
+	o.log.Info("took over sessions", "sessions", len(installed), "not_fenced", len(unfenced), "took", time.Since(start))
 	return installed, nil
 }
 
-// forgetEnded removes from the directory the sessions of ids, acquired at
-// the epochs of acquired, that the store refused to fence because they
-// ended (or never committed). The store also refuses a session that a newer
-// owner fenced first: another node acquired it after this one (it saw this
-// node's lease lapse), and its route, at the newer epoch, is left alone. If
-// the routes cannot be read, nothing is forgotten: the sessions stay filed
-// under this node and the next claim round tries again.
-func (o *ownership) forgetEnded(ctx context.Context, ids []string, acquired map[string]directory.Route) {
+// settleUnfenced settles the sessions of ids, acquired at the epochs of
+// acquired, that the store refused to fence, and returns those a second
+// fence installs after all. The store refuses a session that
+//   - a newer owner fenced first: another node acquired it after this one
+//     (it saw this node's lease lapse); its route, at the newer epoch, is
+//     left alone;
+//   - ended (or never committed): it leaves the directory;
+//   - is live at that very epoch: this incarnation's own, dropped without
+//     its lease released (a commit whose outcome was lost steps down, and
+//     its release can fail with it), so the acquisition kept the epoch. Its
+//     lease is released, and the next claim round takes it at the next
+//     epoch; removing its route would cut the live session's users off
+//     from it until the directory repair.
+//
+// If the routes cannot be read, nothing is settled: the sessions stay
+// filed under this node and the next claim round tries again.
+func (o *ownership) settleUnfenced(ctx context.Context, inc string, ids []string, acquired map[string]directory.Route) []string {
 	if len(ids) == 0 {
-		return
+		return nil
 	}
 	now, err := o.cfg.Directory.RoutesOf(ctx, ids)
 	if err != nil {
 		o.log.Warn("read the routes of sessions the store did not fence", "sessions", len(ids), "err", err)
-		return
+		return nil
 	}
+	var installed []string
 	for _, id := range ids {
-		if r, ok := now[id]; ok && r.Epoch > acquired[id].Epoch {
+		epoch := acquired[id].Epoch
+		if r, ok := now[id]; ok && r.Epoch > epoch {
 			o.log.Info("session taken over by a newer owner meanwhile", "session", id, "owner", r.OwnerNode, "epoch", r.Epoch)
 			continue
 		}
-		o.forget(ctx, id)
+		sess, err := o.cfg.Store.Fence(ctx, id, epoch)
+		switch {
+		case err == nil:
+			if o.rt.install(sess, epoch) {
+				installed = append(installed, id)
+			}
+		case errors.Is(err, store.ErrNotFound):
+			o.forget(ctx, id)
+		case errors.Is(err, store.ErrFenced):
+			if err := o.cfg.Directory.Release(ctx, id, o.cfg.NodeID, inc); err != nil && !errors.Is(err, directory.ErrNotOwner) {
+				o.log.Warn("release session", "session", id, "err", err)
+			}
+		default:
+			o.log.Warn("fence session", "session", id, "epoch", epoch, "err", err)
+		}
 	}
+	return installed
 }
 
 // forget removes from the directory a session the store no longer has live

@@ -70,6 +70,8 @@ func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn fun
 	if next.Version == prev.Version {
 		return next, nil
 	}
+	ctx, cancel := commitContext(ctx)
+	defer cancel()
 	if err := rt.persistLocked(ctx, e, o, next, effects); err != nil {
 		return nil, err
 	}
@@ -79,6 +81,18 @@ func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn fun
 	}
 	rt.publishLocked(ctx, next, effects, o)
 	return next, nil
+}
+
+// commitTimeout bounds the writes of one commit, once started.
+const commitTimeout = 5 * time.Second
+
+// commitContext is the context of a commit's writes: ctx's values, not its
+// end. A commit runs to its end once started, even if its requester went
+// away (the edge's mesh link closed as the edge restarted): a write
+// cancelled in flight has an unknown outcome, which costs the session a
+// step down and a new epoch, and a route or claim left half done.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 }
 
 // validateLocked checks that the node may commit for e now.
@@ -159,6 +173,8 @@ func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, h
 		return court.ErrUsersBusy
 	}
 	effects := sess.TakeEffects()
+	ctx, cancel := commitContext(ctx)
+	defer cancel()
 	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: rt.cfg.NodeID,
 		OwnerInc: inc, Epoch: firstEpoch}
 	if err := rt.persistNewLocked(ctx, sess, route, o, effects); err != nil {

@@ -39,6 +39,10 @@ type Store interface {
 	Create(ctx context.Context, c store.Create) error
 	Commit(ctx context.Context, c store.Commit) error
 	FenceMany(ctx context.Context, want []store.SessionEpoch) (map[string]*court.Session, error)
+	// Fence is FenceMany of one session; its error tells a session that
+	// ended (store.ErrNotFound) from one live at that epoch or a newer one
+	// (store.ErrFenced).
+	Fence(ctx context.Context, sessionID string, epoch uint64) (*court.Session, error)
 	// ActiveSessions lists the live sessions of a region, to rebuild the
 	// directory from.
 	ActiveSessions(ctx context.Context, region string) ([]store.ActiveRef, error)

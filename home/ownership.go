@@ -112,10 +112,17 @@ func (o *ownership) liveNodes() []string {
 // handBack implements leaseHolder.
 func (o *ownership) handBack(ctx context.Context, ref heldRef) { o.release(ctx, ref) }
 
+// releaseTimeout bounds the release of one session's lease.
+const releaseTimeout = 5 * time.Second
+
 // release hands a dropped session to the region: its lease is released, or,
 // if the directory lost the route (Redis lost its data), the route is
 // written back released. Either way a claim round takes the session over.
 func (o *ownership) release(ctx context.Context, ref heldRef) {
+	// The caller's context may be a request's that has just ended (its
+	// edge went away): the release must be done all the same.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
 	inc, _ := o.node.state()
 	err := o.cfg.Directory.Release(ctx, ref.ID, o.cfg.NodeID, inc)
 	if errors.Is(err, directory.ErrNotFound) {

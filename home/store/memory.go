@@ -98,6 +98,22 @@ func (m *Memory) FenceMany(_ context.Context, want []SessionEpoch) (map[string]*
 	return out, nil
 }
 
+// Fence is FenceMany of one session, telling why it was not fenced:
+// ErrNotFound when the session is gone or ended, ErrFenced when its epoch is
+// already epoch or newer.
+func (m *Memory) Fence(ctx context.Context, sessionID string, epoch uint64) (*court.Session, error) {
+	got, _ := m.FenceMany(ctx, []SessionEpoch{{ID: sessionID, Epoch: epoch}})
+	if sess, ok := got[sessionID]; ok {
+		return sess, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if row, ok := m.sessions[sessionID]; !ok || row.ended {
+		return nil, ErrNotFound
+	}
+	return nil, ErrFenced
+}
+
 // ActiveSessions lists the live sessions (every region: the stand-in does
 // not keep regions).
 func (m *Memory) ActiveSessions(_ context.Context, _ string) ([]ActiveRef, error) {
