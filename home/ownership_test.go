@@ -250,3 +250,69 @@ func TestShutdownHandsOverAtOnce(t *testing.T) {
 		require.True(t, got.OK, got.Error)
 	})
 }
+
+// losingStore is a store whose commits go through but, while lose is set,
+// report an error, as when the connection to Postgres breaks after a commit
+// was sent: the outcome is unknown to the home.
+type losingStore struct {
+	Store
+	lose atomic.Bool
+}
+
+func (s *losingStore) Commit(ctx context.Context, c store.Commit) error {
+	if err := s.Store.Commit(ctx, c); err != nil || !s.lose.Load() {
+		return err
+	}
+	return fmt.Errorf("store: commit session %s: %w", c.Session.ID, context.Canceled)
+}
+
+// failingReleases is a directory whose lease releases fail while fail is
+// set.
+type failingReleases struct {
+	Directory
+	fail atomic.Bool
+}
+
+func (d *failingReleases) Release(ctx context.Context, sessionID, node, inc string) error {
+	if d.fail.Load() {
+		return fmt.Errorf("directory: release %s: %w", sessionID, context.Canceled)
+	}
+	return d.Directory.Release(ctx, sessionID, node, inc)
+}
+
+// TestLostCommitAndReleaseKeepTheRoute: a home whose commit's outcome is
+// lost steps down for the session; when the release of its lease fails too
+// (found by the rolling deploy e2e test: both ran on a request's context
+// that ended as its edge restarted), the lease still names this
+// incarnation. The next claim round takes the session back at the next
+// epoch; it does not remove the route of a live session, which left its
+// users "in no session" while it waited for its timeout.
+func TestLostCommitAndReleaseKeepTheRoute(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := &failingReleases{Directory: directory.NewMemory()}
+		st := &losingStore{Store: store.NewMemory()}
+		h := start(t, options{dir: dir, store: st, node: home1})
+		settle(claimWarmUp + 2*h.srv.cfg.ClaimInterval)
+		a, b := h.pair(t)
+		id := h.serve(t, a, b).SessionID
+
+		st.lose.Store(true)
+		dir.fail.Store(true)
+		_, got := h.do(t, b, "court:accept", `{}`)
+		require.False(t, got.OK, "the commit's outcome is unknown")
+		require.False(t, h.holds(id), "stepped down")
+		st.lose.Store(false)
+		dir.fail.Store(false)
+		require.Equal(t, uint64(1), routeOf(t, dir, id).Epoch, "the lease is still this incarnation's")
+
+		settle(3 * h.srv.cfg.ClaimInterval)
+		require.True(t, h.holds(id), "taken back")
+		r := routeOf(t, dir, id)
+		require.Equal(t, home1, r.OwnerNode)
+		require.Equal(t, uint64(2), r.Epoch, "at the next epoch, which fences the store")
+		resp, got := h.do(t, a, "court:submit_evidence", `{"evidence":"e","feelings":"f","needs":"n"}`)
+		require.True(t, got.OK, got.Error)
+		require.Equal(t, uint64(3), resp.Version, "the lost commit of the accept went through")
+	})
+}
