@@ -49,8 +49,8 @@ type rollingNode struct {
 // drained first by `courtctl drain --wait`, its sockets resyncing through
 // the balancer on the region's other edge. Clients reconnect (each socket at
 // least once) but no action fails except with the documented retryable
-// errors; every session completes; each partner sees its session's versions
-// strictly increase and both close at the same version; and in
+// errors; every session completes; the versions of a session each partner
+// receives never go back and both close at the same version; and in
 // court_transitions each session is one whole session, committed once:
 // versions 1..14 with no gap, each action once, the judge once, and the
 // CLOSED hold's timer once.
@@ -125,7 +125,9 @@ func TestRollingDeploy(t *testing.T) {
 	require.Empty(t, rep.Failures, "no action failed but with a retryable error, every session completed")
 	require.Len(t, rep.Couples, rollingCouples)
 	require.GreaterOrEqual(t, rep.Counts["disconnects"], 2*rollingCouples, "every socket was moved at least once")
-	require.Greater(t, rep.sessions(), 2*rollingCouples, "the couples kept running sessions through the deploy")
+	for i, cp := range rep.Couples {
+		require.NotEmpty(t, cp.Sessions, "couple %d completed sessions through the deploy", i)
+	}
 	c.requireWholeSessions(t, rep)
 }
 
@@ -267,15 +269,13 @@ func startDriver(t *testing.T, c *cluster, usURL, asiaURL string) *driver {
 // driver prints a line for each).
 func (d *driver) completed() int { return strings.Count(d.out.String(), "\nsession ") }
 
-// rollingReport is the driver's report.
+// rollingReport is the driver's report: the sessions each couple's slot
+// completed, with the version each partner saw the session close at.
 type rollingReport struct {
 	Couples []struct {
-		Users    [][2]string `json:"users"`
 		Sessions []struct {
 			ID     string         `json:"id"`
 			Closed map[string]int `json:"closed"`
-			A      []uint64       `json:"a"`
-			B      []uint64       `json:"b"`
 		} `json:"sessions"`
 	} `json:"couples"`
 	Counts   map[string]int `json:"counts"`
