@@ -11,8 +11,9 @@ const HybridResolutionID = "resolution_hybrid"
 // SubmitResolutionPick is T9 (court-protocol.md §3.7): userID picks
 // resolution resolutionID. Equal picks finish at once (T10, → VERDICT);
 // different picks start a mismatch, which asks for one hybrid; during a
-// mismatch both must agree on one pick. The home serialises a session's
-// transitions, so the original's Redis lock is not needed.
+// mismatch both must agree on one pick. Picking again the same resolution
+// changes nothing. The home serialises a session's transitions, so the
+// original's Redis lock is not needed.
 func (s *Session) SubmitResolutionPick(userID, resolutionID string, now time.Time, d Durations) error {
 	_, creator, err := s.side(userID)
 	switch {
@@ -27,6 +28,11 @@ func (s *Session) SubmitResolutionPick(userID, resolutionID string, now time.Tim
 	}
 	if MismatchActive(s) {
 		return s.mismatchPick(userID, creator, resolutionID, now, d)
+	}
+	if mine := pick(creator, s.UserAResolutionPick, s.UserBResolutionPick); mine != nil && *mine == resolutionID {
+		// Picking again what one picked changes nothing: a retry of a
+		// pick whose answer was lost commits nothing twice.
+		return nil
 	}
 	id := &resolutionID
 	if creator {

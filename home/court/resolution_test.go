@@ -38,6 +38,21 @@ func TestResolutionSamePick(t *testing.T) {
 	require.Equal(t, tm(8).Add(d1.Verdict).UnixMilli(), s.PhaseDeadline)
 }
 
+// TestResolutionPickAgain: picking again what one picked changes nothing,
+// so a retried pick (its answer lost as an edge restarted) commits no
+// second transition; a different pick still changes it.
+func TestResolutionPickAgain(t *testing.T) {
+	t.Parallel()
+	s := inResolution(t)
+	step(t, s, pickBy("alice", "resolution_1"))
+	v := s.Version
+	require.NoError(t, pickBy("alice", "resolution_1")(s))
+	require.Equal(t, v, s.Version, "no new version")
+	step(t, s, pickBy("alice", "resolution_2"))
+	step(t, s, pickBy("bob", "resolution_2"))
+	require.Equal(t, court.PhaseVerdict, s.Phase)
+}
+
 func TestMismatchHybridAgree(t *testing.T) {
 	t.Parallel()
 	s, hv := inMismatch(t)
