@@ -51,3 +51,26 @@ func (m *Memory) sweepCounts(nowMs int64) {
 		}
 	}
 }
+
+// AddCounts implements Counter. A count of a window older than the one held
+// is not kept; its total is its own.
+func (m *Memory) AddCounts(_ context.Context, counts []WindowCount) ([]int64, error) {
+	totals := make([]int64, len(counts))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, c := range counts {
+		k := rateKey{event: c.Event, user: c.UserID}
+		rc := m.counts[k]
+		switch {
+		case c.StartMs < rc.startMs:
+			totals[i] = c.N
+			continue
+		case c.StartMs > rc.startMs:
+			rc = rateCount{startMs: c.StartMs, endMs: c.StartMs + c.Window.Milliseconds()}
+		}
+		rc.n += int(c.N)
+		m.counts[k] = rc
+		totals[i] = int64(rc.n)
+	}
+	return totals, nil
+}

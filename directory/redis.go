@@ -38,6 +38,15 @@ type RedisConfig struct {
 	Client rueidis.Client
 	// Prefix starts every key. Zero value means DefaultPrefix ("court:").
 	Prefix string
+	// Replica, when set, is a client of a read replica of the same Redis,
+	// in this node's region (REDIS_REPLICA_URL). Lookup and RouteOf read
+	// from it, through its client-side cache, unless asked fresh, and so
+	// does Presence; every write and every fresh read goes to Client. A
+	// replica lags its primary, so what it answers may be stale: a caller
+	// that acts on it must be ready to be told so and read fresh
+	// (docs/ownership.md, "Stale reads"). The caller owns it. Nil means
+	// every read goes to Client.
+	Replica rueidis.Client
 	// CacheTTL bounds how long a client-side cached answer may be kept.
 	// Redis tracking invalidates a cached key as soon as it changes, so this
 	// bounds memory, not staleness. Zero value means DefaultCacheTTL (30 s).
@@ -71,6 +80,7 @@ type RedisConfig struct {
 // from the Redis server's clock (TIME), so every node agrees on them.
 type Redis struct {
 	c        rueidis.Client
+	reader   rueidis.Client // the replica, or c
 	prefix   string
 	cacheTTL time.Duration
 }
@@ -91,7 +101,11 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.CacheTTL < 0 {
 		return nil, fmt.Errorf("directory: negative CacheTTL %v", cfg.CacheTTL)
 	}
-	return &Redis{c: cfg.Client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
+	reader := cfg.Replica
+	if reader == nil {
+		reader = cfg.Client
+	}
+	return &Redis{c: cfg.Client, reader: reader, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
 }
 
 // Dial connects to the Redis at url, a REDIS_URL such as
@@ -118,14 +132,15 @@ func (d *Redis) ownedKey(nodeID string) string    { return d.prefix + "owned:" +
 func (d *Redis) releasedKey(region string) string { return d.prefix + "released:" + region }
 
 // Lookup implements Directory: GET of the claim, then HGETALL of its route,
-// both from the client-side cache unless fresh.
+// both from the client-side cache (of the replica, when there is one) unless
+// fresh.
 func (d *Redis) Lookup(ctx context.Context, userID string, fresh bool) (Route, error) {
 	key := d.userKey(userID)
 	var res rueidis.RedisResult
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Get().Key(key).Build())
 	} else {
-		res = d.c.DoCache(ctx, d.c.B().Get().Key(key).Cache(), d.cacheTTL)
+		res = d.reader.DoCache(ctx, d.c.B().Get().Key(key).Cache(), d.cacheTTL)
 	}
 	sid, err := res.ToString()
 	if rueidis.IsRedisNil(err) {
@@ -138,14 +153,14 @@ func (d *Redis) Lookup(ctx context.Context, userID string, fresh bool) (Route, e
 }
 
 // RouteOf implements Directory: HGETALL of the route, from the client-side
-// cache unless fresh.
+// cache (of the replica, when there is one) unless fresh.
 func (d *Redis) RouteOf(ctx context.Context, sessionID string, fresh bool) (Route, error) {
 	key := d.routeKey(sessionID)
 	var res rueidis.RedisResult
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Hgetall().Key(key).Build())
 	} else {
-		res = d.c.DoCache(ctx, d.c.B().Hgetall().Key(key).Cache(), d.cacheTTL)
+		res = d.reader.DoCache(ctx, d.c.B().Hgetall().Key(key).Cache(), d.cacheTTL)
 	}
 	fields, err := res.AsStrMap()
 	if err != nil {

@@ -49,3 +49,29 @@ func (d *Redis) Allow(ctx context.Context, userID, event string, limit int, wind
 	}
 	return true, 0, nil
 }
+
+// AddCounts implements Counter in one pipeline: per count, INCRBY of the
+// window's counter (the key Allow uses) and PEXPIREAT at the window's end.
+func (d *Redis) AddCounts(ctx context.Context, counts []WindowCount) ([]int64, error) {
+	if len(counts) == 0 {
+		return nil, nil
+	}
+	cmds := make(rueidis.Commands, 0, 2*len(counts))
+	for _, c := range counts {
+		key := d.prefix + "rl:" + c.Event + ":" + c.UserID + ":" + strconv.FormatInt(c.StartMs, 10)
+		cmds = append(cmds,
+			d.c.B().Incrby().Key(key).Increment(c.N).Build(),
+			d.c.B().Pexpireat().Key(key).MillisecondsTimestamp(c.StartMs+c.Window.Milliseconds()).Build())
+	}
+	totals := make([]int64, len(counts))
+	for i, res := range d.c.DoMulti(ctx, cmds...) {
+		n, err := res.AsInt64()
+		if err != nil {
+			return nil, fmt.Errorf("directory: add rate-limit counts: %w", err)
+		}
+		if i%2 == 0 {
+			totals[i/2] = n
+		}
+	}
+	return totals, nil
+}

@@ -48,12 +48,13 @@ func (d *Redis) RemovePresence(ctx context.Context, edgeNode, userID string) err
 	return nil
 }
 
-// Presence implements Directory: HGETALL from the client-side cache, keeping
-// the edges whose expiry is ahead of this node's clock. Fields that expired
-// stay in the hash until the key's own TTL runs out or the edge is removed.
+// Presence implements Directory: HGETALL from the client-side cache (of the
+// replica, when there is one), keeping the edges whose expiry is ahead of
+// this node's clock. Fields that expired stay in the hash until the key's
+// own TTL runs out or the edge is removed.
 func (d *Redis) Presence(ctx context.Context, userID string) ([]string, error) {
 	cmd := d.c.B().Hgetall().Key(d.presenceKey(userID)).Cache()
-	fields, err := d.c.DoCache(ctx, cmd, d.cacheTTL).AsStrMap()
+	fields, err := d.reader.DoCache(ctx, cmd, d.cacheTTL).AsStrMap()
 	if err != nil {
 		return nil, fmt.Errorf("directory: get presence of %s: %w", userID, err)
 	}

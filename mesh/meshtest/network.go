@@ -3,7 +3,9 @@
 // a packet written from one region to another is delayed by half the
 // catalog's round-trip time between them, dropped while the two regions are
 // partitioned, and dropped at random with the loss probability set between
-// them. Packets to one destination keep their order.
+// them. Packets to one destination keep their order. ProxyTCP puts the same
+// delays (and partitions) on TCP connections, such as a remote region's
+// traffic to a Redis.
 //
 // Use it through mesh.Config.ListenPacket:
 //

@@ -1,0 +1,44 @@
+package directory_test
+
+import (
+	"testing"
+
+	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/directory"
+	"courtmesh/directory/redistest"
+)
+
+// TestRedisReplicaReads: with a Replica, cached lookups come from the
+// replica (they see what it has, stale while replication is stopped, and
+// catch up once it resumes), fresh lookups and writes from the primary.
+func TestRedisReplicaReads(t *testing.T) {
+	t.Parallel()
+	rep := redistest.StartReplica(t, "")
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{rep.URL[len("redis://"):]}})
+	require.NoError(t, err)
+	t.Cleanup(rc.Close)
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	require.NoError(t, err)
+	ctx := t.Context()
+	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
+	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
+	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
+
+	rep.Detach(t)
+	require.NoError(t, d.EndSession(ctx, "s1", "a", "b"))
+	_, err = d.Lookup(ctx, "a", true)
+	require.ErrorIs(t, err, directory.ErrNotFound, "a fresh read is the primary's")
+	stale, err := d.Lookup(ctx, "a", false)
+	require.NoError(t, err, "a cached read is the replica's, stale while it is detached")
+	require.Equal(t, "home-1", stale.OwnerNode)
+
+	rep.Attach(t)
+	checkFor(t, settle, func() error {
+		if _, err := d.Lookup(ctx, "a", false); err != directory.ErrNotFound {
+			return err
+		}
+		return nil
+	})
+}
