@@ -158,7 +158,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 	if p.Event == evRegister {
 		resp, state, err = c.register(ctx)
 	} else {
-		resp, err = c.s.forward(ctx, c.request(p.Event, withLanguage(p.Event, p.Data, c.lang)))
+		resp, err = c.s.forward(ctx, c.request(p.Event, withLanguage(p.Event, p.Data, c.lang)), false)
 	}
 	result := resultOK
 	switch {
@@ -176,10 +176,14 @@ func (c *conn) handleEvent(p sio.Packet) {
 }
 
 // register makes the socket receive pushes and returns the user's state.
+// A user in no session (as the directory's cache says) is answered here,
+// in-region; its presence and a fresh check of that answer follow off the
+// ack path (presence_queue.go).
 func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, error) {
-	c.s.addRegistered(ctx, c)
-	resp, err := c.s.forward(ctx, c.request(evRegister, nil))
+	c.s.addRegistered(c)
+	resp, err := c.s.forward(ctx, c.request(evRegister, nil), false)
 	if errors.Is(err, errNoSession) {
+		c.s.queuePresence(c.userID, false, true)
 		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
 	}
 	if err != nil {

@@ -84,7 +84,7 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	resp, err := s.forward(ctx, s.request(user, evReadState, nil))
+	resp, err := s.forward(ctx, s.request(user, evReadState, nil), false)
 	if errors.Is(err, errNoSession) {
 		resp, err = &wire.Response{Ack: protocol.IdleAck}, nil
 	}
@@ -115,7 +115,7 @@ func (s *Server) serveAction(event string) http.HandlerFunc {
 			writeError(w, status, msg)
 			return
 		}
-		resp, err := s.forward(ctx, s.request(user, event, withLanguage(event, payload, acceptLanguage(r))))
+		resp, err := s.forward(ctx, s.request(user, event, withLanguage(event, payload, acceptLanguage(r))), false)
 		s.writeOutcome(ctx, w, event, start, resp, err)
 	}
 }

@@ -31,6 +31,7 @@ const (
 	resyncLink      = "link"          // a home's link went down or came up
 	resyncGap       = "gap"           // a court:state skipped a version
 	resyncPresence  = "presence_lost" // the directory lost the edge's presence
+	resyncRegister  = "register"      // a register answered IDLE from the cache; the primary has a session
 	resyncDelivered = "delivered"     // a read brought a socket a newer state
 	resyncFailed    = "failed"        // a read failed; it is tried again
 )
@@ -43,7 +44,7 @@ const (
 )
 
 var (
-	resyncEvents     = []string{resyncLink, resyncGap, resyncPresence, resyncDelivered, resyncFailed}
+	resyncEvents     = []string{resyncLink, resyncGap, resyncPresence, resyncRegister, resyncDelivered, resyncFailed}
 	limiterDecisions = []string{limiterLocal, limiterRefused}
 	actionResults    = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
 	dropReasons      = []string{dropQueueFull, dropStale, dropClosed}
@@ -80,7 +81,7 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"event", "result"}),
 		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "court_edge_resyncs_total", Help: "State resyncs: what asked for them (link, gap, presence_lost) and their reads (delivered, failed).",
+			Name: "court_edge_resyncs_total", Help: "State resyncs: what asked for them (link, gap, presence_lost, register) and their reads (delivered, failed).",
 		}, []string{"event"}),
 		limiterDown: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_edge_limiter_unavailable_total",

@@ -54,8 +54,9 @@ func (c *conn) push(frame []byte, isState, idle bool, session string, version ui
 	return gap
 }
 
-// addRegistered makes c receive pushes and records presence.
-func (s *Server) addRegistered(ctx context.Context, c *conn) {
+// addRegistered makes c receive pushes and queues its presence record
+// (presence_queue.go): the ack does not wait for it.
+func (s *Server) addRegistered(c *conn) {
 	s.mu.Lock()
 	open := s.conns[c.id] == c
 	if open && !c.registered {
@@ -64,14 +65,17 @@ func (s *Server) addRegistered(ctx context.Context, c *conn) {
 	}
 	s.mu.Unlock()
 	if open {
-		s.addPresence(ctx, c.userID)
+		s.queuePresence(c.userID, true, false)
 	}
 }
 
-func (s *Server) addPresence(ctx context.Context, users ...string) {
+// addPresence records the presence of users, and reports whether it did.
+func (s *Server) addPresence(ctx context.Context, users ...string) bool {
 	if err := s.cfg.Directory.AddPresence(ctx, s.cfg.NodeID, s.cfg.PresenceTTL, users...); err != nil {
 		s.log.Warn("add presence failed", "users", len(users), "err", err)
+		return false
 	}
+	return true
 }
 
 // userGone removes the presence of a user whose last socket closed. A

@@ -3,9 +3,11 @@ package edge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"courtmesh/directory"
 	"courtmesh/mesh/wire"
 	"courtmesh/protocol"
 )
@@ -47,7 +49,12 @@ func (s *Server) allow(ctx context.Context, user, event string) (retryAfter time
 		return 0, true // the socket or request is gone; the action fails anyway
 	}
 	now := time.Now().UnixNano()
-	s.limiterDownSince.CompareAndSwap(0, now)
+	since := now
+	var unreconciled *directory.UnreconciledError
+	if errors.As(err, &unreconciled) { // a RegionalLimiter knows when the outage began
+		since = unreconciled.Since.UnixNano()
+	}
+	s.limiterDownSince.CompareAndSwap(0, since)
 	if lim.FailClosed && now-s.limiterDownSince.Load() > int64(s.cfg.LimiterGrace) {
 		s.m.limiterDown.WithLabelValues(limiterRefused).Inc()
 		s.warnLimiter(event, err, "rate limiter unreachable beyond its grace, event refused")

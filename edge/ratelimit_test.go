@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"courtmesh/directory"
 	"courtmesh/protocol"
 )
 
@@ -124,4 +125,24 @@ func TestRateLimitMessage(t *testing.T) {
 		require.Equal(t, tc.secs, secs, "%v", tc.d)
 		require.True(t, strings.Contains(msg, " "+jsonUint(uint64(secs))+" seconds."), msg)
 	}
+}
+
+// TestRegionalOutageGraceFromItsStart: the grace of a RegionalLimiter's
+// outage runs from its first failed round, which the error carries, not
+// from the first event that hears of it: a serve is refused at once when
+// the rounds have failed for longer than the grace.
+func TestRegionalOutageGraceFromItsStart(t *testing.T) {
+	t.Parallel()
+	lim := newFakeLimiter(time.Second)
+	lim.err = &directory.UnreconciledError{Since: time.Now().Add(-time.Minute), Err: errors.New("redis down")}
+	te := newTestEdge(t, func(c *Config) { c.Limiter = lim })
+	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+	c.write(`425["court:register",{}]`)
+	name, _ := event(t, c.read())
+	require.Equal(t, "court:state", name, "register does not fail closed")
+	require.True(t, strings.HasPrefix(c.read(), "435["))
+	c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2"}]`)
+	name, _ = event(t, c.read())
+	require.Equal(t, "court:error", name)
+	require.Contains(t, c.read(), `"error":"RATE_LIMIT_EXCEEDED"`, "the outage began a minute ago")
 }

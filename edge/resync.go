@@ -146,7 +146,7 @@ func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Tim
 		c.mu.Unlock()
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	resp, err := s.forward(rctx, s.request(user, evReadState, nil))
+	resp, err := s.forward(rctx, s.request(user, evReadState, nil), true)
 	cancel()
 	var state json.RawMessage
 	var session string

@@ -194,3 +194,29 @@ func TestAckedVersionIsStillPushedOnce(t *testing.T) {
 	nextIs(t, a, `{"phase":"EVIDENCE","v":4}`)
 	quiet(t, a)
 }
+
+// A register answered IDLE from a cache that missed a new session (the
+// replica lags) is checked fresh once the presence is written: the user is
+// queued for a resync, which reads the primary and delivers the session. A
+// register whose IDLE the primary confirms queues nothing.
+func TestRegisterIdleCheckedFresh(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	te.dir.fresh[alice] = routeS1 // the cache (replica) has no claim yet
+	te.mesh.setFn(ackWithVersion(1))
+	a, b := te.connect(t, alice), te.connect(t, bob)
+	a.register()
+	b.register()
+	require.Empty(t, te.mesh.requests(), "both IDLE answers came from the cache")
+	require.Eventually(t, func() bool { return te.marked(alice) }, 3*time.Second, 5*time.Millisecond)
+	require.False(t, te.marked(bob), "bob is in no session on the primary either")
+	require.Equal(t, 1.0, counterValue(te.s.m.resyncs.WithLabelValues(resyncRegister)))
+
+	again, _ := te.s.resyncUser(t.Context(), alice, time.Time{})
+	require.False(t, again)
+	nextIs(t, a, `{"v":1}`)
+	reqs := te.mesh.requests()
+	require.Len(t, reqs, 1)
+	require.Equal(t, protocol.ReadState, reqs[0].Event)
+	require.Equal(t, []string{"home-us-1"}, te.mesh.targets(), "the resync read the primary's route")
+}

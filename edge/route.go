@@ -34,17 +34,27 @@ const retryBudget = 3 * time.Second
 // the owner any more, link down, owner being taken over, home draining) is
 // retried with a fresh directory read until the action's deadline, so a
 // client acting during a home failover sees a slower ack rather than an
-// error. A retried request may have been applied before its answer was lost;
+// error. The first not_owner is retried at once: the route most likely came
+// from a cache that is behind (a moved session, a lagging replica). A retried request may have been applied before its answer was lost;
 // the state machine's guards then refuse the repeat, and the state the
 // client fetches is right either way.
-func (s *Server) forward(ctx context.Context, req *wire.Request) (*wire.Response, error) {
+//
+// The first try reads the directory from its cache (the regional replica's,
+// when there is one), which may be stale; freshFirst reads the primary
+// from the first try (resyncs, off the ack path, whose reader may already
+// know the cache is behind).
+func (s *Server) forward(ctx context.Context, req *wire.Request, freshFirst bool) (*wire.Response, error) {
 	start := time.Now()
-	for attempt := 0; ; attempt++ {
-		resp, err := s.try(ctx, req, attempt > 0)
+	for attempt, pauses := 0, 0; ; attempt++ {
+		resp, err := s.try(ctx, req, freshFirst || attempt > 0)
 		if err == nil || !temporary(err) || time.Since(start) > retryBudget {
 			return resp, err
 		}
-		pause := retryPauses[min(attempt, len(retryPauses)-1)]
+		if attempt == 0 && !freshFirst && notOwner(err) {
+			continue // maybe a stale cached route: read the primary and redirect at once
+		}
+		pause := retryPauses[min(pauses, len(retryPauses)-1)]
+		pauses++
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
@@ -62,6 +72,13 @@ func temporary(err error) bool {
 		return we.Temporary || we.Code == wire.CodeNotOwner || we.Code == wire.CodeShuttingDown
 	}
 	return errors.Is(err, errNoHome)
+}
+
+// notOwner reports whether a home answered that it does not own the
+// session.
+func notOwner(err error) bool {
+	var we *wire.Error
+	return errors.As(err, &we) && we.Code == wire.CodeNotOwner
 }
 
 func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {

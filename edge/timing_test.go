@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"courtmesh/directory"
 	"courtmesh/mesh/wire"
 	"courtmesh/protocol"
 	"courtmesh/token"
@@ -42,8 +43,9 @@ func notOwnerUntil(at time.Time, tries *atomic.Int32) func(context.Context, stri
 }
 
 // TestRetryBudget: a request whose home keeps answering not_owner is tried
-// at 0, 50, 150, 350, 750, 1550, 2350 and 3150 ms (the pauses double up to
-// 800 ms), and given up once retryBudget has passed.
+// at 0, 0 (the immediate redirect), 50, 150, 350, 750, 1550, 2350 and
+// 3150 ms (the pauses double up to 800 ms), and given up once retryBudget
+// has passed.
 func TestRetryBudget(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -52,12 +54,12 @@ func TestRetryBudget(t *testing.T) {
 		mesh.setFn(notOwnerUntil(time.Now().Add(time.Hour), &tries))
 		s := bubbleEdge(t, mesh, newFakeDir(), time.Minute)
 		begin := time.Now()
-		_, err := s.forward(t.Context(), s.request("alice", protocol.Serve, nil))
+		_, err := s.forward(t.Context(), s.request("alice", protocol.Serve, nil), false)
 		var we *wire.Error
 		require.ErrorAs(t, err, &we)
 		require.Equal(t, wire.CodeNotOwner, we.Code)
 		require.Equal(t, 3150*time.Millisecond, time.Since(begin))
-		require.Equal(t, int32(8), tries.Load())
+		require.Equal(t, int32(9), tries.Load())
 	})
 }
 
@@ -71,11 +73,36 @@ func TestRetryRidesOutAFailover(t *testing.T) {
 		begin := time.Now()
 		mesh.setFn(notOwnerUntil(begin.Add(1200*time.Millisecond), &tries))
 		s := bubbleEdge(t, mesh, newFakeDir(), time.Minute)
-		resp, err := s.forward(t.Context(), s.request("alice", protocol.Serve, nil))
+		resp, err := s.forward(t.Context(), s.request("alice", protocol.Serve, nil), false)
 		require.NoError(t, err)
 		require.JSONEq(t, `{"ok":true}`, string(resp.Ack))
 		require.Equal(t, 1550*time.Millisecond, time.Since(begin))
-		require.Equal(t, int32(6), tries.Load())
+		require.Equal(t, int32(7), tries.Load())
+	})
+}
+
+// TestStaleRouteRedirectsAtOnce: a cached route that names a home that no
+// longer owns the session (a lagging replica) costs one redirect: the
+// fresh read's owner is asked at once, with no pause.
+func TestStaleRouteRedirectsAtOnce(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		mesh := &fakeMesh{nodes: []string{"home-us-1", "home-us-2"}}
+		mesh.setFn(func(_ context.Context, node string, _ *wire.Request) (*wire.Response, error) {
+			if node == "home-us-1" {
+				return nil, &wire.Error{Code: wire.CodeNotOwner, Reason: "moved", Temporary: true}
+			}
+			return &wire.Response{Ack: json.RawMessage(`{"ok":true}`)}, nil
+		})
+		dir := newFakeDir()
+		dir.routes["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-1"}
+		dir.fresh["alice"] = directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-us-2"}
+		s := bubbleEdge(t, mesh, dir, time.Minute)
+		begin := time.Now()
+		_, err := s.forward(t.Context(), s.request("alice", protocol.Serve, nil), false)
+		require.NoError(t, err)
+		require.Zero(t, time.Since(begin), "no pause before the redirect")
+		require.Equal(t, []string{"home-us-1", "home-us-2"}, mesh.targets())
 	})
 }
 
@@ -91,10 +118,10 @@ func TestRetryStopsAtTheActionDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		begin := time.Now()
-		_, err := s.forward(ctx, s.request("alice", protocol.Serve, nil))
+		_, err := s.forward(ctx, s.request("alice", protocol.Serve, nil), false)
 		require.Error(t, err)
 		require.Equal(t, time.Second, time.Since(begin))
-		require.Equal(t, int32(5), tries.Load(), "tries at 0, 50, 150, 350 and 750 ms")
+		require.Equal(t, int32(6), tries.Load(), "tries at 0, 0, 50, 150, 350 and 750 ms")
 	})
 }
 
