@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"courtmesh/directory"
 	"courtmesh/home"
 	"courtmesh/home/outbox"
 	"courtmesh/home/store"
@@ -26,6 +27,7 @@ import (
 type devFlags struct {
 	usAddr, asiaAddr, meshAddr string
 	wan                        bool
+	wanRedisAddr               string
 	verbose                    bool
 	judge                      judgeFlags
 	webhook                    webhookFlags
@@ -51,7 +53,8 @@ start).`,
 	cmd.Flags().StringVar(&f.usAddr, "us-addr", "127.0.0.1:8080", "client listen address of the us edge")
 	cmd.Flags().StringVar(&f.asiaAddr, "asia-addr", "127.0.0.1:8081", "client listen address of the asia edge")
 	cmd.Flags().StringVar(&f.meshAddr, "mesh-addr", "127.0.0.1:0", "QUIC listen address of the us home")
-	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: links between regions carry the RTT of regions/")
+	cmd.Flags().BoolVar(&f.wan, "wan", false, "simulate the WAN: mesh links between regions, and the asia edge's Redis traffic (with REDIS_URL set), carry the RTT of regions/")
+	cmd.Flags().StringVar(&f.wanRedisAddr, "wan-redis-addr", "127.0.0.1:0", "with --wan and REDIS_URL: listen address of the asia edge's path to the Redis primary (a replica in asia replicates through it)")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "debug logs")
 	f.judge.register(cmd, "dev")
 	f.webhook.register(cmd, webhookNone)
@@ -112,9 +115,18 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 
 	catalog := regions.Default()
 	listenFor := func(string) func(string, string) (net.PacketConn, error) { return nil }
+	asiaDir, asiaRedis := directory.Store(dir), ""
 	if f.wan {
 		wan := meshtest.NewNetwork(catalog)
 		listenFor = wan.ListenPacket
+		if !embedded {
+			w, err := openWANRedis(wan, catalog, "asia", os.Getenv(envRedisURL), f.wanRedisAddr)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			asiaDir, asiaRedis = w.Dir, w.Proxy
+		}
 	}
 
 	reg := newOpsRegistry()
@@ -145,13 +157,16 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: homeRole.node.Addr().String()}}
 
 	var edges []*edgeRole
-	for _, e := range []struct{ id, region, addr string }{
-		{"edge-us-1", "us", f.usAddr},
-		{"edge-asia-1", "asia", f.asiaAddr},
+	for _, e := range []struct {
+		id, region, addr string
+		dir              directory.Store
+	}{
+		{"edge-us-1", "us", f.usAddr, dir},
+		{"edge-asia-1", "asia", f.asiaAddr, asiaDir},
 	} {
 		r, err := newEdgeRole(edgeRoleConfig{
 			NodeID: e.id, Region: e.region, ClientAddr: e.addr, Identity: ids[e.id], Homes: homes,
-			Verifier: verifier, Directory: dir, ListenPacket: listenFor(e.region),
+			Verifier: verifier, Directory: e.dir, ListenPacket: listenFor(e.region),
 			Logger: logger, Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"node": e.id}, reg),
 		})
 		if err != nil {
@@ -168,7 +183,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 		fmt.Fprintf(out, "edge %s http://%s\n", []string{"us", "asia"}[i], e.edge.Addr())
 	}
-	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, jwks: jwksURL, wan: f.wan, scale: scale, outbox: obCfg})
+	printDevHelp(out, devInfo{embeddedRedis: embedded, embeddedPG: ob == nil, devSecret: devSecret, jwks: jwksURL, wan: f.wan, wanRedis: asiaRedis, scale: scale, outbox: obCfg})
 	return g.Wait()
 }
 

@@ -99,7 +99,7 @@ REDIS_URL (required), COURT_REDIS_PREFIX.`,
 			if err != nil {
 				return usageError{err}
 			}
-			dir, _, closeDir, err := openDirectory(false)
+			dir, closeDir, err := openEdgeDirectory()
 			if err != nil {
 				return err
 			}

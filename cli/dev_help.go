@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"courtmesh/home/outbox"
 )
@@ -11,6 +12,7 @@ import (
 type devInfo struct {
 	embeddedRedis, embeddedPG, devSecret, wan bool
 	jwks                                      string // dev JWKS URL, "" when SUPABASE_URL is set
+	wanRedis                                  string // the asia edge's path to the Redis primary, with --wan and REDIS_URL
 	scale                                     float64
 	outbox                                    outbox.Config
 }
@@ -48,6 +50,12 @@ func printDevHelp(w io.Writer, d devInfo) {
 	}
 	if d.wan {
 		fmt.Fprintln(w, "wan: simulated; links between regions carry the RTT of regions/regions.json")
+	}
+	if d.wanRedis != "" {
+		fmt.Fprintf(w, "wan: the asia edge reaches the Redis primary across it, through %s\n", d.wanRedis)
+		if replica := os.Getenv(envRedisReplicaURL); replica != "" {
+			fmt.Fprintf(w, "wan: the asia edge reads the directory from the replica at %s (replicate it through %s to see the real lag)\n", replica, d.wanRedis)
+		}
 	}
 	if d.scale != 1 {
 		fmt.Fprintf(w, "timers: scaled by COURT_TIMER_SCALE=%g\n", d.scale)

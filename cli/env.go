@@ -9,11 +9,13 @@ import (
 // Environment contract (DESIGN.md, "Contracts that tests outside the project
 // rely on").
 const (
-	envJWTSecret   = "SUPABASE_JWT_SECRET"
-	envRedisURL    = "REDIS_URL"
-	envRedisPrefix = "COURT_REDIS_PREFIX"
-	envTimerScale  = "COURT_TIMER_SCALE"
-	envDatabaseURL = "DATABASE_URL"
+	envJWTSecret = "SUPABASE_JWT_SECRET"
+	envRedisURL  = "REDIS_URL"
+	// envRedisReplicaURL is the edge's regional Redis replica (optional).
+	envRedisReplicaURL = "REDIS_REPLICA_URL"
+	envRedisPrefix     = "COURT_REDIS_PREFIX"
+	envTimerScale      = "COURT_TIMER_SCALE"
+	envDatabaseURL     = "DATABASE_URL"
 )
 
 // devJWTSecret is the HS256 secret `courtd dev` and `courtctl token` use when

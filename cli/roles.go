@@ -37,7 +37,7 @@ type edgeRoleConfig struct {
 	Identity       *pki.Identity
 	Homes          []mesh.Peer
 	Verifier       *token.Verifier
-	Directory      directory.Store // also the edge's rate limiter
+	Directory      directory.Store // also the shared counter of the edge's rate limiter
 	HomePolicy     string
 	// Catalog is the region catalog; nil: regions.Default().
 	Catalog     *regions.Catalog
@@ -76,6 +76,7 @@ type edgeRole struct {
 	id, region string
 	node       *mesh.Node
 	edge       *edge.Server
+	limiter    *directory.RegionalLimiter // the edge's rate limits, reconciled through the directory
 	cluster    *clusterMember
 	view       *membersView
 	seeds      []mesh.Peer
@@ -104,6 +105,10 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter, err := directory.NewRegionalLimiter(directory.RegionalLimiterConfig{Counter: c.Directory, Logger: c.Logger})
+	if err != nil {
+		return nil, err
+	}
 	srv, err := edge.New(edge.Config{
 		NodeID:            c.NodeID,
 		Region:            c.Region,
@@ -111,7 +116,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		Catalog:           c.Catalog,
 		Verifier:          c.Verifier,
 		Directory:         c.Directory,
-		Limiter:           c.Directory,
+		Limiter:           limiter,
 		Mesh:              meshForEdge{node: node, view: view},
 		HomePolicy:        c.HomePolicy,
 		TokenGrace:        c.TokenGrace,
@@ -125,7 +130,7 @@ func newEdgeRole(c edgeRoleConfig) (*edgeRole, error) {
 		return nil, err
 	}
 	handler.edge = srv
-	r := &edgeRole{id: c.NodeID, region: c.Region, node: node, edge: srv, view: view, seeds: c.Homes,
+	r := &edgeRole{id: c.NodeID, region: c.Region, node: node, edge: srv, limiter: limiter, view: view, seeds: c.Homes,
 		window: c.DrainWindow, log: discardIfNil(c.Logger)}
 	if r.window <= 0 {
 		r.window = admin.DefaultWindow
@@ -236,7 +241,7 @@ const drainTimeout = 15 * time.Second
 //  2. the mesh node says GOAWAY to its peers and closes (mesh.Node.Shutdown);
 //  3. the node leaves the membership.
 func (r *edgeRole) run(ctx context.Context) error {
-	return runDraining(ctx, []runner{r.node, r.edge, r.cluster}, r.shutdown, r.node.Shutdown)
+	return runDraining(ctx, []runner{r.node, r.edge, r.limiter, r.cluster}, r.shutdown, r.node.Shutdown)
 }
 
 // runner is a component with the STYLE.md lifecycle.

@@ -16,8 +16,8 @@ import (
 )
 
 // openDirectory connects the directory to REDIS_URL. With REDIS_URL unset it
-// returns the embedded in-memory stand-in when allowEmbedded is true (dev mode
-// only: it cannot be shared between processes) and an error otherwise.
+// returns the embedded in-memory stand-in when allowEmbedded is true (dev
+// mode only), and an error otherwise.
 func openDirectory(allowEmbedded bool) (dir directory.Store, embedded bool, closeFn func(), err error) {
 	url := os.Getenv(envRedisURL)
 	if url == "" {
@@ -26,16 +26,42 @@ func openDirectory(allowEmbedded bool) (dir directory.Store, embedded bool, clos
 		}
 		return directory.NewMemory(), true, func() {}, nil
 	}
+	d, closeFn, err := openRedisDirectory(url, "")
+	return d, false, closeFn, err
+}
+
+// openEdgeDirectory is openDirectory for an edge: with REDIS_REPLICA_URL
+// set, its lookups read the regional replica there (docs/ownership.md).
+func openEdgeDirectory() (directory.Store, func(), error) {
+	url := os.Getenv(envRedisURL)
+	if url == "" {
+		return nil, nil, errors.New(envRedisURL + " is not set")
+	}
+	return openRedisDirectory(url, os.Getenv(envRedisReplicaURL))
+}
+
+// openRedisDirectory connects a directory to the Redis primary at url and,
+// when replicaURL is set, reads it from the replica there.
+func openRedisDirectory(url, replicaURL string) (directory.Store, func(), error) {
 	client, err := directory.Dial(url)
 	if err != nil {
-		return nil, false, nil, fmt.Errorf("connect redis: %w", err)
+		return nil, nil, fmt.Errorf("connect redis: %w", err)
 	}
-	d, err := directory.NewRedis(directory.RedisConfig{Client: client, Prefix: redisPrefix()})
+	cfg := directory.RedisConfig{Client: client, Prefix: redisPrefix()}
+	closeFn := client.Close
+	if replicaURL != "" {
+		if cfg.Replica, err = directory.Dial(replicaURL); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("connect redis replica: %w", err)
+		}
+		closeFn = func() { cfg.Replica.Close(); client.Close() }
+	}
+	d, err := directory.NewRedis(cfg)
 	if err != nil {
-		client.Close()
-		return nil, false, nil, err
+		closeFn()
+		return nil, nil, err
 	}
-	return d, false, client.Close, nil
+	return d, closeFn, nil
 }
 
 // openPool connects to DATABASE_URL; nil when it is unset.

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
@@ -26,16 +29,24 @@ import (
 
 // wanMesh is the dev topology (home us, edges us and asia) wired as courtd
 // wires it, on the real Redis, with every mesh packet going through the WAN
-// simulator.
+// simulator, and the asia edge's Redis traffic too: the primary is in us.
 type wanMesh struct {
 	wan            *meshtest.Network
 	usURL, asiaURL string
 	secret         []byte
 }
 
-func startWANMesh(t *testing.T) *wanMesh {
+// wanOpts shapes a wanMesh.
+type wanOpts struct {
+	// replica gives the asia edge a Redis replica in asia, replicating from
+	// the primary across the WAN, to read the directory from.
+	replica bool
+}
+
+func startWANMesh(t *testing.T, o wanOpts) *wanMesh {
 	t.Helper()
-	dir, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Prefix: redistest.Prefix(t)})
+	prefix := redistest.Prefix(t)
+	dir, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Prefix: prefix})
 	require.NoError(t, err)
 	ids, err := pki.DevCluster(t.TempDir(),
 		pki.Claims{ID: "home-us-1", Role: wire.RoleHome, Region: "us"},
@@ -43,6 +54,7 @@ func startWANMesh(t *testing.T) *wanMesh {
 		pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"})
 	require.NoError(t, err)
 	w := &wanMesh{wan: meshtest.NewNetwork(regions.Default()), secret: []byte("wan-test-secret")}
+	asiaDir := w.asiaDirectory(t, prefix, o)
 	logger := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
@@ -65,9 +77,12 @@ func startWANMesh(t *testing.T) *wanMesh {
 	run(home.run)
 	<-home.node.Ready()
 	homes := []mesh.Peer{{NodeID: "home-us-1", Region: "us", Addr: home.node.Addr().String()}}
-	for _, e := range []struct{ id, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
+	for _, e := range []struct {
+		id, region string
+		dir        directory.Store
+	}{{"edge-us-1", "us", dir}, {"edge-asia-1", "asia", asiaDir}} {
 		r, err := newEdgeRole(edgeRoleConfig{NodeID: e.id, Region: e.region, ClientAddr: "127.0.0.1:0",
-			Identity: ids[e.id], Homes: homes, Verifier: &token.Verifier{Secret: w.secret}, Directory: dir,
+			Identity: ids[e.id], Homes: homes, Verifier: &token.Verifier{Secret: w.secret}, Directory: e.dir,
 			ListenPacket: w.wan.ListenPacket(e.region), Logger: logger})
 		require.NoError(t, err)
 		run(r.run)
@@ -81,6 +96,35 @@ func startWANMesh(t *testing.T) *wanMesh {
 		}
 	}
 	return w
+}
+
+// asiaDirectory is the asia edge's directory: the primary through a TCP
+// proxy across the WAN, and, when asked for, a replica in asia that
+// replicates through another.
+func (w *wanMesh) asiaDirectory(t *testing.T, prefix string, o wanOpts) directory.Store {
+	t.Helper()
+	u, err := url.Parse(redistest.URL())
+	require.NoError(t, err)
+	dial := func(addr string) rueidis.Client {
+		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+		return c
+	}
+	proxy := func() string {
+		p, err := w.wan.ProxyTCP("asia", "us", u.Host, "127.0.0.1:0")
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
+		return p.Addr()
+	}
+	cfg := directory.RedisConfig{Client: dial(proxy()), Prefix: prefix}
+	if o.replica {
+		rep := redistest.StartReplica(t, proxy())
+		cfg.Replica = dial(strings.TrimPrefix(rep.URL, "redis://"))
+	}
+	d, err := directory.NewRedis(cfg)
+	require.NoError(t, err)
+	return d
 }
 
 // user connects a new user to url and registers it.
@@ -162,13 +206,14 @@ func states(t *testing.T, c *loadgen.Client, pred func(loadgen.State) bool) []ui
 }
 
 // TestWANPartitionAndHeal runs a session between a partner on the us edge and
-// one on the asia edge with 150 ms between the regions, cuts asia off, and
+// one on the asia edge with 150 ms between the regions (mesh links and the
+// asia edge's Redis alike, no replica), cuts asia off, and
 // heals it: events arrive in order across the WAN, the asia actor gets a clear
 // error within a bounded time during the partition, and the mesh recovers by
 // itself.
 func TestWANPartitionAndHeal(t *testing.T) {
 	t.Parallel()
-	w := startWANMesh(t)
+	w := startWANMesh(t, wanOpts{})
 	a, _ := w.user(t, w.usURL)
 	b, bID := w.user(t, w.asiaURL)
 
@@ -193,4 +238,31 @@ func TestWANPartitionAndHeal(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "asia reaches the home again after the heal, without a restart")
 	requireAck(t, b, "court:dismiss", map[string]any{}, true)
 	states(t, a, func(s loadgen.State) bool { return s.Phase == "IDLE" })
+}
+
+// TestWANAsiaInRegion: with a replica in asia, an asia user's connect and
+// register cross no ocean, and each action of an asia couple crosses it
+// once, on the mesh: no Redis round trip to us rides on top (rate limits,
+// lookups and presence are answered in asia or written after the ack).
+// The bounds are loose (figures are in docs/benchmarks.md); what they
+// catch is a whole extra 150 ms round trip.
+func TestWANAsiaInRegion(t *testing.T) {
+	t.Parallel()
+	w := startWANMesh(t, wanOpts{replica: true})
+	t0 := time.Now()
+	a, _ := w.user(t, w.asiaURL)
+	require.Less(t, time.Since(t0), 100*time.Millisecond, "connect and register of a user in no session stay in asia")
+	b, bID := w.user(t, w.asiaURL)
+
+	onceAcross := func(event string, c *loadgen.Client, payload any) {
+		t.Helper()
+		got, took := emit(t, c, event, payload)
+		require.True(t, got.OK, "%s: %+v", event, got)
+		require.GreaterOrEqual(t, took, 140*time.Millisecond, "%s goes to the us home", event)
+		require.Less(t, took, 250*time.Millisecond, "%s crosses the ocean once", event)
+	}
+	onceAcross("court:serve", a, map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"})
+	states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "PENDING_PARTNER" })
+	onceAcross("court:accept", b, map[string]any{})
+	onceAcross("court:submit_evidence", a, map[string]string{"evidence": "e", "feelings": "f", "needs": "n"})
 }

@@ -20,10 +20,14 @@
 //     still ahead. Expiry times are wall-clock unix milliseconds taken from
 //     the writer's clock, so nodes are assumed to run NTP.
 //   - Interfaces: Directory (routes and presence, every role), Leases (node
-//     and session leases, home nodes), Limiter (edges), Membership (the live
-//     nodes and what they announce); Store is all four,
-//     and both Redis and Memory implement it. Directory is unchanged so
-//     fakes of it stay valid.
+//     and session leases, home nodes), Limiter and Counter (edges: a
+//     RegionalLimiter answers in-process and reconciles with the shared
+//     Counter off the ack path), Membership (the live nodes and what they
+//     announce); Store is all of them, and both Redis and Memory implement
+//     it. Directory is unchanged so fakes of it stay valid.
+//   - Redis may read from a regional replica (RedisConfig.Replica): cached
+//     lookups there, writes and fresh reads on the primary. A stale answer
+//     costs the caller a redirect, never a second owner (docs/ownership.md).
 //   - A node lease is node:<id> = incarnation with a TTL; a session lease is
 //     its Route (OwnerNode, OwnerInc, Epoch), valid while the node lease of
 //     OwnerNode names OwnerInc. OwnerInc empty means released. Every

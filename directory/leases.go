@@ -84,6 +84,7 @@ type Store interface {
 	Directory
 	Leases
 	Limiter
+	Counter
 	Revocations
 	Membership
 	Handoffs

@@ -25,6 +25,10 @@ func TestRedisReplicaReads(t *testing.T) {
 	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
 	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
 	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
+	_, err = d.Lookup(ctx, "c", false)
+	require.ErrorIs(t, err, directory.ErrNotFound) // now cached
+	require.NoError(t, d.CreateSession(ctx, directory.Route{SessionID: "s2", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}, "c", "e"))
+	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "c", false); return err }) // the replica invalidates what it replicates
 
 	rep.Detach(t)
 	require.NoError(t, d.EndSession(ctx, "s1", "a", "b"))

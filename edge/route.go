@@ -46,7 +46,7 @@ const retryBudget = 3 * time.Second
 func (s *Server) forward(ctx context.Context, req *wire.Request, freshFirst bool) (*wire.Response, error) {
 	start := time.Now()
 	for attempt, pauses := 0, 0; ; attempt++ {
-		resp, err := s.try(ctx, req, freshFirst || attempt > 0)
+		resp, err := s.try(ctx, req, freshFirst || attempt > 0, start.Add(retryBudget))
 		if err == nil || !temporary(err) || time.Since(start) > retryBudget {
 			return resp, err
 		}
@@ -81,8 +81,17 @@ func notOwner(err error) bool {
 	return errors.As(err, &we) && we.Code == wire.CodeNotOwner
 }
 
-func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
-	node, home, err := s.pick(ctx, req.UserID, fresh, req.Event == evRegister || req.Event == evReadState)
+// try sends req once. A fresh directory read goes to the primary, which
+// may be across the ocean and cut off, so it is bounded by the end of the
+// retry budget: a partition then fails the action within the budget
+// instead of holding it for its whole timeout.
+func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool, budgetEnd time.Time) (*wire.Response, error) {
+	pctx, cancel := ctx, context.CancelFunc(func() {})
+	if fresh {
+		pctx, cancel = context.WithDeadline(ctx, budgetEnd)
+	}
+	node, home, err := s.pick(pctx, req.UserID, fresh, req.Event == evRegister || req.Event == evReadState)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
