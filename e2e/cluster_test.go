@@ -44,6 +44,9 @@ type clusterOpts struct {
 	// noSeeds starts the edges without --home: they find the homes in the
 	// membership.
 	noSeeds bool
+	// replica starts a Redis replica (c.replica) that both edges read the
+	// directory from (REDIS_REPLICA_URL).
+	replica bool
 }
 
 // cluster is courtmesh in its deployment shape: separate courtd processes
@@ -59,10 +62,11 @@ type cluster struct {
 	edges          map[string]*proc // by region
 	pool           *pgxpool.Pool    // the test's schema
 	redisPrefix    string
-	pg             *tcpProxy   // between the homes and Postgres, when asked for
-	relays         []*udpRelay // between the asia edge and each home, when asked for
-	usEdgeRedis    *tcpProxy   // between the us edge and Redis, when asked for
-	pkiDir         string      // the CA in ca/, each node's certificate in <node id>/
+	pg             *tcpProxy          // between the homes and Postgres, when asked for
+	relays         []*udpRelay        // between the asia edge and each home, when asked for
+	usEdgeRedis    *tcpProxy          // between the us edge and Redis, when asked for
+	replica        *redistest.Replica // the edges' replica, when asked for
+	pkiDir         string             // the CA in ca/, each node's certificate in <node id>/
 }
 
 func startCluster(t *testing.T, o clusterOpts) *cluster {
@@ -136,6 +140,11 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 			relayFlags = append(relayFlags, "--home", "us:"+id+"@"+r.addr())
 		}
 	}
+	edgeEnv := c.env
+	if o.replica {
+		c.replica = redistest.StartReplica(t, "")
+		edgeEnv = append(slices.Clone(c.env), "REDIS_REPLICA_URL="+c.replica.URL)
+	}
 	for _, e := range []struct{ node, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
 		addr, ops := freePort(t, "tcp"), freePort(t, "tcp")
 		c.edgeOps[e.region] = "http://" + ops
@@ -145,13 +154,13 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		}
 		args := append([]string{"edge", "--node-id", e.node, "--region", e.region,
 			"--tls-dir", filepath.Join(pkiDir, e.node), "--addr", addr, "--ops-addr", ops}, append(slices.Clone(homes), o.edgeArgs...)...)
-		env := c.env
+		env := edgeEnv
 		if e.region == "us" && o.usEdgeRedisProxy {
 			u, err := url.Parse(redistest.URL())
 			require.NoError(t, err)
 			c.usEdgeRedis = newTCPProxy(t, u.Host)
 			u.Host = c.usEdgeRedis.addr()
-			env = append(append([]string(nil), c.env...), "REDIS_URL="+u.String())
+			env = append(slices.Clone(edgeEnv), "REDIS_URL="+u.String())
 		}
 		c.edges[e.region] = start(t, e.node, courtd, env, args...)
 		waitReady(t, "http://"+addr, 20*time.Second)
