@@ -68,11 +68,17 @@ soak: ## Only the soak: two homes, two edges, whole sessions for SOAK_MINUTES (1
 	OUT=bench-out/soak scripts/soak.sh
 	scripts/benchmarks-md.sh --soak bench-out/soak
 
+.PHONY: bench-asia
+bench-asia: ## Only the asia rows: asia couples with the WAN on every path, before and after the replica, beside us couples; rewrites their section of docs/benchmarks.md
+	OUT=bench-out scripts/bench-asia.sh
+	scripts/benchmarks-md.sh --asia bench-out
+
 .PHONY: bench-quick
 bench-quick: ## The same suite at small sizes (under two minutes); prints the tables
 	@mkdir -p bench-out
-	IDLE=1000 COUPLES=50 FAILOVER=1000 PINNED_CLIENTS=2000 DRAIN=500 DRAIN_WINDOW=5s OUT=bench-out/quick scripts/bench.sh > bench-out/quick.log 2>&1 || { tail -40 bench-out/quick.log; exit 1; }
+	IDLE=1000 COUPLES=50 FAILOVER=1000 PINNED_CLIENTS=2000 DRAIN=500 DRAIN_WINDOW=5s ASIA_COUPLES=10 OUT=bench-out/quick scripts/bench.sh > bench-out/quick.log 2>&1 || { tail -40 bench-out/quick.log; exit 1; }
 	bench-out/quick/bin/courtctl bench report --dir bench-out/quick
+	bench-out/quick/bin/courtctl bench report --wan --dir bench-out/quick
 
 .PHONY: lint
 lint: ## gofmt, go vet, and golangci-lint (with the depguard import rules) when installed

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"courtmesh/loadgen"
+	"courtmesh/regions"
 )
 
 func newBenchSessionsCmd() *cobra.Command {
@@ -73,12 +75,18 @@ func newBenchWaitCmd() *cobra.Command {
 }
 
 func newBenchReportCmd() *cobra.Command {
-	var dir string
+	var (
+		dir string
+		wan bool
+	)
 	cmd := &cobra.Command{
-		Use:   "report --dir <bench output>",
+		Use:   "report --dir <bench output> [--wan]",
 		Short: "Print the side-by-side tables of a `make bench` run as markdown",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if wan {
+				return writeWANReport(cmd.OutOrStdout(), dir)
+			}
 			b, err := loadgen.LoadBench(dir)
 			if err != nil {
 				return err
@@ -88,5 +96,21 @@ func newBenchReportCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "bench-out", "the folder scripts/bench.sh wrote")
+	cmd.Flags().BoolVar(&wan, "wan", false, "only the asia rows (scripts/bench-asia.sh): us and asia couples with the WAN on every path")
 	return cmd
+}
+
+// writeWANReport writes the asia rows of the results in dir, for the
+// catalog's us–asia RTT.
+func writeWANReport(w io.Writer, dir string) error {
+	res, err := loadgen.LoadWAN(dir)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		return fmt.Errorf("no ours-wan-*.json in %s (scripts/bench-asia.sh writes them)", dir)
+	}
+	rtt, _ := regions.Default().RTT("us", "asia")
+	res.WriteMarkdown(w, rtt)
+	return nil
 }

@@ -54,9 +54,10 @@ func (c *conn) push(frame []byte, isState, idle bool, session string, version ui
 	return gap
 }
 
-// addRegistered makes c receive pushes and queues its presence record
-// (presence_queue.go): the ack does not wait for it.
-func (s *Server) addRegistered(c *conn) {
+// addRegistered makes c receive pushes and writes its presence record in
+// the background (presence_async.go): the ack does not wait for it. The
+// channel tells when the write is done; nil when c is closed.
+func (s *Server) addRegistered(c *conn) <-chan bool {
 	s.mu.Lock()
 	open := s.conns[c.id] == c
 	if open && !c.registered {
@@ -64,9 +65,10 @@ func (s *Server) addRegistered(c *conn) {
 		s.users[c.userID] = append(s.users[c.userID], c)
 	}
 	s.mu.Unlock()
-	if open {
-		s.queuePresence(c.userID, true, false)
+	if !open {
+		return nil
 	}
+	return s.writePresence(c.userID)
 }
 
 // addPresence records the presence of users, and reports whether it did.

@@ -51,7 +51,6 @@ type Server struct {
 	connGone   chan struct{}          // signalled when a socket leaves conns
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 	rs         *resyncs               // users waiting for a resync (resync.go)
-	pq         presenceQueue          // presence records off the ack path (presence_queue.go)
 
 	limiterWarned     atomic.Int64      // unix ns of the last Limiter failure logged
 	limiterSuppressed atomic.Int64      // Limiter failures not logged since

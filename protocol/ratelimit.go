@@ -17,8 +17,14 @@ type Limit struct {
 // RateLimits are the per-user limits of the court events (§2.5), applied
 // globally (across every edge, on the socket and the REST path alike)
 // rather than per process. The edge counts the event before any other
-// validation. court:register is not limited by the original; a client
-// registers once a socket, so its limit only stops a flood.
+// validation, and decides at once, with no round trip: from its own count
+// in the window plus the other edges' counts as of its last reconcile with
+// the shared counters (directory.RegionalLimiter), at most one round trip
+// to the Redis primary old. A user acting through one edge is limited
+// exactly; one acting through several edges at the same instant can pass
+// a limit by what the others counted within that round trip.
+// court:register is not limited by the original; a client registers once a
+// socket, so its limit only stops a flood.
 var RateLimits = map[string]Limit{
 	Serve:            {Max: 5, Window: 5 * time.Minute, FailClosed: true},
 	SubmitEvidence:   {Max: 20, Window: 5 * time.Minute, FailClosed: true},

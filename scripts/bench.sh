@@ -9,6 +9,7 @@
 #   CONC      couples in flight (50)
 #   FAILOVER  sessions held by the home node that is killed (10000)
 #   DRAIN     sockets and sessions of the drain rows (10000; scripts/bench-drain.sh)
+#   ASIA_COUPLES couples of each asia row (30; scripts/bench-asia.sh)
 #   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
 #   SATURATION couples in flight in the pinned sessions-per-second row (100)
@@ -155,6 +156,9 @@ stop_all
 
 echo "== courtmesh drain: an edge holding ${DRAIN:-10000} sockets, a home holding ${DRAIN:-10000} sessions (scripts/bench-drain.sh)"
 OUT="$OUT" DATABASE_URL="$PG_URL" scripts/bench-drain.sh # its own schema on the bare database
+
+echo "== courtmesh asia: asia couples with the WAN on every path, before and after the replica, beside us couples (scripts/bench-asia.sh)"
+OUT="$OUT" DATABASE_URL="$PG_URL" scripts/bench-asia.sh
 
 echo "== peer: socket.io + redis adapter, two instances, own Redis on :$PEER_REDIS_PORT"
 PEER_DIR="$OUT/peer"
