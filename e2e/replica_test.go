@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,7 +72,7 @@ func TestStaleReplicaReads(t *testing.T) {
 	d.must(t, "court:accept", map[string]any{})
 	d2 := connectAs(t, c, c.asiaURL, d.id)
 	d2.waitState(t, "EVIDENCE (resync after an IDLE register)", 10*time.Second, phase("EVIDENCE"))
-	require.Equal(t, "1", sample(t, c.edgeOps["asia"], "court_edge_resyncs_total", `event="register"`),
+	require.Equal(t, "1", metricLine(t, c.edgeOps["asia"], `court_edge_resyncs_total{event="register"}`),
 		"the asia edge answered the register from the stale replica, then resynced it")
 	require.Less(t, time.Since(stopped), replicaLag, "every action above ran while the replication was stopped")
 	time.Sleep(time.Until(stopped.Add(replicaLag)))
@@ -94,24 +92,6 @@ func TestStaleReplicaReads(t *testing.T) {
 	require.Equal(t, 1, countOf(events2, "accept"), "the accept applied once: %v", events2)
 	a.versionsInOrder(t, sid)
 	b.versionsInOrder(t, sid)
-}
-
-// sample returns the value of the sample of metric at base whose labels
-// contain label, as written.
-func sample(t *testing.T, base, metric, label string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, metric+"{") && strings.Contains(line, label) {
-			return line[strings.LastIndexByte(line, ' ')+1:]
-		}
-	}
-	t.Fatalf("no sample of %s with %s at %s", metric, label, base)
-	return ""
 }
 
 func countOf(events []string, e string) int {

@@ -34,14 +34,7 @@ cleanup() {
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-wait_ready() {
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$1$2" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench-drain: $1$2 not ready" >&2; return 1
-}
+. scripts/lib.sh # free_port, wait_ready
 metric() { curl -fsS "$1/metrics" | awk -v m="$2" '$1==m{print $2}'; }
 
 echo "== drain: build"

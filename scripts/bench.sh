@@ -52,14 +52,7 @@ cleanup() {
 trap 'unpin; cleanup' EXIT
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 
-free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-wait_ready() { # url path
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$1$2" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench: $1$2 not ready" >&2; return 1
-}
+. scripts/lib.sh # free_port, wait_ready
 
 # Cost and pinning (the rows of issue 11): LG_CORE runs the load generator,
 # SRV_CORE every server process; pin/unpin move running processes (all their

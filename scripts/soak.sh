@@ -32,14 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, getattr(socket, sys.argv[1])); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-wait_ready() { # url
-  for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$1/readyz" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "soak: $1/readyz not ready" >&2; return 1
-}
+. scripts/lib.sh # free_port, wait_ready
 
 echo "== build"
 go build -o "$OUT/bin/courtd" ./cli/courtd
@@ -75,7 +68,7 @@ for e in us:edge-us-1 asia:edge-asia-1; do
     --ops-addr "127.0.0.1:$op" "${flags[@]}" 2>"$OUT/$id.log" & pids+=($!)
   nodes+=(--node "$id=http://127.0.0.1:$op")
   urls+=("http://127.0.0.1:$port")
-  wait_ready "http://127.0.0.1:$port"
+  wait_ready "http://127.0.0.1:$port" /readyz
 done
 
 echo "== soak: $CONC couples running whole sessions back to back for $MINUTES min"
