@@ -55,11 +55,13 @@ type Config struct {
 	Mesh Mesh
 	// Limiter counts the rate-limited court events per user
 	// (protocol.RateLimits, court-protocol.md §2.5) in windows shared
-	// by every edge, on the socket and the REST path alike. Nil means no
-	// rate limits. While it fails, this edge counts the events by itself,
-	// and refuses the events whose limit FailClosed once it has failed for
-	// LimiterGrace (docs/decisions.md); failures are logged at Warn at most
-	// once per limiterWarnEvery.
+	// by every edge, on the socket and the REST path alike; courtd gives
+	// it a directory.RegionalLimiter, which answers with no round trip.
+	// Nil means no rate limits. While it fails, this edge counts the
+	// events by itself, and refuses the events whose limit FailClosed once
+	// it has failed for LimiterGrace, counted from the start a
+	// directory.UnreconciledError reports (docs/decisions.md); failures
+	// are logged at Warn at most once per limiterWarnEvery.
 	Limiter directory.Limiter
 	// LimiterGrace is how long the FailClosed events still go through,
 	// counted by this edge alone, once the Limiter fails. Zero means
