@@ -60,6 +60,7 @@ couples() { # name urls
   "$CTL" bench --urls "$2" --couples "$ASIA_COUPLES" --concurrency "$ASIA_CONC" --json-out "$OUT/ours-$1.json" | tee "$OUT/ours-$1.txt"
 }
 
+cut -d' ' -f1 /proc/loadavg > "$OUT/asia-load.txt" # the report shows how busy the machine was
 WAN_REDIS=$(free_port SOCK_STREAM)
 echo "== asia: before: $ASIA_COUPLES asia couples, the asia edge reads the Redis primary across the ocean"
 start_dev
@@ -80,3 +81,4 @@ couples wan-asia-after "$ASIA,$ASIA"
 echo "== asia: $ASIA_COUPLES us couples on the same mesh"
 couples wan-us "$US,$US"
 stop_all
+cut -d' ' -f1 /proc/loadavg >> "$OUT/asia-load.txt"

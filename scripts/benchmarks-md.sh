@@ -53,6 +53,10 @@ asia_section() {
   echo "measured main before any of it: register 304 ms, serve 154 ms, submit_evidence 457 ms, analysis 307 ms."
   echo "Each action is timed from the actor's emit to the partner's court:state showing it, so one mesh RTT is its floor;"
   echo "connect + register is each partner's first connect, a user in no session."
+  if [ -f "$dir/asia-load.txt" ]; then
+    echo "The machine's 1-minute load average was $(head -1 "$dir/asia-load.txt") at the start and $(tail -1 "$dir/asia-load.txt") at the end"
+    echo "(on $(nproc) cores): the us column shows what the local work cost under that load, and the asia columns carry it too."
+  fi
   echo
   "$dir/bin/courtctl" bench report --wan --dir "$dir"
   echo "<!-- asia:end -->"
