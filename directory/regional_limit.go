@@ -82,7 +82,7 @@ type RegionalLimiter struct {
 	mu        sync.Mutex
 	wins      map[rateKey]*regionalWindow // guarded by mu
 	dirty     map[rateKey]struct{}        // guarded by mu; windows with counts to add
-	failing   time.Time                   // guarded by mu; first failure of the current outage
+	failing   time.Time                   // guarded by mu; when the first failed round of the current outage was sent
 	lastErr   error                       // guarded by mu
 	lastSweep time.Time                   // guarded by mu
 }
@@ -176,6 +176,7 @@ func (l *RegionalLimiter) round(ctx context.Context) {
 	if len(counts) == 0 {
 		return
 	}
+	began := time.Now() // an outage counts from the first round it failed, as sent
 	rctx, cancel := context.WithTimeout(ctx, l.timeout)
 	totals, err := l.counter.AddCounts(rctx, counts)
 	cancel()
@@ -186,7 +187,7 @@ func (l *RegionalLimiter) round(ctx context.Context) {
 	defer l.mu.Unlock()
 	if err != nil {
 		if l.failing.IsZero() {
-			l.failing = time.Now()
+			l.failing = began
 			l.log.Warn("rate-limit counts not reconciled; counting in this node", "err", err)
 		}
 		l.lastErr = err
