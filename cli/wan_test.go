@@ -244,22 +244,25 @@ func TestWANPartitionAndHeal(t *testing.T) {
 // register cross no ocean, and each action of an asia couple crosses it
 // once, on the mesh: no Redis round trip to us rides on top (rate limits,
 // lookups and presence are answered in asia or written after the ack).
-// The bounds are loose (figures are in docs/benchmarks.md); what they
-// catch is a whole extra 150 ms round trip.
+// The RTT is scaled to 600 ms so that a busy machine's noise stays far
+// below one crossing; the figures are in docs/benchmarks.md.
 func TestWANAsiaInRegion(t *testing.T) {
 	t.Parallel()
+	const scale = 4
+	rtt := scale * 150 * time.Millisecond
 	w := startWANMesh(t, wanOpts{replica: true})
+	w.wan.SetRTTScale(scale)
 	t0 := time.Now()
 	a, _ := w.user(t, w.asiaURL)
-	require.Less(t, time.Since(t0), 100*time.Millisecond, "connect and register of a user in no session stay in asia")
+	require.Less(t, time.Since(t0), rtt/2, "connect and register of a user in no session stay in asia")
 	b, bID := w.user(t, w.asiaURL)
 
 	onceAcross := func(event string, c *loadgen.Client, payload any) {
 		t.Helper()
 		got, took := emit(t, c, event, payload)
 		require.True(t, got.OK, "%s: %+v", event, got)
-		require.GreaterOrEqual(t, took, 140*time.Millisecond, "%s goes to the us home", event)
-		require.Less(t, took, 250*time.Millisecond, "%s crosses the ocean once", event)
+		require.GreaterOrEqual(t, took, rtt-10*time.Millisecond, "%s goes to the us home", event)
+		require.Less(t, took, rtt*3/2, "%s crosses the ocean once", event)
 	}
 	onceAcross("court:serve", a, map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"})
 	states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "PENDING_PARTNER" })
