@@ -29,6 +29,10 @@ var retryPauses = [...]time.Duration{50 * time.Millisecond, 100 * time.Milliseco
 
 const retryBudget = 3 * time.Second
 
+// freshReadTimeout bounds one fresh directory read: far above a read of a
+// primary across the ocean, far below the action's timeout.
+const freshReadTimeout = 2 * time.Second
+
 // forward sends req to the home that owns the user's session, or to a home
 // of the policy's region when the user has none. A temporary failure (not
 // the owner any more, link down, owner being taken over, home draining) is
@@ -46,7 +50,7 @@ const retryBudget = 3 * time.Second
 func (s *Server) forward(ctx context.Context, req *wire.Request, freshFirst bool) (*wire.Response, error) {
 	start := time.Now()
 	for attempt, pauses := 0, 0; ; attempt++ {
-		resp, err := s.try(ctx, req, freshFirst || attempt > 0, start.Add(retryBudget))
+		resp, err := s.try(ctx, req, freshFirst || attempt > 0)
 		if err == nil || !temporary(err) || time.Since(start) > retryBudget {
 			return resp, err
 		}
@@ -82,13 +86,13 @@ func notOwner(err error) bool {
 }
 
 // try sends req once. A fresh directory read goes to the primary, which
-// may be across the ocean and cut off, so it is bounded by the end of the
-// retry budget: a partition then fails the action within the budget
-// instead of holding it for its whole timeout.
-func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool, budgetEnd time.Time) (*wire.Response, error) {
+// may be across the ocean and cut off, so it is bounded by freshReadTimeout:
+// a partition then fails the action soon after the retry budget instead of
+// holding it for its whole timeout.
+func (s *Server) try(ctx context.Context, req *wire.Request, fresh bool) (*wire.Response, error) {
 	pctx, cancel := ctx, context.CancelFunc(func() {})
 	if fresh {
-		pctx, cancel = context.WithDeadline(ctx, budgetEnd)
+		pctx, cancel = context.WithTimeout(ctx, freshReadTimeout)
 	}
 	node, home, err := s.pick(pctx, req.UserID, fresh, req.Event == evRegister || req.Event == evReadState)
 	cancel()
