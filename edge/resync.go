@@ -146,7 +146,10 @@ func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Tim
 		c.mu.Unlock()
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	resp, err := s.forward(rctx, s.request(user, evReadState, nil), true)
+	resp, err := s.forward(rctx, s.request(user, evReadState, nil), false)
+	if errors.Is(err, errNoSession) { // the cache (a regional replica) may be behind the primary
+		resp, err = s.forward(rctx, s.request(user, evReadState, nil), true)
+	}
 	cancel()
 	var state json.RawMessage
 	var session string

@@ -45,8 +45,7 @@ const freshReadTimeout = 2 * time.Second
 //
 // The first try reads the directory from its cache (the regional replica's,
 // when there is one), which may be stale; freshFirst reads the primary
-// from the first try (resyncs, off the ack path, whose reader may already
-// know the cache is behind).
+// from the first try (a resync whose cached read found no session).
 func (s *Server) forward(ctx context.Context, req *wire.Request, freshFirst bool) (*wire.Response, error) {
 	start := time.Now()
 	for attempt, pauses := 0, 0; ; attempt++ {
