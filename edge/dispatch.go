@@ -177,14 +177,14 @@ func (c *conn) handleEvent(p sio.Packet) {
 
 // register makes the socket receive pushes and returns the user's state.
 // A user in no session (as the directory's cache says) is answered here,
-// in-region; its presence and a fresh check of that answer follow off the
-// ack path (presence_async.go).
+// in-region; its presence and a resync that checks that answer follow off
+// the ack path (presence_async.go).
 func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, error) {
 	written := c.s.addRegistered(c)
 	resp, err := c.s.forward(ctx, c.request(evRegister, nil), false)
 	if errors.Is(err, errNoSession) {
 		if written != nil {
-			c.s.checkSessionAfter(written, c.userID)
+			c.s.resyncAfter(written, c.userID)
 		}
 		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
 	}

@@ -31,7 +31,7 @@ const (
 	resyncLink      = "link"          // a home's link went down or came up
 	resyncGap       = "gap"           // a court:state skipped a version
 	resyncPresence  = "presence_lost" // the directory lost the edge's presence
-	resyncRegister  = "register"      // a register answered IDLE from the cache; the primary has a session
+	resyncRegister  = "register"      // a register answered IDLE from the cache, checked once its presence is written
 	resyncDelivered = "delivered"     // a read brought a socket a newer state
 	resyncFailed    = "failed"        // a read failed; it is tried again
 )

@@ -11,8 +11,9 @@ import "context"
 // A register answered IDLE from the cache may miss a session created just
 // before, and until this edge's presence is in the primary the home's
 // pushes do not find it. So once the presence is written, the user is
-// looked up fresh: a session created before the write is seen then (and the
-// user resynced), one created after finds the presence and is pushed.
+// resynced: a session created before the write is found then (by the cache,
+// which has had a round trip to catch up, or else the primary), one created
+// after finds the presence and is pushed.
 
 // writePresence records user's presence in the background and returns a
 // channel closed once the write is done; it carries true when it succeeded.
@@ -29,16 +30,11 @@ func (s *Server) writePresence(user string) <-chan bool {
 	return done
 }
 
-// checkSessionAfter resyncs user, in the background, if the primary puts it
-// in a session once written (its presence write) is done.
-func (s *Server) checkSessionAfter(written <-chan bool, user string) {
+// resyncAfter resyncs user, in the background, once written (its presence
+// write) is done.
+func (s *Server) resyncAfter(written <-chan bool, user string) {
 	s.spawn(func() {
-		if ok := <-written; !ok {
-			return
-		}
-		ctx, cancel := context.WithTimeout(s.base, s.cfg.RequestTimeout)
-		defer cancel()
-		if _, err := s.cfg.Directory.Lookup(ctx, user, true); err == nil {
+		if ok := <-written; ok {
 			s.m.resyncs.WithLabelValues(resyncRegister).Inc()
 			s.rs.mark(user)
 		}
