@@ -59,6 +59,10 @@ asia_section() {
   fi
   echo
   "$dir/bin/courtctl" bench report --wan --dir "$dir"
+  echo
+  echo "Reading it: what an asia action costs above the us couple's is the crossing; what is left above one RTT + 10 ms"
+  echo "is this machine's local work (the us column) and, for serve, the window after the partner's register (the bench"
+  echo "serves the instant the partner registered, before its presence reached the primary; decisions.md, issue 13)."
   echo "<!-- asia:end -->"
 }
 
