@@ -101,9 +101,12 @@ func startRegionsMesh(t *testing.T, timerScale float64) *regionsMesh {
 		<-r.home.Ready()
 		homes = append(homes, mesh.Peer{NodeID: h.id, Region: h.region, Addr: r.node.Addr().String()})
 	}
-	for _, e := range []struct{ id, region string }{{"edge-us-1", "us"}, {"edge-asia-1", "asia"}} {
+	for _, e := range []struct {
+		id, region string
+		dir        directory.Store
+	}{{"edge-us-1", "us", dir}, {"edge-asia-1", "asia", wanDirectory(t, wan, "asia", prefix, false)}} {
 		r, err := newEdgeRole(edgeRoleConfig{NodeID: e.id, Region: e.region, ClientAddr: "127.0.0.1:0", Catalog: catalog,
-			Identity: ids[e.id], Homes: homes, Verifier: &token.Verifier{Secret: m.secret}, Directory: dir,
+			Identity: ids[e.id], Homes: homes, Verifier: &token.Verifier{Secret: m.secret}, Directory: e.dir,
 			ListenPacket: wan.ListenPacket(e.region), Logger: logger})
 		require.NoError(t, err)
 		run(r.run)

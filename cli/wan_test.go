@@ -54,7 +54,7 @@ func startWANMesh(t *testing.T, o wanOpts) *wanMesh {
 		pki.Claims{ID: "edge-asia-1", Role: wire.RoleEdge, Region: "asia"})
 	require.NoError(t, err)
 	w := &wanMesh{wan: meshtest.NewNetwork(regions.Default()), secret: []byte("wan-test-secret")}
-	asiaDir := w.asiaDirectory(t, prefix, o)
+	asiaDir := wanDirectory(t, w.wan, "asia", prefix, o.replica)
 	logger := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
@@ -98,10 +98,10 @@ func startWANMesh(t *testing.T, o wanOpts) *wanMesh {
 	return w
 }
 
-// asiaDirectory is the asia edge's directory: the primary through a TCP
-// proxy across the WAN, and, when asked for, a replica in asia that
-// replicates through another.
-func (w *wanMesh) asiaDirectory(t *testing.T, prefix string, o wanOpts) directory.Store {
+// wanDirectory is the directory of a node in region (not the primary's)
+// on the real Redis: the primary through a TCP proxy across wan, and, with
+// replica, a replica in region that replicates through another.
+func wanDirectory(t *testing.T, wan *meshtest.Network, region, prefix string, replica bool) directory.Store {
 	t.Helper()
 	u, err := url.Parse(redistest.URL())
 	require.NoError(t, err)
@@ -112,13 +112,13 @@ func (w *wanMesh) asiaDirectory(t *testing.T, prefix string, o wanOpts) director
 		return c
 	}
 	proxy := func() string {
-		p, err := w.wan.ProxyTCP("asia", "us", u.Host, "127.0.0.1:0")
+		p, err := wan.ProxyTCP(region, "us", u.Host, "127.0.0.1:0")
 		require.NoError(t, err)
 		t.Cleanup(func() { p.Close() })
 		return p.Addr()
 	}
 	cfg := directory.RedisConfig{Client: dial(proxy()), Prefix: prefix}
-	if o.replica {
+	if replica {
 		rep := redistest.StartReplica(t, proxy())
 		cfg.Replica = dial(strings.TrimPrefix(rep.URL, "redis://"))
 	}
