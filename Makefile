@@ -37,7 +37,7 @@ test-integration: ## Only the tests against real Redis and Postgres
 
 .PHONY: test-wan
 test-wan: ## Only the WAN simulator scenarios
-	$(GO) test -race -count=1 -run 'WAN|Partition' ./mesh/... ./cli/...
+	$(GO) test -race -count=1 -run 'WAN|Partition|TCPProxy' ./mesh/... ./cli/...
 
 .PHONY: test-e2e
 test-e2e: e2e-deps ## Only the end-to-end tests (separate courtd processes, real socket.io-client)
