@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"courtmesh/directory/rediscache"
 )
 
 // Defaults of RedisConfig.
@@ -109,18 +111,32 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 }
 
 // Dial connects to the Redis at url, a REDIS_URL such as
-// redis://[user:password@]host:port/db (rediss:// for TLS). The caller closes
-// the client.
+// redis://[user:password@]host:port/db (rediss:// for TLS), with
+// ClientOption. The caller closes the client.
 func Dial(url string) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(url)
+	opt, err := ClientOption(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse redis url: %w", err)
+		return nil, err
 	}
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("dial redis: %w", err)
 	}
 	return c, nil
+}
+
+// ClientOption is the rueidis configuration of the Redis at url: its
+// client-side cache is package rediscache, whose entries leave at their TTL
+// (CacheTTL) instead of staying until Redis invalidates them, bounded by
+// rediscache.DefaultBytesEachConn a connection.
+func ClientOption(url string) (rueidis.ClientOption, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return rueidis.ClientOption{}, fmt.Errorf("parse redis url: %w", err)
+	}
+	opt.NewCacheStoreFn = rediscache.New
+	opt.CacheSizeEachConn = rediscache.DefaultBytesEachConn
+	return opt, nil
 }
 
 func (d *Redis) userKey(userID string) string     { return d.prefix + "user:" + userID }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/rueidis"
 	"go.uber.org/goleak"
+
+	"courtmesh/directory"
 )
 
 // DefaultURL is the Redis tests use when REDIS_URL is unset.
@@ -33,12 +35,19 @@ func URL() string {
 	return DefaultURL
 }
 
-// Client returns a client of the Redis at URL, with rueidis defaults
-// (client-side caching on), closed when t ends. When Redis is unreachable the
-// test fails if CI=true and is skipped otherwise.
+// Client returns a client of the Redis at URL configured as production
+// configures it (directory.ClientOption: client-side caching on, in a
+// rediscache store), closed when t ends. When Redis is unreachable the test
+// fails if CI=true and is skipped otherwise.
 func Client(t testing.TB) rueidis.Client {
 	t.Helper()
-	c, err := dial(false)
+	return ClientOf(t, func(*rueidis.ClientOption) {})
+}
+
+// ClientOf is Client with its options changed by edit before it dials.
+func ClientOf(t testing.TB, edit func(*rueidis.ClientOption)) rueidis.Client {
+	t.Helper()
+	c, err := dial(edit)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("redistest: redis unreachable with CI=true: %v", err)
@@ -74,19 +83,19 @@ func IgnoreDialRetry() goleak.Option {
 	return goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1")
 }
 
-// dial connects to URL.
-func dial(disableCache bool) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(URL())
+// dial connects to URL with the options edit leaves.
+func dial(edit func(*rueidis.ClientOption)) (rueidis.Client, error) {
+	opt, err := directory.ClientOption(URL())
 	if err != nil {
 		return nil, err
 	}
-	opt.DisableCache = disableCache
+	edit(&opt)
 	return rueidis.NewClient(opt)
 }
 
 // deleteKeys deletes the keys under prefix, in bounded SCAN rounds.
 func deleteKeys(prefix string) error {
-	c, err := dial(true)
+	c, err := dial(func(o *rueidis.ClientOption) { o.DisableCache = true })
 	if err != nil {
 		return err
 	}
