@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +63,10 @@ type Sample struct {
 	// sample.
 	SessionsPerSec float64               `json:"sessions_per_sec"`
 	Nodes          map[string]NodeSample `json:"nodes"`
+	// Load1 is the machine's 1-minute load average (/proc/loadavg; 0
+	// where there is none): on a shared machine, what else competed for
+	// the cores.
+	Load1 float64 `json:"load1,omitempty"`
 }
 
 // TableSize is the Postgres footprint of one table after the run.
@@ -75,6 +83,7 @@ type SoakResult struct {
 	Duration    float64            `json:"duration_seconds"`
 	Interval    float64            `json:"interval_seconds"`
 	Concurrency int                `json:"concurrency"`
+	Cores       int                `json:"cores"`
 	Nodes       []Node             `json:"nodes"`
 	Samples     []Sample           `json:"samples"`
 	Completed   int                `json:"completed_sessions"`
@@ -105,7 +114,7 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 		return nil, fmt.Errorf("loadgen: a soak of %v is shorter than its sampling interval %v", cfg.Duration, cfg.Interval)
 	}
 	res := &SoakResult{Started: time.Now(), Duration: cfg.Duration.Seconds(), Interval: cfg.Interval.Seconds(),
-		Concurrency: cfg.Concurrency, Nodes: cfg.Nodes, Actions: map[string]Summary{}}
+		Concurrency: cfg.Concurrency, Cores: runtime.NumCPU(), Nodes: cfg.Nodes, Actions: map[string]Summary{}}
 	series := map[string]*Series{}
 	for _, name := range actionOrder {
 		series[name] = &Series{}
@@ -119,7 +128,7 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Samples = append(res.Samples, Sample{Nodes: first})
+	res.Samples = append(res.Samples, Sample{Nodes: first, Load1: loadAverage()})
 	g, gctx := errgroup.WithContext(runCtx)
 	var (
 		next    atomic.Int64
@@ -183,13 +192,28 @@ func sampleEvery(ctx context.Context, cfg SoakConfig, res *SoakResult, counts fu
 		prev := res.Samples[len(res.Samples)-1]
 		now := time.Since(start).Seconds()
 		s := Sample{Seconds: now, Completed: done, Failed: failed, Nodes: nodes,
-			SessionsPerSec: float64(done-prev.Completed) / (now - prev.Seconds)}
+			SessionsPerSec: float64(done-prev.Completed) / (now - prev.Seconds), Load1: loadAverage()}
 		res.Samples = append(res.Samples, s)
 		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "soak %4.0fs: %d sessions (%.1f/s), %d failed\n", now, done, s.SessionsPerSec, failed)
+			fmt.Fprintf(cfg.Progress, "soak %4.0fs: %d sessions (%.1f/s), %d failed, load %.1f\n", now, done, s.SessionsPerSec, failed, s.Load1)
 		}
 	}
 	return nil
+}
+
+// loadAverage returns the 1-minute load average of /proc/loadavg, or 0
+// where it cannot be read (not Linux).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // sampleNodes scrapes every node at once.

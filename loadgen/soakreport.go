@@ -101,22 +101,33 @@ func meanOf(samples []Sample, node string) NodeSample {
 
 // Rates returns the mean sessions/s of the early and late windows.
 func (r *SoakResult) Rates() (early, late float64) {
+	return r.windowMeans(func(s Sample) float64 { return s.SessionsPerSec })
+}
+
+// Loads returns the mean machine load (Sample.Load1) of the early and late
+// windows.
+func (r *SoakResult) Loads() (early, late float64) {
+	return r.windowMeans(func(s Sample) float64 { return s.Load1 })
+}
+
+// windowMeans returns the mean of v over the early and late windows.
+func (r *SoakResult) windowMeans(v func(Sample) float64) (early, late float64) {
 	e, l := r.windows()
 	mean := func(ss []Sample) float64 {
 		var sum float64
 		for _, s := range ss {
-			sum += s.SessionsPerSec
+			sum += v(s)
 		}
 		return sum / math.Max(1, float64(len(ss)))
 	}
 	return mean(e), mean(l)
 }
 
-// WriteSoakCSV writes one row per sample: time, sessions, sessions/s, then
-// RSS, heap in use and goroutines of each node.
+// WriteSoakCSV writes one row per sample: time, sessions, sessions/s,
+// machine load, then RSS, heap in use and goroutines of each node.
 func WriteSoakCSV(w io.Writer, r *SoakResult) error {
 	cw := csv.NewWriter(w)
-	head := []string{"t_seconds", "completed", "failed", "sessions_per_sec"}
+	head := []string{"t_seconds", "completed", "failed", "sessions_per_sec", "load1"}
 	for _, n := range r.Nodes {
 		head = append(head, n.Name+"_rss_bytes", n.Name+"_heap_inuse_bytes", n.Name+"_goroutines", n.Name+"_live_sessions")
 	}
@@ -125,7 +136,7 @@ func WriteSoakCSV(w io.Writer, r *SoakResult) error {
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	for _, s := range r.Samples {
-		row := []string{f(s.Seconds), strconv.Itoa(s.Completed), strconv.Itoa(s.Failed), f(s.SessionsPerSec)}
+		row := []string{f(s.Seconds), strconv.Itoa(s.Completed), strconv.Itoa(s.Failed), f(s.SessionsPerSec), f(s.Load1)}
 		for _, n := range r.Nodes {
 			ns := s.Nodes[n.Name]
 			row = append(row, f(ns.RSS), f(ns.HeapInuse), f(ns.Goroutines), f(ns.LiveSessions))
@@ -156,7 +167,12 @@ func WriteSoakMarkdown(w io.Writer, r *SoakResult, image string) {
 		map[bool]string{true: "flat", false: "growing"}[flat])
 	fmt.Fprintf(w, "- RSS and goroutines within %.0f%% on every node: %s\n", FlatWithin*100, yesNo(flat))
 	fmt.Fprintf(w, "- sessions/s does not decay (late %.1f vs early %.1f): %s\n", late, early, yesNo(steady))
-	fmt.Fprintf(w, "- every home ≤ %d MiB: %s\n\n", HomeRSSLimit>>20, yesNo(homesOK))
+	fmt.Fprintf(w, "- every home ≤ %d MiB: %s\n", HomeRSSLimit>>20, yesNo(homesOK))
+	if earlyLoad, lateLoad := r.Loads(); earlyLoad+lateLoad > 0 {
+		fmt.Fprintf(w, "- machine load (1-minute average of /proc/loadavg, %d cores, every process on the machine): early %.1f, late %.1f\n",
+			r.Cores, earlyLoad, lateLoad)
+	}
+	fmt.Fprintln(w)
 	if image != "" {
 		fmt.Fprintf(w, "![RSS, heap in use, goroutines and sessions/s over the soak](%s)\n\n", image)
 	}

@@ -67,6 +67,15 @@ func TestSoakVerdict(t *testing.T) {
 	require.Contains(t, md.String(), "sessions/s does not decay (late")
 	require.Contains(t, md.String(), "): **no**", "a decaying rate is called out")
 	require.Contains(t, md.String(), "every home ≤ 128 MiB: **no**")
+	require.NotContains(t, md.String(), "machine load", "no load sampled, none reported")
+
+	r.Cores = 2
+	for i := range r.Samples {
+		r.Samples[i].Load1 = r.Samples[i].Seconds / 10
+	}
+	md.Reset()
+	WriteSoakMarkdown(&md, r, "")
+	require.Contains(t, md.String(), "- machine load (1-minute average of /proc/loadavg, 2 cores, every process on the machine): early 3.5, late 9.0\n")
 }
 
 func TestSoakTableSizesPer10k(t *testing.T) {
@@ -87,6 +96,7 @@ func TestSoakCSV(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 1+len(r.Samples))
-	require.Equal(t, "home-us-1_rss_bytes", rows[0][4])
-	require.Equal(t, "52428800", rows[5][4])
+	require.Equal(t, "load1", rows[0][4])
+	require.Equal(t, "home-us-1_rss_bytes", rows[0][5])
+	require.Equal(t, "52428800", rows[5][5])
 }
