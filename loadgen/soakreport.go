@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Growth verdict of a soak: after the first round (the warm-up), the mean of
@@ -168,6 +169,10 @@ func WriteSoakMarkdown(w io.Writer, r *SoakResult, image string) {
 	fmt.Fprintf(w, "- RSS and goroutines within %.0f%% on every node: %s\n", FlatWithin*100, yesNo(flat))
 	fmt.Fprintf(w, "- sessions/s does not decay (late %.1f vs early %.1f): %s\n", late, early, yesNo(steady))
 	fmt.Fprintf(w, "- every home ≤ %d MiB: %s\n", HomeRSSLimit>>20, yesNo(homesOK))
+	if moved := liveMoved(growth); moved != "" {
+		fmt.Fprintf(w, "- the live sessions moved by more than %.0f%% between the windows (%s): a home's memory follows them, so its RSS is compared across different loads\n",
+			FlatWithin*100, moved)
+	}
 	if earlyLoad, lateLoad := r.Loads(); earlyLoad+lateLoad > 0 {
 		fmt.Fprintf(w, "- machine load (1-minute average of /proc/loadavg, %d cores, every process on the machine): early %.1f, late %.1f\n",
 			r.Cores, earlyLoad, lateLoad)
@@ -176,12 +181,12 @@ func WriteSoakMarkdown(w io.Writer, r *SoakResult, image string) {
 	if image != "" {
 		fmt.Fprintf(w, "![RSS, heap in use, goroutines and sessions/s over the soak](%s)\n\n", image)
 	}
-	fmt.Fprintln(w, "| node | RSS start → early → late (MiB) | RSS growth | heap in use early → late (MiB) | goroutines early → late | goroutine growth | max live sessions | flat? |")
+	fmt.Fprintln(w, "| node | RSS start → early → late (MiB) | RSS growth | heap in use early → late (MiB) | goroutines early → late | goroutine growth | live sessions early → late (max) | flat? |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, g := range growth {
 		live := "–"
 		if g.Home {
-			live = fmt.Sprintf("%.0f", g.MaxLive)
+			live = fmt.Sprintf("%.0f → %.0f (%.0f)", g.Early.LiveSessions, g.Late.LiveSessions, g.MaxLive)
 		}
 		fmt.Fprintf(w, "| %s | %.0f → %.0f → %.0f | %+.1f%% | %.0f → %.0f | %.0f → %.0f | %+.1f%% | %s | %s |\n",
 			g.Name, mib(g.Start.RSS), mib(g.Early.RSS), mib(g.Late.RSS), g.RSSGrowth()*100,
@@ -189,6 +194,18 @@ func WriteSoakMarkdown(w io.Writer, r *SoakResult, image string) {
 			live, yesNo(g.Flat()))
 	}
 	writeTableSizes(w, r)
+}
+
+// liveMoved names the homes whose mean live sessions moved by more than
+// FlatWithin between the windows, with the change ("home-us-1 +26%").
+func liveMoved(growth []NodeGrowth) string {
+	var moved []string
+	for _, g := range growth {
+		if d := ratioOf(g.Late.LiveSessions, g.Early.LiveSessions); g.Home && math.Abs(d) > FlatWithin {
+			moved = append(moved, fmt.Sprintf("%s %+.0f%%", g.Name, d*100))
+		}
+	}
+	return strings.Join(moved, ", ")
 }
 
 func writeTableSizes(w io.Writer, r *SoakResult) {

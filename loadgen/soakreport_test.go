@@ -68,6 +68,8 @@ func TestSoakVerdict(t *testing.T) {
 	require.Contains(t, md.String(), "): **no**", "a decaying rate is called out")
 	require.Contains(t, md.String(), "every home ≤ 128 MiB: **no**")
 	require.NotContains(t, md.String(), "machine load", "no load sampled, none reported")
+	require.NotContains(t, md.String(), "live sessions moved", "300 live sessions throughout")
+	require.Contains(t, md.String(), "| 300 → 300 (300) |")
 
 	r.Cores = 2
 	for i := range r.Samples {
@@ -76,6 +78,16 @@ func TestSoakVerdict(t *testing.T) {
 	md.Reset()
 	WriteSoakMarkdown(&md, r, "")
 	require.Contains(t, md.String(), "- machine load (1-minute average of /proc/loadavg, 2 cores, every process on the machine): early 3.5, late 9.0\n")
+
+	for i := range r.Samples {
+		h := r.Samples[i].Nodes["home-us-1"]
+		h.LiveSessions = 200 + r.Samples[i].Seconds
+		r.Samples[i].Nodes["home-us-1"] = h
+	}
+	md.Reset()
+	WriteSoakMarkdown(&md, r, "")
+	require.Contains(t, md.String(), "the live sessions moved by more than 10% between the windows (home-us-1 +23%)")
+	require.Contains(t, md.String(), "| 235 → 290 (300) |")
 }
 
 func TestSoakTableSizesPer10k(t *testing.T) {
