@@ -52,17 +52,17 @@ func CaseRow(s *Session) CaseRecord {
 	if len(history) == 0 {
 		history = []VerdictVersion{{Version: 1, Content: s.Verdict}}
 	}
-	latest := fields(history[len(history)-1].Content)
+	latest := members(history[len(history)-1].Content)
 	if latest == nil {
-		latest = fields(s.Verdict)
+		latest = members(s.Verdict)
 	}
-	latestMeta := fields(latest["_meta"])
-	meta := fields(fields(s.Analysis)["caseMetadata"])
+	latestMeta := members(latest["_meta"])
+	meta := members(members(s.Analysis)["caseMetadata"])
 	if meta == nil {
-		meta = fields(fields(latestMeta["analysis"])["caseMetadata"])
+		meta = members(members(latestMeta["analysis"])["caseMetadata"])
 	}
 	if meta == nil {
-		meta = fields(latestMeta["analysis"])
+		meta = members(latestMeta["analysis"])
 	}
 	final := or(s.FinalResolution, latestMeta["finalResolution"])
 	return CaseRecord{
@@ -74,7 +74,7 @@ func CaseRow(s *Session) CaseRecord {
 		CaseTitle:       text(or(meta["caseTitle"], meta["case_title"])),
 		SeverityLevel:   text(or(meta["severityLevel"], meta["severity_level"])),
 		PrimaryHissTag:  text(meta["primaryHissTag"]),
-		ShortResolution: text(or(meta["shortResolution"], fields(final)["title"])),
+		ShortResolution: text(or(meta["shortResolution"], members(final)["title"])),
 		Verdicts:        verdictRows(history, final),
 	}
 }
@@ -100,12 +100,12 @@ func verdictRows(history []VerdictVersion, final json.RawMessage) []VerdictRow {
 // judgeContent plus _meta, with the usual _meta keys present and
 // finalResolution falling back to the case's; anything else is kept as is.
 func verdictContent(envelope, final json.RawMessage) json.RawMessage {
-	env := fields(envelope)
-	content := fields(env["judgeContent"])
+	env := members(envelope)
+	content := members(env["judgeContent"])
 	if !truthy(env["judgeContent"]) || content == nil {
 		return orNull(envelope)
 	}
-	meta := fields(env["_meta"])
+	meta := members(env["_meta"])
 	if meta == nil {
 		meta = map[string]json.RawMessage{}
 	}
@@ -115,8 +115,8 @@ func verdictContent(envelope, final json.RawMessage) json.RawMessage {
 	}
 	meta["finalResolution"] = or(meta["finalResolution"], final, null)
 	meta["isHybrid"] = json.RawMessage(pick(string(meta["isHybrid"]) == "true", "true", "false"))
-	content["_meta"] = mustJSON(meta)
-	return mustJSON(content)
+	content["_meta"] = appendObject(nil, meta)
+	return appendObject(nil, content)
 }
 
 // caseData is the case data of caseDataBuilder.js, the input of the judge

@@ -2,8 +2,10 @@ package court_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -128,4 +130,58 @@ func TestCaseData(t *testing.T) {
 		},
 		"addendumHistory": [], "language": "en"
 	}`, string(court.CaseData(p)))
+}
+
+// BenchmarkCloseCase is the transition that closes a case of realistic size
+// (the verdict envelope repeats the analysis, resolutions, priming and
+// menu: about 30 KiB) and the case record the store then writes: what the
+// home spends on the LLM outputs at the end of every session.
+func BenchmarkCloseCase(b *testing.B) {
+	text := strings.Repeat("We both want the evening to feel fair, calm & kind; let's talk it through. ", 18)
+	res := make([]map[string]string, 3)
+	for i := range res {
+		res[i] = map[string]string{"id": fmt.Sprintf("resolution_%d", i+1), "title": "Take turns",
+			"combinedDescription": text, "rationale": text, "howItMeetsNeeds": text}
+	}
+	enc := func(v any) json.RawMessage {
+		out, err := json.Marshal(v)
+		require.NoError(b, err)
+		return out
+	}
+	d := court.Deliberation{
+		Analysis: enc(map[string]any{"summary": text, "resolutions": res,
+			"caseMetadata": map[string]string{"caseTitle": "The dishes", "severityLevel": "moderate"}}),
+		Resolutions:       enc(res),
+		AssessedIntensity: json.RawMessage(`"moderate"`),
+		PrimingContent:    enc(map[string]any{"userA": map[string]string{"a": text}, "userB": map[string]string{"a": text}}),
+		JointMenu:         enc(map[string]string{"theSummary": text, "closingWisdom": text}),
+	}
+	s, err := court.NewSession("sess-1", "alice", "bob", "", "", t0, d1)
+	require.NoError(b, err)
+	require.NoError(b, s.Accept("bob", tm(1), d1))
+	require.NoError(b, s.SubmitEvidence("alice", "a-facts", "a-feel", "a-need", tm(2), d1))
+	require.NoError(b, s.SubmitEvidence("bob", "b-facts", "b-feel", "b-need", tm(2), d1))
+	require.NoError(b, s.ApplyDeliberation(s.DeliberationVersion, d, tm(3), d1))
+	for _, u := range []string{"alice", "bob"} {
+		require.NoError(b, s.MarkPrimingComplete(u, tm(4), d1))
+	}
+	for _, u := range []string{"alice", "bob"} {
+		require.NoError(b, s.MarkJointReady(u, tm(5), d1))
+	}
+	require.NoError(b, s.SubmitResolutionPick("alice", "resolution_1", tm(6), d1))
+	require.NoError(b, s.SubmitResolutionPick("bob", "resolution_1", tm(6), d1))
+	require.NoError(b, s.AcceptVerdict("alice", "", tm(8), d1))
+	s.TakeEffects()
+	b.ReportAllocs()
+	for b.Loop() {
+		next := s.Clone()
+		if err := next.AcceptVerdict("bob", "0b8c4f6e-2f55-4f0e-a1c2-5d7e9b3a1c00", tm(9), d1); err != nil {
+			b.Fatal(err)
+		}
+		next.TakeEffects()
+		if rec := court.CaseRow(next); len(rec.Verdicts) != 1 || next.Phase != court.PhaseClosed {
+			b.Fatalf("not closed: %s, %d verdicts", next.Phase, len(rec.Verdicts))
+		}
+	}
+	b.ReportMetric(float64(len(s.Verdict)), "verdict-bytes")
 }

@@ -90,7 +90,7 @@ func (s *Session) ApplyHybrid(version uint64, hybrid json.RawMessage) error {
 		return fmt.Errorf("%w: hybrid is not a JSON object", ErrBadJudgeResult)
 	}
 	m["id"], m["isHybrid"] = jsonString(HybridResolutionID), json.RawMessage("true")
-	s.HybridResolution = mustJSON(m)
+	s.HybridResolution = appendObject(nil, m)
 	s.HybridResolutionPending, s.HybridVersion = false, 0
 	s.bump()
 	return nil

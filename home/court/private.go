@@ -1,6 +1,7 @@
 package court
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 )
@@ -176,13 +177,20 @@ func skipValue(c []byte, i int) int {
 // skipString returns the index past the quote that ends the string whose
 // contents start at c[i].
 func skipString(c []byte, i int) int {
-	for ; i < len(c); i++ {
-		switch c[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	for start := i; i < len(c); {
+		q := bytes.IndexByte(c[i:], '"')
+		if q < 0 {
+			break
 		}
+		q += i
+		escapes := 0 // the backslashes just before the quote
+		for k := q - 1; k >= start && c[k] == '\\'; k-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
 	return len(c) + 1
 }

@@ -160,11 +160,7 @@ func (s *Session) FindResolution(id string) json.RawMessage {
 	if !isNull(s.HybridResolution) && idOf(s.HybridResolution) == id {
 		return s.HybridResolution
 	}
-	var list []json.RawMessage
-	if json.Unmarshal(s.Resolutions, &list) != nil {
-		return nil
-	}
-	for _, r := range list {
+	for _, r := range elements(s.Resolutions) {
 		if idOf(r) == id {
 			return r
 		}
@@ -173,12 +169,4 @@ func (s *Session) FindResolution(id string) json.RawMessage {
 }
 
 // idOf returns the string "id" of a JSON object, or "".
-func idOf(raw json.RawMessage) string {
-	var v struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	return v.ID
-}
+func idOf(raw json.RawMessage) string { return stringMember(raw, "id") }

@@ -42,9 +42,9 @@ const EventCaseResolved = "case_resolved"
 // caseResolved is the CaseResolved of s, closing now as caseID.
 func caseResolved(s *Session, caseID string, now time.Time) CaseResolved {
 	rec := CaseRow(s)
-	env := fields(s.Verdict)
-	content := fields(env["judgeContent"])
-	hybrid := string(fields(env["_meta"])["isHybrid"]) == "true"
+	env := members(s.Verdict)
+	content := members(env["judgeContent"])
+	hybrid := string(members(env["_meta"])["isHybrid"]) == "true"
 	return CaseResolved{
 		Event: EventCaseResolved, CaseID: caseID, SessionID: s.ID, CoupleID: s.CoupleID,
 		CreatorID: s.CreatorID, PartnerID: s.PartnerID, JudgeType: s.JudgeType,
@@ -52,7 +52,7 @@ func caseResolved(s *Session, caseID string, now time.Time) CaseResolved {
 		Verdict: VerdictSummary{
 			Version: len(rec.Verdicts), AddendumCount: s.AddendumCount,
 			CaseTitle: rec.CaseTitle, SeverityLevel: rec.SeverityLevel, ShortResolution: rec.ShortResolution,
-			Summary: text(content["theSummary"]), Title: text(fields(content["theSentence"])["title"]),
+			Summary: text(content["theSummary"]), Title: text(members(content["theSentence"])["title"]),
 			IsHybrid: hybrid,
 		},
 	}

@@ -10,7 +10,10 @@ import (
 // a JSON document. Nullable values are pointers or json.RawMessage (nil
 // marshals as null); LLM outputs are kept as raw JSON. Values behind pointers
 // and raw messages are never changed in place, only replaced, so Clone may
-// share them.
+// share them. Every raw value is empty or valid JSON: the LLM outputs are
+// validated where they enter (ApplyDeliberation, ApplyHybrid), the package
+// builds the others, and the store loads them from jsonb; the package reads
+// them without validating them again (members, jsonvalue.go).
 type Session struct {
 	ID        string  `json:"id"`
 	CoupleID  string  `json:"coupleId"`

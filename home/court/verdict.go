@@ -60,8 +60,8 @@ func (s *Session) toVerdict(now time.Time, d Durations) {
 	pickA, pickB := s.findPick(s.UserAResolutionPick), s.findPick(s.UserBResolutionPick)
 	final := or(s.FinalResolution, pickA, pickB, s.HybridResolution)
 	s.FinalResolution = final
-	menu := fields(s.JointMenu)
-	r := fields(final)
+	menu := members(s.JointMenu)
+	r := members(final)
 	hybridID := idOf(s.HybridResolution)
 	s.Verdict = mustJSON(verdictEnvelope{
 		Status: "success",
@@ -161,10 +161,7 @@ func (s *Session) close(caseID string, now time.Time, d Durations) {
 // verdictOK reports whether verdict is a success envelope, the only kind
 // that can become a case (R11).
 func verdictOK(verdict json.RawMessage) bool {
-	var v struct {
-		Status string `json:"status"`
-	}
-	return json.Unmarshal(verdict, &v) == nil && v.Status == "success"
+	return stringMember(verdict, "status") == "success"
 }
 
 // SubmitAddendum is T12: userID adds text (truncated to 2000 characters) to
