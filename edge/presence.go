@@ -6,6 +6,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/edge/internal/sio"
+	"courtmesh/mesh/statedoc"
 	"courtmesh/mesh/wire"
 )
 
@@ -18,18 +19,31 @@ const presenceBatch = 500
 // version, never an older one after a newer one). It never blocks on a
 // socket.
 func (s *Server) DeliverEvent(ev *wire.Event) {
-	frame := sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload)
+	if ev.Name == statedoc.EventName {
+		s.deliverDoc(ev) // statedocs.go
+		return
+	}
 	isState := ev.Name == evState
 	idle := isState && isIdle(ev.Payload)
+	if idle && ev.SessionID != "" {
+		s.docs.forget(ev.SessionID)
+	}
+	s.deliverFrame(ev.UserID, sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload), isState, idle, ev.SessionID, ev.Version)
+}
+
+// deliverFrame pushes frame, an event for user, to the user's sockets; a
+// court:state (isState) goes under the version rule, and a version gap
+// resyncs the user.
+func (s *Server) deliverFrame(user string, frame []byte, isState, idle bool, session string, version uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	gap := false
-	for _, c := range s.users[ev.UserID] {
-		gap = c.push(frame, isState, idle, ev.SessionID, ev.Version) || gap
+	for _, c := range s.users[user] {
+		gap = c.push(frame, isState, idle, session, version) || gap
 	}
 	if gap {
 		s.m.resyncs.WithLabelValues(resyncGap).Inc()
-		s.rs.mark(ev.UserID)
+		s.rs.mark(user)
 	}
 }
 

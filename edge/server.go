@@ -51,6 +51,7 @@ type Server struct {
 	connGone   chan struct{}          // signalled when a socket leaves conns
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 	rs         *resyncs               // users waiting for a resync (resync.go)
+	docs       docCache               // the last court:state document of each session (statedocs.go)
 
 	limiterWarned     atomic.Int64      // unix ns of the last Limiter failure logged
 	limiterSuppressed atomic.Int64      // Limiter failures not logged since

@@ -74,10 +74,11 @@ func (rt *sessions) serve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if homeRegion == "" {
 		homeRegion = rt.cfg.Region
 	}
-	if err := rt.create(ctx, sess, userOrigin(req), homeRegion); err != nil {
+	enc, err := rt.create(ctx, sess, userOrigin(req), homeRegion)
+	if err != nil {
 		return nil, err
 	}
-	return ackState(sess, req.UserID)
+	return ackFrom(enc, sess, req.UserID)
 }
 
 // maxPlacementTries bounds the ids placedSessionID draws.
@@ -101,15 +102,15 @@ func (rt *sessions) placedSessionID() (string, error) {
 	return newSessionID()
 }
 
-// act runs transition fn on the caller's session. noSession is the error
-// when the caller has none.
-func (rt *sessions) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, error) {
+// act runs transition fn on the caller's session (commitLocked). noSession
+// is the error when the caller has none.
+func (rt *sessions) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, *court.StateEncoder, error) {
 	e, err := rt.lockUser(ctx, req.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e == nil {
-		return nil, noSession
+		return nil, nil, noSession
 	}
 	defer e.mu.Unlock()
 	return rt.commitLocked(ctx, e, userOrigin(req), fn)

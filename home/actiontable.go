@@ -93,12 +93,12 @@ func (rt *sessions) perform(ctx context.Context, req *wire.Request, a action) (*
 	if err != nil {
 		return nil, err
 	}
-	next, err := rt.act(ctx, req, a.noSession, fn)
+	next, enc, err := rt.act(ctx, req, a.noSession, fn)
 	if err != nil {
 		return nil, err
 	}
 	if a.ackOK {
 		return ackOK(), nil
 	}
-	return ackState(next, req.UserID)
+	return ackFrom(enc, next, req.UserID)
 }

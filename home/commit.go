@@ -57,30 +57,32 @@ func judgeOrigin(kind court.JudgeKind) origin { return origin{event: "judge_" + 
 // A write refused by the store's fence means another node owns the session
 // now; a write of unknown outcome may have gone through. Either way the node
 // drops the session and hands it back to ownership. Lock held on entry.
-func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn func(*court.Session) error) (*court.Session, error) {
+//
+// It returns the session after fn and, when a new version was committed,
+// its encoded states, which the actor's ack is cut from.
+func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn func(*court.Session) error) (*court.Session, *court.StateEncoder, error) {
 	if err := rt.validateLocked(e); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prev := e.sess
 	next := prev.Clone()
 	if err := fn(next); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	effects := next.TakeEffects()
 	if next.Version == prev.Version {
-		return next, nil
+		return next, nil, nil
 	}
 	ctx, cancel := commitContext(ctx)
 	defer cancel()
 	if err := rt.persistLocked(ctx, e, o, next, effects); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rt.applyLocked(ctx, e, next)
 	if rt.cfg.AfterCommit != nil {
 		rt.cfg.AfterCommit(o.event)
 	}
-	rt.publishLocked(ctx, next, effects, o)
-	return next, nil
+	return next, rt.publishLocked(ctx, e, next, effects, o), nil
 }
 
 // commitTimeout bounds the writes of one commit, once started.
@@ -161,16 +163,16 @@ func (rt *sessions) stepDownLocked(ctx context.Context, e *entry, cause error) {
 // give exactly one session). The entry is indexed, locked, before the
 // claims, so a request for either user waits for the outcome rather than
 // finding a claim with no session behind it.
-func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, homeRegion string) error {
+func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, homeRegion string) (*court.StateEncoder, error) {
 	inc, ok := rt.own.lease()
 	if !ok || rt.closing.Load() {
-		return errNoLease
+		return nil, errNoLease
 	}
 	e := newEntry(sess, firstEpoch)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !rt.reg.add(e) {
-		return court.ErrUsersBusy
+		return nil, court.ErrUsersBusy
 	}
 	effects := sess.TakeEffects()
 	ctx, cancel := commitContext(ctx)
@@ -180,12 +182,11 @@ func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, h
 	if err := rt.persistNewLocked(ctx, sess, route, o, effects); err != nil {
 		rt.reg.remove(e)
 		e.gone = true
-		return err
+		return nil, err
 	}
 	rt.metrics.sessions.Inc()
 	rt.applyLocked(ctx, e, sess)
-	rt.publishLocked(ctx, sess, effects, o)
-	return nil
+	return rt.publishLocked(ctx, e, sess, effects, o), nil
 }
 
 // persistNewLocked writes a new session's route and claims to Redis and the

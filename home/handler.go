@@ -180,6 +180,16 @@ func ackState(sess *court.Session, userID string) (*wire.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
+	return ackFrom(enc, sess, userID)
+}
+
+// ackFrom is ackState from the encoding of sess the commit made, so the ack
+// is cut from the same bytes as the pushes; nil when the transition changed
+// nothing (then sess is encoded now).
+func ackFrom(enc *court.StateEncoder, sess *court.Session, userID string) (*wire.Response, error) {
+	if enc == nil {
+		return ackState(sess, userID)
+	}
 	ack := enc.AppendState([]byte(protocol.AckStateStart), userID)
 	resp := &wire.Response{Ack: append(ack, protocol.AckStateEnd...)}
 	if sess != nil {

@@ -19,15 +19,22 @@ import (
 	"courtmesh/home/court"
 	"courtmesh/home/judge"
 	"courtmesh/home/store"
+	"courtmesh/mesh/statedoc"
 	"courtmesh/mesh/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeMesh records the events sent to each edge.
+// fakeMesh records the events sent to each edge. It rebuilds the
+// court:state documents as an edge does, and records each user's
+// court:state; a document an edge could not apply is recorded as an event
+// named docGap.
 type fakeMesh struct {
 	mu     sync.Mutex
 	events []sent
+	docs   map[[2]string]*statedoc.Session // (edge, session) → the edge's copy
+	// docBytes counts the documents' bytes by kind (full, delta).
+	docBytes map[string]int
 }
 
 type sent struct {
@@ -35,10 +42,34 @@ type sent struct {
 	ev   wire.Event
 }
 
+// docGap names a document the edge could not apply.
+const docGap = "doc-gap"
+
 func (m *fakeMesh) SendEvent(nodeID string, ev *wire.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.events = append(m.events, sent{edge: nodeID, ev: *ev})
+	if ev.Name != statedoc.EventName {
+		m.events = append(m.events, sent{edge: nodeID, ev: *ev})
+		return nil
+	}
+	d, err := statedoc.Decode(ev.Payload)
+	if err != nil {
+		return err
+	}
+	if m.docs == nil {
+		m.docs, m.docBytes = map[[2]string]*statedoc.Session{}, map[string]int{}
+	}
+	m.docBytes[docKind(d)] += len(ev.Payload)
+	key := [2]string{nodeID, ev.SessionID}
+	sess, ok := statedoc.Apply(m.docs[key], d, ev.Version)
+	m.docs[key] = sess
+	for _, u := range d.Users {
+		out := wire.Event{UserID: u.ID, Name: docGap, SessionID: ev.SessionID, Version: ev.Version}
+		if ok && sess.Has(u) {
+			out.Name, out.Payload = "court:state", sess.AppendState(nil, u)
+		}
+		m.events = append(m.events, sent{edge: nodeID, ev: out})
+	}
 	return nil
 }
 

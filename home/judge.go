@@ -88,7 +88,7 @@ func (rt *sessions) applyResult(ctx context.Context, sessionID string, o origin,
 	if e.gone {
 		return
 	}
-	if _, err := rt.commitLocked(ctx, e, o, fn); err != nil && !errors.Is(err, court.ErrStaleResult) {
+	if _, _, err := rt.commitLocked(ctx, e, o, fn); err != nil && !errors.Is(err, court.ErrStaleResult) {
 		rt.log.Warn("judge result not applied", "session", sessionID, "err", err)
 	}
 }

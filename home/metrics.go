@@ -35,6 +35,7 @@ type metrics struct {
 	leaseLosses       prometheus.Counter
 	judgeSeconds      *prometheus.HistogramVec
 	commitSeconds     prometheus.Histogram
+	docBytes          *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -78,6 +79,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Latency of the store commit of a transition (one fenced Postgres write), failed ones included.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
 		}),
+		docBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_home_state_doc_bytes_total",
+			Help: "Bytes of court:state documents queued to edges, by kind: full or delta (the fields that changed).",
+		}, []string{"kind"}),
 	}
 	for _, ev := range protocol.Labels() {
 		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner, resultRepeat} {
@@ -90,6 +95,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{fireDone, fireStale, fireFailed} {
 		m.fires.WithLabelValues(r)
 	}
+	for _, k := range []string{"full", "delta"} {
+		m.docBytes.WithLabelValues(k)
+	}
 	for _, k := range []court.JudgeKind{court.JudgeDeliberate, court.JudgeHybrid} {
 		m.judgeSeconds.WithLabelValues(string(k))
 	}
@@ -97,7 +105,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.actions, m.transitions, m.sessions, m.fires,
-		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds, m.commitSeconds} {
+		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds, m.commitSeconds, m.docBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register home metrics: %w", err)
 		}

@@ -15,16 +15,25 @@ import (
 // pushTimeout bounds the presence look-ups of one publication.
 const pushTimeout = 5 * time.Second
 
-// publishLocked is the last step of the commit path: it enqueues sess's
-// states and the transition's events to the edges and spawns its judge
-// calls. It runs with the session's lock held, right after the commit: the
-// mesh only enqueues, and every event of a session rides one mesh flow, so
-// each edge receives a session's states in version order, and the IDLE of
-// an ended session after every state before it.
-func (rt *sessions) publishLocked(ctx context.Context, sess *court.Session, effects []court.Effect, o origin) {
+// publishLocked is the last step of the commit path: it encodes sess once,
+// enqueues its states and the transition's events to the edges and spawns
+// its judge calls; it returns the encoding, for the actor's ack. It runs
+// with the session's lock held, right after the commit: the mesh only
+// enqueues, and every event of a session rides one mesh flow, so each edge
+// receives a session's states in version order, and the IDLE of an ended
+// session after every state before it.
+func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Session, effects []court.Effect, o origin) *court.StateEncoder {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
 	defer cancel()
-	rt.pushStatesLocked(ctx, sess, o)
+	enc, err := court.NewStateEncoder(sess)
+	if err != nil {
+		rt.log.Error("encode court:state", "session", sess.ID, "err", err)
+	} else if sess.Ended() {
+		e.docs = docs{}
+		rt.pushStatesLocked(ctx, sess, enc, o)
+	} else {
+		rt.pushDocsLocked(ctx, e, sess, enc, o)
+	}
 	for _, ef := range effects {
 		switch ef := ef.(type) {
 		case court.Emit:
@@ -33,18 +42,14 @@ func (rt *sessions) publishLocked(ctx context.Context, sess *court.Session, effe
 			rt.callJudge(sess.ID, ef)
 		}
 	}
+	return enc
 }
 
-// pushStatesLocked sends court:state, each user's own view of sess, to every
-// edge holding a socket of either user, and to the edge the acting user's
-// request came through, so the actor's other sockets there follow even
-// before its presence is recorded. An ended session pushes IDLE.
-func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, o origin) {
-	enc, err := court.NewStateEncoder(sess)
-	if err != nil {
-		rt.log.Error("encode court:state", "session", sess.ID, "err", err)
-		return
-	}
+// pushStatesLocked sends court:state, each user's own view of sess (IDLE,
+// for an ended session), to every edge holding a socket of either user,
+// and to the edge the acting user's request came through, so the actor's
+// other sockets there follow even before its presence is recorded.
+func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, enc *court.StateEncoder, o origin) {
 	for _, u := range sess.Users() {
 		payload := enc.AppendState(nil, u)
 		ev := &wire.Event{UserID: u, Name: protocol.State, Payload: payload, SessionID: sess.ID, Version: sess.Version}
@@ -64,6 +69,7 @@ func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, o
 // linkUp queues again the court:state pushes that failed while the link to
 // edge was down (retry.go).
 func (rt *sessions) linkUp(edge string) {
+	rt.gens.bump(edge)
 	if sent, left := rt.retries.resend(edge, rt.now()); sent+left > 0 {
 		rt.log.Info("retried court:state pushes", "edge", edge, "sent", sent, "left", left)
 	}

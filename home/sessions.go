@@ -23,6 +23,8 @@ type sessions struct {
 	timers    *timerQueue
 	answers   *answers
 	retries   *retries
+	// gens counts the links of each edge (statedocs.go).
+	gens edgeGens
 
 	// base is the context of spawned work (judge calls); cancelled by stop.
 	base       context.Context
@@ -65,6 +67,9 @@ type entry struct {
 	epoch     uint64
 	sessionID string
 	users     [2]string
+	// docs is what the edges have of its court:state documents
+	// (statedocs.go); guarded by mu.
+	docs docs
 }
 
 func newEntry(sess *court.Session, epoch uint64) *entry {

@@ -73,7 +73,7 @@ func (rt *sessions) fire(ctx context.Context, t timer) {
 		return
 	}
 	rt.metrics.timerLag.Observe(rt.now().Sub(t.at).Seconds())
-	_, err := rt.commitLocked(ctx, e, timerOrigin(), rt.expiry(t))
+	_, _, err := rt.commitLocked(ctx, e, timerOrigin(), rt.expiry(t))
 	switch {
 	case err == nil:
 		rt.metrics.fires.WithLabelValues(fireDone).Inc()

@@ -19,6 +19,7 @@ type StateEncoder struct {
 	sess    *Session // nil: IDLE
 	session []byte   // the sanitised session without its private parts; nil for IDLE
 	holes   []hole   // where the private parts go, in order
+	marks   []mark   // where each field of the session starts
 }
 
 // hole is a private part of the encoded session: val at offset at, for
@@ -41,7 +42,7 @@ func NewStateEncoder(s *Session) (*StateEncoder, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	return &StateEncoder{sess: s, session: w.b, holes: w.holes}, nil
+	return &StateEncoder{sess: s, session: w.b, holes: w.holes, marks: w.marks}, nil
 }
 
 // AppendState appends the state object userID sees to dst.
@@ -96,48 +97,87 @@ func AppendSanitized(dst []byte, s *Session, userID string) ([]byte, error) {
 // session appends the sanitised session of s, its private parts as holes.
 func (w *jsonWriter) session(s *Session) {
 	w.grow(s)
+	w.mark()
 	w.str(`{"id":`, s.ID)
+	w.mark()
 	w.str(`,"coupleId":`, s.CoupleID)
+	w.mark()
 	w.str(`,"creatorId":`, s.CreatorID)
+	w.mark()
 	w.str(`,"partnerId":`, s.PartnerID)
+	w.mark()
 	w.str(`,"phase":`, string(s.Phase))
+	w.mark()
 	w.strPtr(`,"caseId":`, s.CaseID)
+	w.mark()
 	w.evidence(`,"evidence":{"creator":`, s.Creator, creatorSide)
+	w.mark()
 	w.evidence(`,"partner":`, s.Partner, partnerSide)
+	w.mark()
 	w.pair(`},"verdictAcceptances":`, s.Creator.VerdictAccepted, s.Partner.VerdictAccepted)
+	w.mark()
 	w.rawPrivate(`,"verdict":`, s.Verdict, verdictHalves)
+	w.mark()
 	w.strPtr(`,"settlementRequested":`, s.SettlementRequested)
+	w.mark()
 	w.int(`,"createdAt":`, s.CreatedAt)
+	w.mark()
 	w.intPtr(`,"resolvedAt":`, s.ResolvedAt)
+	w.mark()
 	w.int(`,"addendumCount":`, int64(s.AddendumCount))
+	w.mark()
 	w.int(`,"addendumLimit":`, AddendumLimit)
+	w.mark()
 	w.int(`,"addendumRemaining":`, int64(max(AddendumLimit-s.AddendumCount, 0)))
+	w.mark()
 	w.raw(`,"analysis":`, s.Analysis)
+	w.mark()
 	w.raw(`,"resolutions":`, s.Resolutions)
+	w.mark()
 	w.raw(`,"assessedIntensity":`, s.AssessedIntensity)
+	w.mark()
 	w.rawPrivate(`,"primingContent":`, s.PrimingContent, primingHalves)
+	w.mark()
 	w.raw(`,"jointMenu":`, s.JointMenu)
+	w.mark()
 	w.pair(`,"primingReady":`, s.Creator.PrimingReady, s.Partner.PrimingReady)
+	w.mark()
 	w.pair(`,"jointReady":`, s.Creator.JointReady, s.Partner.JointReady)
+	w.mark()
 	w.picks(`,"resolutionPicks":`, &Picks{UserA: s.UserAResolutionPick, UserB: s.UserBResolutionPick})
+	w.mark()
 	w.raw(`,"hybridResolution":`, s.HybridResolution)
+	w.mark()
 	w.raw(`,"finalResolution":`, s.FinalResolution)
+	w.mark()
 	w.picks(`,"mismatchOriginal":`, s.MismatchOriginal)
+	w.mark()
 	w.picks(`,"mismatchPicks":`, s.MismatchPicks)
+	w.mark()
 	w.bool(`,"hybridResolutionPending":`, s.HybridResolutionPending)
+	w.mark()
 	w.str(`,"judgeType":`, s.JudgeType)
+	w.mark()
 	w.b = append(w.b, `,"version":`...)
 	w.b = strconv.AppendUint(w.b, s.Version, 10)
 	w.b = append(w.b, '}')
 }
 
 // jsonWriter appends JSON; the first error sticks. Private parts are left
-// out of b and recorded in holes.
+// out of b and recorded in holes; marks cut b into the session's fields.
 type jsonWriter struct {
 	b     []byte
 	holes []hole
+	marks []mark
 	err   error
 }
+
+// mark is where a field of the encoded session starts: its offset in the
+// encoding and the index of its first hole.
+type mark struct{ at, hole int }
+
+// mark records that a field starts here.
+func (w *jsonWriter) mark() { w.marks = append(w.marks, mark{len(w.b), len(w.holes)}) }
 
 // grow makes room for the sanitised session s at once.
 func (w *jsonWriter) grow(s *Session) {

@@ -1,0 +1,94 @@
+package edge
+
+import (
+	"sync"
+
+	"courtmesh/edge/internal/sio"
+	"courtmesh/mesh/statedoc"
+	"courtmesh/mesh/wire"
+)
+
+// The homes send a live session's court:state as a document for the users
+// of the session on this edge, whole or as the fields that changed since
+// the version the edge has (package statedoc). The edge keeps the last
+// document of each session and rebuilds each user's court:state from it,
+// byte for byte what the home would have sent. A delta the edge cannot
+// apply (it missed a version: a lost push, an evicted copy) is not
+// delivered: the users it was for are resynced (resync.go), which reads
+// their whole state from the home.
+
+// maxDocBytes bounds the copies of the documents kept; beyond it the edge
+// forgets copies, and a session whose copy was forgotten is resynced at
+// its next delta.
+const maxDocBytes = 64 << 20
+
+// docCache is the last document of each session with users on this edge.
+type docCache struct {
+	mu    sync.Mutex
+	bytes int
+	m     map[string]*statedoc.Session // by session id
+}
+
+// apply applies d, version of session, to the session's copy: the copy
+// after it, or false when d is a delta the copy cannot take (the copy is
+// then forgotten). A document older than the copy is applied to nothing:
+// it is delivered to sockets that still lack it (the version rule decides)
+// but not kept.
+func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*statedoc.Session, bool) {
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	prev := dc.m[session]
+	if prev != nil && version <= prev.Version {
+		return statedoc.Apply(nil, d, version)
+	}
+	next, ok := statedoc.Apply(prev, d, version)
+	dc.forgetLocked(session)
+	if !ok {
+		return nil, false
+	}
+	if dc.m == nil {
+		dc.m = make(map[string]*statedoc.Session)
+	}
+	for id := range dc.m {
+		if dc.bytes+next.Size() <= maxDocBytes {
+			break
+		}
+		dc.forgetLocked(id)
+	}
+	dc.m[session] = next
+	dc.bytes += next.Size()
+	return next, true
+}
+
+// forget drops the copy of session: it ended.
+func (dc *docCache) forget(session string) {
+	dc.mu.Lock()
+	dc.forgetLocked(session)
+	dc.mu.Unlock()
+}
+
+func (dc *docCache) forgetLocked(session string) {
+	if s, ok := dc.m[session]; ok {
+		dc.bytes -= s.Size()
+		delete(dc.m, session)
+	}
+}
+
+// deliverDoc delivers a court:state document to the sockets of its users.
+func (s *Server) deliverDoc(ev *wire.Event) {
+	d, err := statedoc.Decode(ev.Payload)
+	if err != nil {
+		s.log.Warn("dropped a malformed court:state document", "session", ev.SessionID, "err", err)
+		return
+	}
+	sess, ok := s.docs.apply(ev.SessionID, ev.Version, d)
+	for _, u := range d.Users {
+		if !ok || !sess.Has(u) {
+			s.m.resyncs.WithLabelValues(resyncGap).Inc()
+			s.rs.mark(u.ID)
+			continue
+		}
+		frame := sio.AppendEvent(nil, sio.DefaultNamespace, evState, sess.AppendState(nil, u))
+		s.deliverFrame(u.ID, frame, true, false, ev.SessionID, ev.Version)
+	}
+}

@@ -1,0 +1,53 @@
+package home
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// After the first document an edge gets only the fields that changed, and
+// a whole document again after its link came back (what was queued on the
+// old link is lost) or when it gains a user of the other side. The states
+// the fake edges rebuild are checked by every test of the package.
+func TestStateDocsCarryWhatChanged(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	a, b := h.pair(t)
+	h.serve(t, a, b)
+	full := func() int { h.mesh.mu.Lock(); defer h.mesh.mu.Unlock(); return h.mesh.docBytes["full"] }
+	delta := func() int { h.mesh.mu.Lock(); defer h.mesh.mu.Unlock(); return h.mesh.docBytes["delta"] }
+	require.Zero(t, delta(), "the first document of each edge is whole")
+
+	// b acts through edgeUS, which held only a: edgeUS needs b's side (a
+	// whole document), edgeAsia takes a delta.
+	fullBefore := full()
+	_, got := h.do(t, b, "court:accept", `{}`)
+	require.True(t, got.OK, got.Error)
+	require.Greater(t, full(), fullBefore)
+	require.Positive(t, delta())
+
+	fullBefore, deltaBefore := full(), delta()
+	_, got = h.do(t, a, "court:submit_evidence", `{"evidence":"the facts","feelings":"sad","needs":"calm"}`)
+	require.True(t, got.OK, got.Error)
+	require.Equal(t, fullBefore, full(), "both edges have the version before")
+	require.Greater(t, delta(), deltaBefore)
+	_, stB := h.mesh.last(t, edgeAsia, b)
+	require.True(t, stB.Session.Evidence.Creator.Submitted)
+	require.Nil(t, stB.Session.Evidence.Creator.Facts, "b never sees a's facts")
+	_, stA := h.mesh.last(t, edgeUS, a)
+	require.Equal(t, "the facts", *stA.Session.Evidence.Creator.Facts)
+
+	// edgeAsia's link came back: what it was queued before may be lost.
+	h.srv.EdgeLinkUp(edgeAsia)
+	fullBefore = full()
+	_, got = h.do(t, b, "court:submit_evidence", `{"evidence":"b facts","feelings":"sad","needs":"calm"}`)
+	require.True(t, got.OK, got.Error)
+	require.Greater(t, full(), fullBefore)
+
+	h.mesh.mu.Lock()
+	defer h.mesh.mu.Unlock()
+	for _, s := range h.mesh.events {
+		require.NotEqual(t, docGap, s.ev.Name, "an edge got a delta it could not apply")
+	}
+}
