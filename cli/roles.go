@@ -526,6 +526,13 @@ func (r *homeRole) ready() error {
 // edge's, by its certificate, gets nothing).
 type meshForHome struct{ node *mesh.Node }
 
+// TakesStateDocs reports whether the edge nodeID, linked now, takes
+// court:state documents; edges of an earlier release do not.
+func (m meshForHome) TakesStateDocs(nodeID string) bool {
+	p, up := m.node.Peer(nodeID)
+	return up && p.StateDocs
+}
+
 func (m meshForHome) SendEvent(nodeID string, ev *wire.Event) error {
 	if role, up := m.node.PeerRole(nodeID); up && role != wire.RoleEdge {
 		return errForbidden(fmt.Sprintf("node %s is a %s: client events go to edges only", nodeID, role))

@@ -23,6 +23,10 @@ type Mesh interface {
 	// SendEvent sends ev to the node nodeID without waiting for it to be
 	// delivered.
 	SendEvent(nodeID string, ev *wire.Event) error
+	// TakesStateDocs reports whether the edge nodeID takes court:state
+	// documents (statedocs.go); an edge of an earlier release does not,
+	// and gets each user's court:state.
+	TakesStateDocs(nodeID string) bool
 }
 
 // Directory is what a home needs of the Redis directory: routes and

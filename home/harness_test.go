@@ -35,11 +35,19 @@ type fakeMesh struct {
 	docs   map[[2]string]*statedoc.Session // (edge, session) → the edge's copy
 	// docBytes counts the documents' bytes by kind (full, delta).
 	docBytes map[string]int
+	// plainEdges take no documents (an earlier release).
+	plainEdges map[string]bool
 }
 
 type sent struct {
 	edge string
 	ev   wire.Event
+}
+
+func (m *fakeMesh) TakesStateDocs(edge string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.plainEdges[edge]
 }
 
 // docGap names a document the edge could not apply.

@@ -60,10 +60,17 @@ func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, e
 		if u == o.user && o.edge != "" && !slices.Contains(edges, o.edge) {
 			edges = append(edges, o.edge)
 		}
-		rt.retries.publish(edges, ev, rt.now(), func(edge string, err error) {
-			rt.log.Warn("push court:state; kept for retry", "edge", edge, "user", u, "err", err)
-		})
+		rt.publishState(edges, ev)
 	}
+}
+
+// publishState queues ev, a user's court:state, to edges, keeping it for
+// retry where it cannot be queued, and forgets the user's older pending
+// states (retry.go).
+func (rt *sessions) publishState(edges []string, ev *wire.Event) {
+	rt.retries.publish(edges, ev, rt.now(), func(edge string, err error) {
+		rt.log.Warn("push court:state; kept for retry", "edge", edge, "user", ev.UserID, "err", err)
+	})
 }
 
 // linkUp queues again the court:state pushes that failed while the link to

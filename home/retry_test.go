@@ -32,6 +32,8 @@ func (m *linkMesh) SendEvent(edge string, ev *wire.Event) error {
 	return nil
 }
 
+func (m *linkMesh) TakesStateDocs(string) bool { return true }
+
 func (m *linkMesh) set(edge string, down bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -85,8 +85,9 @@ func sumFields(fields []statedoc.Field) []uint64 {
 
 // pushDocsLocked sends the documents of sess, encoded as enc, to every edge
 // holding a socket of either user, and the actor's state to the edge the
-// request came through. A document that cannot be queued is kept for retry
-// as each user's court:state (retry.go).
+// request came through. An edge that takes no documents (an earlier
+// release), and one a document cannot be queued to, gets each user's
+// court:state instead, kept for retry (retry.go).
 func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Session, enc *court.StateEncoder, o origin) {
 	fields := enc.Fields()
 	sums := sumFields(fields)
@@ -100,9 +101,11 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 			}
 		}
 	}
+	users := sess.Users()
 	byEdge := make(map[string][]statedoc.User, 2)
-	var edges []string // in the order found, so sends are deterministic
-	for _, u := range sess.Users() {
+	var edges []string             // in the order found, so sends are deterministic
+	plain := map[string][]string{} // user → edges that get their court:state
+	for _, u := range users {
 		found, err := rt.cfg.Directory.Presence(ctx, u)
 		if err != nil {
 			rt.log.Warn("presence lookup failed", "user", u, "err", err)
@@ -111,6 +114,10 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 			found = append(found, o.edge)
 		}
 		for _, edge := range found {
+			if !rt.cfg.Mesh.TakesStateDocs(edge) {
+				plain[u] = append(plain[u], edge)
+				continue
+			}
 			if _, ok := byEdge[edge]; !ok {
 				edges = append(edges, edge)
 			}
@@ -118,29 +125,27 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 		}
 	}
 	next := docs{version: sess.Version, sums: sums, sent: make(map[string]docSent, len(edges))}
-	failed := make(map[string][]string, 2) // user → edges
 	phase := enc.PhaseJSON()
 	for _, edge := range edges {
-		users := byEdge[edge]
-		d := &statedoc.Doc{Count: len(fields), Sides: statedoc.SidesOf(users), Phase: phase, Users: users}
+		on := byEdge[edge]
+		d := &statedoc.Doc{Count: len(fields), Sides: statedoc.SidesOf(on), Phase: phase, Users: on}
 		gen := rt.gens.get(edge)
-		if was, ok := prev.sent[edge]; ok && changed != nil && was.version == prev.version && was.gen == gen &&
-			d.Sides&^was.sides == 0 {
-			d.Base = was.version
-			for _, i := range changed {
-				d.Fields = append(d.Fields, statedoc.Indexed{Index: i, Field: statedoc.Visible(fields[i], d.Sides)})
-			}
-		} else {
-			for i, f := range fields {
+		was, ok := prev.sent[edge]
+		delta := ok && changed != nil && was.version == prev.version && was.gen == gen && d.Sides&^was.sides == 0
+		for i, f := range fields {
+			if !delta || slices.Contains(changed, i) {
 				d.Fields = append(d.Fields, statedoc.Indexed{Index: i, Field: statedoc.Visible(f, d.Sides)})
 			}
 		}
-		ev := &wire.Event{UserID: users[0].ID, Name: statedoc.EventName, Payload: statedoc.Append(nil, d),
+		if delta {
+			d.Base = was.version
+		}
+		ev := &wire.Event{UserID: on[0].ID, Name: statedoc.EventName, Payload: statedoc.Append(nil, d),
 			SessionID: sess.ID, Version: sess.Version}
 		if err := rt.cfg.Mesh.SendEvent(edge, ev); err != nil {
-			rt.log.Warn("push court:state document; kept for retry", "edge", edge, "session", sess.ID, "err", err)
-			for _, u := range users {
-				failed[u.ID] = append(failed[u.ID], edge)
+			rt.log.Warn("push court:state document; sending each user's state", "edge", edge, "session", sess.ID, "err", err)
+			for _, u := range on {
+				plain[u.ID] = append(plain[u.ID], edge)
 			}
 			continue
 		}
@@ -149,13 +154,13 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 	}
 	e.docs = next
 	// Each user's pending states are replaced: by this version where it
-	// could not be queued, by nothing elsewhere (retry.go).
-	for _, u := range sess.Users() {
+	// goes as a court:state, by nothing elsewhere (retry.go).
+	for _, u := range users {
 		ev := &wire.Event{UserID: u}
-		if len(failed[u]) > 0 {
+		if len(plain[u]) > 0 {
 			ev = &wire.Event{UserID: u, Name: protocol.State, Payload: enc.AppendState(nil, u), SessionID: sess.ID, Version: sess.Version}
 		}
-		rt.retries.publish(failed[u], ev, rt.now(), func(edge string, err error) {})
+		rt.publishState(plain[u], ev)
 	}
 }
 

@@ -51,3 +51,25 @@ func TestStateDocsCarryWhatChanged(t *testing.T) {
 		require.NotEqual(t, docGap, s.ev.Name, "an edge got a delta it could not apply")
 	}
 }
+
+// An edge of an earlier release, which takes no documents, gets each
+// user's court:state as before.
+func TestStateDocsNotForEdgesThatTakeNone(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	h.mesh.mu.Lock()
+	h.mesh.plainEdges = map[string]bool{edgeAsia: true}
+	h.mesh.mu.Unlock()
+	a, b := h.pair(t)
+	h.serve(t, a, b)
+	_, got := h.do(t, b, "court:accept", `{}`)
+	require.True(t, got.OK, got.Error)
+	require.Len(t, h.mesh.states(t, edgeAsia, b), 2)
+	_, stB := h.mesh.last(t, edgeAsia, b)
+	require.Equal(t, "EVIDENCE", stB.MyViewPhase)
+	h.mesh.mu.Lock()
+	defer h.mesh.mu.Unlock()
+	for key := range h.mesh.docs {
+		require.NotEqual(t, edgeAsia, key[0], "no document to an edge that takes none")
+	}
+}

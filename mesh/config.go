@@ -88,6 +88,9 @@ type PeerInfo struct {
 	NodeID string
 	Region string
 	Role   wire.Role
+	// StateDocs: the peer takes court:state documents (its hello names
+	// wire.FeatureStateDocs).
+	StateDocs bool
 }
 
 // PeerStatus is the state of the link to one peer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -16,7 +17,13 @@ import (
 var errSelfConnect = errors.New("mesh: detected self-connect")
 
 func (n *Node) hello() *wire.Hello {
-	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role}
+	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role,
+		Features: []string{wire.FeatureStateDocs}}
+}
+
+// peerOf is the peer a checked hello names.
+func peerOf(h *wire.Hello) PeerInfo {
+	return PeerInfo{NodeID: h.NodeID, Region: h.Region, Role: h.Role, StateDocs: slices.Contains(h.Features, wire.FeatureStateDocs)}
 }
 
 // checkHello checks a peer's hello against what its certificate claims (id,
@@ -83,7 +90,7 @@ func (r *runner) acceptHello(ctx context.Context, conn *quic.Conn) (*link, error
 		return nil, fmt.Errorf("write hello: %w", err)
 	}
 	_ = ctrl.SetDeadline(time.Time{})
-	return newLink(n, r.runCtx, conn, ctrl, PeerInfo{NodeID: h.NodeID, Region: h.Region, Role: h.Role}, false), nil
+	return newLink(n, r.runCtx, conn, ctrl, peerOf(&h), false), nil
 }
 
 // dialHello runs the dialer's side of the hellos on a new connection to p:
@@ -118,7 +125,7 @@ func (r *runner) dialHello(ctx context.Context, conn *quic.Conn, p Peer) (*link,
 		return nil, fmt.Errorf("refused hello of %s: %w", p.NodeID, werr)
 	}
 	_ = ctrl.SetDeadline(time.Time{})
-	return newLink(n, r.runCtx, conn, ctrl, PeerInfo{NodeID: h.NodeID, Region: h.Region, Role: h.Role}, true), nil
+	return newLink(n, r.runCtx, conn, ctrl, peerOf(&h), true), nil
 }
 
 func setDeadline(ctx context.Context, s *quic.Stream) {

@@ -71,7 +71,8 @@ func TestHelloChecks(t *testing.T) {
 		t.Parallel()
 		got, err := rawHello(t, ids["edge"], addr, ok)
 		require.NoError(t, err)
-		require.Equal(t, wire.Hello{Version: wire.ProtocolVersion, NodeID: "home", Region: "us", Role: wire.RoleHome}, got)
+		require.Equal(t, wire.Hello{Version: wire.ProtocolVersion, NodeID: "home", Region: "us", Role: wire.RoleHome,
+			Features: []string{wire.FeatureStateDocs}}, got)
 	})
 }
 

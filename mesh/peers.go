@@ -111,8 +111,14 @@ func (n *Node) Peers() []PeerStatus {
 // PeerRole returns the role of the node nodeID, as its certificate names it,
 // while its link is up.
 func (n *Node) PeerRole(nodeID string) (wire.Role, bool) {
+	p, up := n.Peer(nodeID)
+	return p.Role, up
+}
+
+// Peer returns what the hello of nodeID said and whether its link is up.
+func (n *Node) Peer(nodeID string) (PeerInfo, bool) {
 	if l := n.upLink(nodeID); l != nil {
-		return l.peer.Role, true
+		return l.peer, true
 	}
-	return "", false
+	return PeerInfo{}, false
 }

@@ -119,7 +119,14 @@ type Hello struct {
 	NodeID  string `json:"node_id"`
 	Region  string `json:"region"`
 	Role    Role   `json:"role"`
+	// Features are what the node takes beyond ProtocolVersion; nodes of an
+	// earlier release send none and ignore the field.
+	Features []string `json:"features,omitempty"`
 }
+
+// FeatureStateDocs: the node takes court:state documents (package
+// mesh/statedoc) in place of each user's court:state.
+const FeatureStateDocs = "state_docs"
 
 // Ping measures round-trip time and proves the link is alive. A pong echoes it.
 type Ping struct {
