@@ -96,7 +96,11 @@
 // session ends, both users get the IDLE state with the version of the ending
 // transition, one above the last state they saw, so edges order it last; an
 // edge drops a state older than one it has delivered, and a pushed one it
-// has already delivered. A court:state that cannot be queued to an edge (its
+// has already delivered. A live session's states go to each edge as one
+// court:state document for the users there, whole the first time and then
+// as the fields that changed (statedocs.go, package mesh/statedoc); the edge
+// rebuilds each user's court:state from its copy and resyncs the users of a
+// delta it cannot apply. A court:state that cannot be queued to an edge (its
 // link is down) is kept, the newest per edge and user, and queued again when
 // the link comes back (retry.go, EdgeLinkUp); the edges resync their sockets
 // on a flapped link themselves (docs/ownership.md, "Delivery").
