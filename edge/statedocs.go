@@ -88,7 +88,7 @@ func (s *Server) deliverDoc(ev *wire.Event) {
 			s.rs.mark(u.ID)
 			continue
 		}
-		frame := sio.AppendEvent(nil, sio.DefaultNamespace, evState, sess.AppendState(nil, u))
+		frame := sio.AppendEventFunc(nil, sio.DefaultNamespace, evState, func(b []byte) []byte { return sess.AppendState(b, u) })
 		s.deliverFrame(u.ID, frame, true, false, ev.SessionID, ev.Version)
 	}
 }

@@ -306,6 +306,9 @@ func (s *Session) Has(u User) bool { return s.Sides&u.Side.Bit() != 0 }
 
 // AppendState appends the court:state u sees to dst.
 func (s *Session) AppendState(dst []byte, u User) []byte {
+	if n := s.size + len(u.View) + 64; cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
 	dst = append(dst, `{"phase":`...)
 	dst = append(dst, s.Phase...)
 	dst = append(dst, `,"myViewPhase":`...)

@@ -57,6 +57,16 @@ func AppendEvent(dst []byte, nsp, name string, payload json.RawMessage) []byte {
 	return append(dst, ']')
 }
 
+// AppendEventFunc is AppendEvent with the payload appended by payload, so a
+// payload built for the frame is not copied into it.
+func AppendEventFunc(dst []byte, nsp, name string, payload func([]byte) []byte) []byte {
+	dst = appendHeader(dst, Event, nsp)
+	dst = append(dst, '[')
+	dst = appendString(dst, name)
+	dst = payload(append(dst, ','))
+	return append(dst, ']')
+}
+
 // AppendAck appends 43<id>[payload], or 43<id>[] when payload is nil.
 func AppendAck(dst []byte, nsp string, id uint64, payload json.RawMessage) []byte {
 	dst = appendHeader(dst, Ack, nsp)

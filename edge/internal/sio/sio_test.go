@@ -110,6 +110,8 @@ func TestEncode(t *testing.T) {
 		{"event", sio.AppendEvent(nil, "/", "court:state", json.RawMessage(`{"phase":"IDLE"}`)), `42["court:state",{"phase":"IDLE"}]`},
 		{"event no payload", sio.AppendEvent(nil, "/", "court:x", nil), `42["court:x"]`},
 		{"event escaped name", sio.AppendEvent(nil, "/", "a\"b", nil), `42["a\"b"]`},
+		{"event func", sio.AppendEventFunc(nil, "/", "court:state", func(b []byte) []byte { return append(b, `{"phase":"IDLE"}`...) }),
+			`42["court:state",{"phase":"IDLE"}]`},
 		{"ack", sio.AppendAck(nil, "/", 12, json.RawMessage(`{"ok":true}`)), `4312[{"ok":true}]`},
 		{"ack nsp empty", sio.AppendAck(nil, "/n", 0, nil), `43/n,0[]`},
 		{"disconnect", sio.AppendDisconnect(nil, "/"), `41`},
