@@ -128,7 +128,9 @@ func Decode(b []byte) (*Doc, error) {
 	for i := range d.Fields {
 		f := &d.Fields[i]
 		f.Index, f.Lit = r.int(), r.bytes()
-		f.Holes = make([]Hole, r.count())
+		if n := r.count(); n > 0 {
+			f.Holes = make([]Hole, n)
+		}
 		for j := range f.Holes {
 			h := &f.Holes[j]
 			h.At, h.Owner, h.Val = r.int(), r.side(), r.bytes()
