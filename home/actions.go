@@ -34,7 +34,9 @@ type servePayload struct {
 func storeEvent(event string) string { return strings.TrimPrefix(event, "court:") }
 
 // register answers court:register and the state read (ReadState) with the user's
-// current state.
+// current state. The edge asking gets a whole document at the session's next
+// push: it reads the state when a socket registers or it could not apply a
+// delta (statedocs.go).
 func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	e, err := rt.lockUser(ctx, req.UserID)
 	if err != nil {
@@ -44,6 +46,7 @@ func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Resp
 		return ackState(nil, "")
 	}
 	sess := e.sess
+	delete(e.docs.sent, req.EdgeNode)
 	e.mu.Unlock()
 	return ackState(sess, req.UserID)
 }

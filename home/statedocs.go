@@ -18,8 +18,9 @@ import (
 // version the edge has: a delta. The edge rebuilds each user's court:state
 // from its copy. An edge gets the whole document when it has none of this
 // session from this node on its current link, missed a version, or gains a
-// user of a side whose private parts it lacks; an edge that finds a delta
-// it cannot apply reads the state again (its resync). IDLE, the state of
+// user of a side whose private parts it lacks, or read a user's state since
+// (a socket registered, or it resynced: it found a delta it could not apply
+// and read the state again). IDLE, the state of
 // an ended session, goes as before: a court:state per user.
 
 // docSeed keys the field sums; they never leave the process.

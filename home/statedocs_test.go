@@ -1,9 +1,13 @@
 package home
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"courtmesh/mesh/wire"
+	"courtmesh/protocol"
 )
 
 // After the first document an edge gets only the fields that changed, and
@@ -72,4 +76,27 @@ func TestStateDocsNotForEdgesThatTakeNone(t *testing.T) {
 	for key := range h.mesh.docs {
 		require.NotEqual(t, edgeAsia, key[0], "no document to an edge that takes none")
 	}
+}
+
+// An edge that read a user's state (a socket registered, or it resynced
+// after a delta it could not apply) gets a whole document at the next push.
+func TestStateDocsWholeAfterARead(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	a, b := h.pair(t)
+	h.serve(t, a, b)
+	_, got := h.do(t, b, "court:accept", `{}`)
+	require.True(t, got.OK, got.Error)
+	resp, err := h.srv.HandleRequest(context.Background(), &wire.Request{UserID: b, Event: protocol.ReadState, EdgeNode: edgeAsia, EdgeRegion: "asia"})
+	require.NoError(t, err)
+	require.Contains(t, string(resp.Ack), `"myViewPhase":"EVIDENCE"`)
+
+	h.mesh.mu.Lock()
+	fullBefore := h.mesh.docBytes["full"]
+	h.mesh.mu.Unlock()
+	_, got = h.do(t, a, "court:submit_evidence", `{"evidence":"the facts","feelings":"sad","needs":"calm"}`)
+	require.True(t, got.OK, got.Error)
+	h.mesh.mu.Lock()
+	defer h.mesh.mu.Unlock()
+	require.Greater(t, h.mesh.docBytes["full"], fullBefore, "edgeAsia got the whole document")
 }
