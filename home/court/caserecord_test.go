@@ -2,10 +2,8 @@ package court_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -137,25 +135,9 @@ func TestCaseData(t *testing.T) {
 // menu: about 30 KiB) and the case record the store then writes: what the
 // home spends on the LLM outputs at the end of every session.
 func BenchmarkCloseCase(b *testing.B) {
-	text := strings.Repeat("We both want the evening to feel fair, calm & kind; let's talk it through. ", 18)
-	res := make([]map[string]string, 3)
-	for i := range res {
-		res[i] = map[string]string{"id": fmt.Sprintf("resolution_%d", i+1), "title": "Take turns",
-			"combinedDescription": text, "rationale": text, "howItMeetsNeeds": text}
-	}
-	enc := func(v any) json.RawMessage {
-		out, err := json.Marshal(v)
-		require.NoError(b, err)
-		return out
-	}
-	d := court.Deliberation{
-		Analysis: enc(map[string]any{"summary": text, "resolutions": res,
-			"caseMetadata": map[string]string{"caseTitle": "The dishes", "severityLevel": "moderate"}}),
-		Resolutions:       enc(res),
-		AssessedIntensity: json.RawMessage(`"moderate"`),
-		PrimingContent:    enc(map[string]any{"userA": map[string]string{"a": text}, "userB": map[string]string{"a": text}}),
-		JointMenu:         enc(map[string]string{"theSummary": text, "closingWisdom": text}),
-	}
+	big := verdictSized(b) // its LLM outputs, as the judge would give them
+	d := court.Deliberation{Analysis: big.Analysis, Resolutions: big.Resolutions,
+		AssessedIntensity: big.AssessedIntensity, PrimingContent: big.PrimingContent, JointMenu: big.JointMenu}
 	s, err := court.NewSession("sess-1", "alice", "bob", "", "", t0, d1)
 	require.NoError(b, err)
 	require.NoError(b, s.Accept("bob", tm(1), d1))
