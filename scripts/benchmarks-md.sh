@@ -4,6 +4,7 @@
 # section from those scripts/soak.sh left in $1/soak, when present.
 #   benchmarks-md.sh --soak DIR   only (re)writes the soak section, from DIR
 #   benchmarks-md.sh --asia DIR   only (re)writes the asia section, from DIR
+#   benchmarks-md.sh --drain DIR  only (re)writes the drain section, from DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOC=docs/benchmarks.md
@@ -66,6 +67,41 @@ asia_section() {
   echo "<!-- asia:end -->"
 }
 
+# drain_section DIR: the drain rows (issue 8) from what scripts/bench-drain.sh
+# left in DIR, between markers so that they can be rewritten alone.
+drain_section() {
+  local dir=$1
+  echo "<!-- drain:begin (scripts/benchmarks-md.sh --drain) -->"
+  echo "## Drain: an edge holding its sockets, a home holding its sessions"
+  echo
+  echo "Written by scripts/bench-drain.sh (part of \`make bench\`), $(date -u -r "$dir/drain-home.json" '+%Y-%m-%d %H:%M UTC'), $(nproc) cores:"
+  echo "two \`courtd home\` in us and edges in us and asia as separate processes on the real Redis and Postgres, drained"
+  echo "through their admin listeners by \`courtctl bench drain\` with an operator certificate. An edge's pause is when each"
+  echo "socket was told to reconnect; a home's is, for a sample of its sessions, the time from the drain call until the"
+  echo "other home acquired the session (an upper bound of the time nobody could act for it)."
+  echo
+  python3 - "$dir" <<'PY2'
+import json, sys
+d = sys.argv[1]
+edge = json.load(open(d + "/drain-edge.json"))
+home = json.load(open(d + "/drain-home.json"))
+tr = dict(kv.split("=") for kv in open(d + "/drain-transitions.txt").read().split())
+def row(r, what, target, met):
+    p = r["pause"]
+    print("| %s `%s` holding %d %s | %.1f s | %.0f / %.0f / %.0f ms | %d | %s | %s |" % (
+        r["role"], r["node"], r["held"], what, r["empty_seconds"], p["p50_ms"], p["p99_ms"], p["max_ms"],
+        r["client_errors"] + p["errors"], target, met))
+print("| drained | empty after | pause p50 / p99 / max | client errors | target | met? |")
+print("|---|---|---|---|---|---|")
+row(edge, "sockets (window %s)" % edge.get("window", ""), "empty within the window", "met" if edge["empty_seconds"] <= 30.5 else "**missed**")
+ok = home["empty_seconds"] <= 30 and home["pause"]["p99_ms"] <= 1000 and home["client_errors"] + home["pause"]["errors"] == 0
+row(home, "sessions", "empty ≤ 30 s, p99 pause ≤ 1 s, no error", "met" if ok else "**missed**")
+print()
+print("Transitions in the store after both drains: %s, %s distinct (no update lost or applied twice)." % (tr["transitions"], tr["distinct"]))
+PY2
+  echo "<!-- drain:end -->"
+}
+
 # replace_section NAME CONTENT: puts CONTENT in place of the NAME section of
 # $DOC, or at its end.
 replace_section() {
@@ -86,6 +122,7 @@ PY
 case "${1:-}" in
 --soak) replace_section soak "$(soak_section "${2:-bench-out/soak}")"; exit 0 ;;
 --asia) replace_section asia "$(asia_section "${2:-bench-out}")"; exit 0 ;;
+--drain) replace_section drain "$(drain_section "${2:-bench-out}")"; exit 0 ;;
 esac
 
 DIR=${1:-bench-out}
@@ -130,6 +167,10 @@ CTL=$DIR/bin/courtctl
   cp "$DIR/bench.png" docs/benchmarks.png
   echo
   echo "![Latency distributions (CDF) of ours and the peer, server CPU per whole session by process, memory per idle socket by socket count](benchmarks.png)"
+  if [ -f "$DIR/drain-home.json" ]; then
+    echo
+    drain_section "$DIR"
+  fi
   if [ -f "$DIR/ours-wan-asia-after.json" ]; then
     echo
     asia_section "$DIR"
