@@ -57,7 +57,7 @@ func testGracefulShutdown(t *testing.T, c *cluster) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the home did not exit after SIGTERM")
 	}
-	p.waitOutput(t, "handed every session to the region", time.Second)
+	p.waitOutput(t, "handed every session over", time.Second)
 	t.Log(lastLine(p.out.String(), "handed every session"))
 	t.Log(lastLine(c.home(t, staying).out.String(), "took over sessions"))
 
