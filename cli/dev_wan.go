@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"courtmesh/directory/rediscache"
 	"fmt"
 	"net/url"
 	"os"
@@ -35,7 +36,7 @@ func openWANRedis(wan *meshtest.Network, catalog *regions.Catalog, region, redis
 		return nil, fmt.Errorf("redis across the wan: %w", err)
 	}
 	u.Host = proxy.Addr()
-	dir, closeDir, err := openRedisDirectory(u.String(), os.Getenv(envRedisReplicaURL))
+	dir, closeDir, err := openRedisDirectory(u.String(), os.Getenv(envRedisReplicaURL), rediscache.DefaultBytesEachConn)
 	if err != nil {
 		proxy.Close()
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"courtmesh/directory"
+	"courtmesh/directory/rediscache"
 	"courtmesh/home"
 	"courtmesh/home/store"
 )
@@ -26,31 +27,33 @@ func openDirectory(allowEmbedded bool) (dir directory.Store, embedded bool, clos
 		}
 		return directory.NewMemory(), true, func() {}, nil
 	}
-	d, closeFn, err := openRedisDirectory(url, "")
+	d, closeFn, err := openRedisDirectory(url, "", rediscache.DefaultBytesEachConn)
 	return d, false, closeFn, err
 }
 
 // openEdgeDirectory is openDirectory for an edge: with REDIS_REPLICA_URL
-// set, its lookups read the regional replica there (docs/ownership.md).
+// set, its lookups read the regional replica there (docs/ownership.md); its
+// client-side caches hold edgeCacheBytesEachConn a connection.
 func openEdgeDirectory() (directory.Store, func(), error) {
 	url := os.Getenv(envRedisURL)
 	if url == "" {
 		return nil, nil, errors.New(envRedisURL + " is not set")
 	}
-	return openRedisDirectory(url, os.Getenv(envRedisReplicaURL))
+	return openRedisDirectory(url, os.Getenv(envRedisReplicaURL), edgeCacheBytesEachConn)
 }
 
 // openRedisDirectory connects a directory to the Redis primary at url and,
-// when replicaURL is set, reads it from the replica there.
-func openRedisDirectory(url, replicaURL string) (directory.Store, func(), error) {
-	client, err := directory.Dial(url)
+// when replicaURL is set, reads it from the replica there; each client's
+// cache holds at most cacheBytes a connection.
+func openRedisDirectory(url, replicaURL string, cacheBytes int) (directory.Store, func(), error) {
+	client, err := directory.DialCache(url, cacheBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect redis: %w", err)
 	}
 	cfg := directory.RedisConfig{Client: client, Prefix: redisPrefix()}
 	closeFn := client.Close
 	if replicaURL != "" {
-		if cfg.Replica, err = directory.Dial(replicaURL); err != nil {
+		if cfg.Replica, err = directory.DialCache(replicaURL, cacheBytes); err != nil {
 			client.Close()
 			return nil, nil, fmt.Errorf("connect redis replica: %w", err)
 		}

@@ -114,10 +114,17 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 // redis://[user:password@]host:port/db (rediss:// for TLS), with
 // ClientOption. The caller closes the client.
 func Dial(url string) (rueidis.Client, error) {
+	return DialCache(url, rediscache.DefaultBytesEachConn)
+}
+
+// DialCache is Dial with a client-side cache of at most bytesEachConn a
+// connection (rueidis keeps four) instead of rediscache.DefaultBytesEachConn.
+func DialCache(url string, bytesEachConn int) (rueidis.Client, error) {
 	opt, err := ClientOption(url)
 	if err != nil {
 		return nil, err
 	}
+	opt.CacheSizeEachConn = bytesEachConn
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("dial redis: %w", err)

@@ -22,3 +22,13 @@ func defaultGCPercent(pct int) {
 	}
 	debug.SetGCPercent(pct)
 }
+
+// edgeCacheBytesEachConn bounds the client-side cache of an edge's Redis
+// clients a connection (four connections). An edge reads a user's claim and
+// route through the cache on every action, and register leaves an entry of
+// about 0.9 KB for every user; the directory's cache (rediscache) keeps it
+// for its 30 s TTL, within 8 MiB a connection by default: an entry for every
+// socket registered in the last 30 s, 10 000 of them after a burst. 512 KiB
+// holds the claims and routes of the users acting; beyond it the oldest
+// entries leave first.
+const edgeCacheBytesEachConn = 512 << 10
