@@ -9,9 +9,9 @@ import (
 // An edge's live heap is mostly its parked sockets, and the runtime lets the
 // heap grow to (1 + GOGC/100) times the live heap before it collects, so
 // GOGC is the largest factor of its resident memory per idle socket: at 10 000
-// sockets 6.7 KiB with Go's default of 100, 5.3 KiB with 50, 4.8 KiB with 25
-// (docs/performance.md). 50 takes most of the gain; the cost is a collection
-// twice as often, which an edge, allocating little per message, barely sees.
+// sockets, 6.7 KiB with Go's default of 100, 5.3 KiB with 50
+// (docs/performance.md). 50 takes most of the gain for a collection twice as
+// often; 25 is the operator's choice (docs/decisions.md, issue 11).
 const edgeGCPercent = 50
 
 // defaultGCPercent sets the collector's GOGC to pct unless the GOGC
