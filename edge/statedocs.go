@@ -2,6 +2,7 @@ package edge
 
 import (
 	"sync"
+	"time"
 
 	"courtmesh/edge/internal/sio"
 	"courtmesh/mesh/statedoc"
@@ -22,11 +23,29 @@ import (
 // its next delta.
 const maxDocBytes = 64 << 20
 
+// docIdleTTL is how long the edge keeps the copy of a session no document
+// touched. A session ends with an IDLE state to its users, but one whose
+// users left the edge before it ended sends the edge nothing more: its copy
+// would stay until maxDocBytes pushed it out, so the edge's memory would
+// follow recent traffic, not live sessions. A live session quiet for longer
+// only pays a resync at its next delta.
+const docIdleTTL = 2 * time.Minute
+
+// docSweepEvery bounds how often apply looks for copies past docIdleTTL.
+const docSweepEvery = 10 * time.Second
+
 // docCache is the last document of each session with users on this edge.
 type docCache struct {
 	mu    sync.Mutex
 	bytes int
-	m     map[string]*statedoc.Session // by session id
+	m     map[string]*docCopy // by session id
+	swept time.Time           // when apply last looked for idle copies
+}
+
+// docCopy is a session's document and when a document last touched it.
+type docCopy struct {
+	sess *statedoc.Session
+	used time.Time
 }
 
 // apply applies d, version of session, to the session's copy: the copy
@@ -37,9 +56,13 @@ type docCache struct {
 func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*statedoc.Session, bool) {
 	dc.mu.Lock()
 	defer dc.mu.Unlock()
-	prev := dc.m[session]
-	if prev != nil && version <= prev.Version {
-		return statedoc.Apply(nil, d, version)
+	now := time.Now()
+	var prev *statedoc.Session
+	if c := dc.m[session]; c != nil {
+		prev = c.sess
+		if version <= prev.Version {
+			return statedoc.Apply(nil, d, version)
+		}
 	}
 	next, ok := statedoc.Apply(prev, d, version)
 	dc.forgetLocked(session)
@@ -47,7 +70,15 @@ func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*sta
 		return nil, false
 	}
 	if dc.m == nil {
-		dc.m = make(map[string]*statedoc.Session)
+		dc.m = make(map[string]*docCopy)
+	}
+	if now.Sub(dc.swept) >= docSweepEvery {
+		dc.swept = now
+		for id, c := range dc.m {
+			if now.Sub(c.used) >= docIdleTTL {
+				dc.forgetLocked(id)
+			}
+		}
 	}
 	for id := range dc.m {
 		if dc.bytes+next.Size() <= maxDocBytes {
@@ -55,7 +86,7 @@ func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*sta
 		}
 		dc.forgetLocked(id)
 	}
-	dc.m[session] = next
+	dc.m[session] = &docCopy{sess: next, used: now}
 	dc.bytes += next.Size()
 	return next, true
 }
@@ -68,8 +99,8 @@ func (dc *docCache) forget(session string) {
 }
 
 func (dc *docCache) forgetLocked(session string) {
-	if s, ok := dc.m[session]; ok {
-		dc.bytes -= s.Size()
+	if c, ok := dc.m[session]; ok {
+		dc.bytes -= c.sess.Size()
 		delete(dc.m, session)
 	}
 }

@@ -2,6 +2,8 @@ package edge
 
 import (
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -60,4 +62,29 @@ func TestStateDocsRebuildEachUsersState(t *testing.T) {
 	defer te.s.docs.mu.Unlock()
 	require.Empty(t, te.s.docs.m)
 	require.Zero(t, te.s.docs.bytes)
+}
+
+// The copy of a session no document touched for docIdleTTL leaves at the
+// next sweep: a session whose users left the edge before it ended sends the
+// edge no IDLE, and its copy must not stay until maxDocBytes is full.
+func TestStateDocsOfQuietSessionsLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var dc docCache
+		doc := func(session string) {
+			ev := docEvent(1, 0, "EVIDENCE")
+			d, err := statedoc.Decode(ev.Payload)
+			require.NoError(t, err)
+			_, ok := dc.apply(session, 1, d)
+			require.True(t, ok)
+		}
+		doc("gone")
+		time.Sleep(docIdleTTL - docSweepEvery)
+		doc("live")
+		time.Sleep(docSweepEvery)
+		doc("new")
+		require.NotContains(t, dc.m, "gone", "untouched for docIdleTTL")
+		require.Contains(t, dc.m, "live", "touched within docIdleTTL")
+		require.Contains(t, dc.m, "new")
+		require.Equal(t, dc.m["live"].sess.Size()+dc.m["new"].sess.Size(), dc.bytes)
+	})
 }
