@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,13 +119,25 @@ func TestRedisKeys(t *testing.T) {
 	for key, max := range map[string]time.Duration{
 		"user:a": 48 * time.Hour, "user:b": 48 * time.Hour, "route:a-b": 48 * time.Hour,
 		"presence:a": time.Minute, "node:home-us-1": time.Minute, "nodes:us": time.Hour,
-		strings.TrimPrefix(rl[0], prefix): time.Minute,
 	} {
 		ms, err := c.Do(ctx, c.B().Pttl().Key(prefix+key).Build()).AsInt64()
 		require.NoError(t, err)
 		require.Positive(t, ms, key)
 		require.LessOrEqual(t, ms, max.Milliseconds(), key)
 	}
+	// A rate-limit counter lives until its window's end, named by the key:
+	// read at that very end, it is already gone, not immortal.
+	start, err := strconv.ParseInt(rl[0][strings.LastIndexByte(rl[0], ':')+1:], 10, 64)
+	require.NoError(t, err)
+	end := start + time.Minute.Milliseconds()
+	ms, err := c.Do(ctx, c.B().Pttl().Key(rl[0]).Build()).AsInt64()
+	require.NoError(t, err)
+	if ms == -2 {
+		require.GreaterOrEqual(t, time.Now().UnixMilli(), end, "%s gone before its window's end", rl[0])
+		return
+	}
+	require.Positive(t, ms, rl[0])
+	require.LessOrEqual(t, time.Now().UnixMilli()+ms, end+time.Second.Milliseconds(), "%s expires at its window's end", rl[0])
 }
 
 // TestRedisCached checks that a lookup with fresh false fills the client-side
