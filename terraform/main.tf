@@ -1,10 +1,12 @@
 # courtmesh on OpenStack, one region per entry of the region catalog.
 #
 # Per region: a network (module network: subnets, router, security groups,
-# the homes' fixed ports and floating IPs) and the nodes (module nodes:
+# the homes' fixed ports and floating IPs), the nodes (module nodes:
 # Barbican secrets, edges behind a load balancer, homes where the catalog
-# says "home": true). The mesh rules between regions live here, because a
-# security group can only name groups of its own region.
+# says "home": true) and, outside the primary region, a Redis replica the
+# edges read the directory from (module redis_replica). The mesh rules
+# between regions live here, because a security group can only name groups
+# of its own region.
 
 locals {
   catalog      = jsondecode(file(var.catalog_path))
@@ -56,6 +58,33 @@ locals {
     ]
   ])
 
+  # Where each region's edges read the directory (REDIS_REPLICA_URL): an
+  # operator's URL (redis_replica_urls; "" for none), else the replica
+  # Terraform runs in every region but the primary, whose edges read the
+  # primary. Region names are not secret; the URLs are.
+  primary_region   = local.catalog.primary
+  replica_override = nonsensitive({ for name, url in var.redis_replica_urls : name => url != "" })
+  replica_reads = {
+    for name in local.region_names : name => (
+      contains(keys(local.replica_override), name) ? (local.replica_override[name] ? "override" : "primary") :
+      var.redis_replica.create && name != local.primary_region ? "terraform" : "primary"
+    )
+  }
+  replica_regions = [for name in local.region_names : name if local.replica_reads[name] == "terraform"]
+  replica_url = {
+    for name in local.region_names : name => (
+      local.replica_reads[name] == "override" ? var.redis_replica_urls[name] :
+      local.replica_reads[name] == "terraform" ? module.redis_replica[name].url : ""
+    )
+  }
+  # host:port of each region's replica, "" where the edges read the primary.
+  replica_endpoint = {
+    for name in local.region_names : name => (
+      local.replica_reads[name] == "override" ? nonsensitive(regex("^rediss?://(?:[^@/?#]*@)?([^/?#]+)", var.redis_replica_urls[name])[0]) :
+      local.replica_reads[name] == "terraform" ? module.redis_replica[name].endpoint : ""
+    )
+  }
+
   # The mesh port of a home region is open to the other regions' nodes: each
   # region's nodes leave through its router, so its egress address is theirs.
   mesh_cross_region = {
@@ -98,6 +127,24 @@ resource "openstack_networking_secgroup_rule_v2" "mesh_cross_region" {
   remote_ip_prefix  = "${module.network[each.value.from].egress_ip}/32"
 }
 
+module "redis_replica" {
+  source   = "./modules/redis-replica"
+  for_each = toset(local.replica_regions)
+
+  region                 = each.key
+  cloud_region           = local.regions[each.key].cloud_region
+  network_id             = module.network[each.key].network_id
+  subnet_id              = module.network[each.key].nodes_subnet_id
+  address                = cidrhost(var.node_cidr, 60)
+  edge_security_group_id = module.network[each.key].edge_security_group_id
+  port                   = var.redis_replica.port
+  image_name             = var.redis_replica.image
+  flavor                 = var.redis_replica.flavor
+  primary_ca             = var.redis_replica.primary_ca
+  auth_url               = var.auth_url
+  redis_url              = var.redis_url
+}
+
 module "nodes" {
   source   = "./modules/nodes"
   for_each = local.regions
@@ -133,9 +180,11 @@ module "nodes" {
   redis_prefix               = var.redis_prefix
   auth_url                   = var.auth_url
   dns_zone                   = var.dns_zone
+  redis_replica_endpoint     = local.replica_endpoint[each.key]
 
   supabase_jwt_secret = var.supabase_jwt_secret
   redis_url           = var.redis_url
+  redis_replica_url   = local.replica_url[each.key]
   database_url        = var.database_url
   judge_api_key       = var.judge_api_key
   webhook_secret      = var.webhook_secret

@@ -65,6 +65,21 @@ output "endpoints" {
   }
 }
 
+output "redis_replicas" {
+  description = "Per region: where its edges read the directory (REDIS_REPLICA_URL). reads is terraform (the replica Terraform runs there: its endpoint, server, the primary it replicates, and the address the primary must admit it from), override (redis_replica_urls: its endpoint) or primary (no replica: the edges read REDIS_URL)."
+  value = {
+    for name, r in local.regions : name => {
+      cloud_region = r.cloud_region
+      reads        = local.replica_reads[name]
+      endpoint     = local.replica_endpoint[name]
+      server       = local.replica_reads[name] == "terraform" ? module.redis_replica[name].server.name : null
+      replicaof    = local.replica_reads[name] == "terraform" ? module.redis_replica[name].replication.replicaof : null
+      # The replica reaches the primary through its region's router.
+      primary_admits = local.replica_reads[name] == "terraform" ? "${module.network[name].egress_ip}/32" : null
+    }
+  }
+}
+
 # Designate cannot steer by latency or location, so these are the records to
 # create at a DNS provider that can (README: "Nearest region"). One record per
 # region under the app's one host name; the provider answers each client with
@@ -112,4 +127,22 @@ output "graceful_stop" {
 output "barbican_env_secrets" {
   description = "The environment secrets Terraform keeps in each region's Barbican (the nodes read them at boot)."
   value       = { for name in local.region_names : name => module.nodes[name].env_secret_names }
+}
+
+output "edge_environment" {
+  description = "The edges' environment file of each region as stored in Barbican, secrets masked (URLs keep scheme, host and port)."
+  value       = { for name in local.region_names : name => module.nodes[name].edge_environment }
+}
+
+output "redis_replica_details" {
+  description = "The Redis replicas Terraform runs, by region: server, security group rules, replication settings (secrets left out), redis.conf and unit."
+  value = {
+    for name in local.replica_regions : name => merge(module.redis_replica[name].server, {
+      ingress_rules   = module.redis_replica[name].ingress_rules
+      replication     = module.redis_replica[name].replication
+      barbican_secret = module.redis_replica[name].barbican_secret
+      redis_conf      = module.redis_replica[name].config.redis_conf
+      unit            = module.redis_replica[name].config.unit
+    })
+  }
 }

@@ -169,7 +169,7 @@ variable "node_cidr" {
 
   validation {
     condition     = can(cidrhost(var.node_cidr, 250)) && endswith(var.node_cidr, "/24")
-    error_message = "node_cidr must be an IPv4 /24 (homes take .10 to .59, edges .100 to .250)."
+    error_message = "node_cidr must be an IPv4 /24 (homes take .10 to .59, the Redis replica .60, edges .100 to .250)."
   }
 }
 
@@ -342,13 +342,62 @@ variable "supabase_jwt_secret" {
 }
 
 variable "redis_url" {
-  description = "REDIS_URL of the primary Redis (rediss:// with its password), an input: Terraform does not run Redis."
+  description = "REDIS_URL of the primary Redis (rediss:// with its password), an input: Terraform does not run the primary (it runs the regions' replicas of it, see redis_replica)."
   type        = string
   sensitive   = true
 
   validation {
     condition     = can(regex("^rediss?://", var.redis_url))
     error_message = "redis_url must be a redis:// or rediss:// URL."
+  }
+  # A replica Terraform runs takes the primary's user and password into its
+  # redis.conf as they are, and Terraform cannot decode a URL.
+  validation {
+    condition = !strcontains(try(regex("^rediss?://([^@/]*)@", var.redis_url)[0], ""), "%") || !var.redis_replica.create || alltrue([
+      for r in jsondecode(file(var.catalog_path)).regions :
+      r.name == jsondecode(file(var.catalog_path)).primary || contains(keys(var.redis_replica_urls), r.name)
+    ])
+    error_message = "redis_url's user or password is percent-encoded, which the Redis replicas Terraform runs cannot use: choose a password of characters a URL carries as they are, or give every non-primary region's replica in redis_replica_urls (or redis_replica.create = false)."
+  }
+}
+
+variable "redis_replica" {
+  description = "The Redis replica Terraform runs in every region but the catalog's primary, whose edges read the directory there (REDIS_REPLICA_URL): its server's image (cloud-init and systemd; redis-server >= 7.0, openssl, curl and jq are installed at boot when missing) and flavor, its port, and the PEM CA that verifies a rediss:// primary (empty: the image's system CAs). create = false runs none: regions then use redis_replica_urls or read the primary."
+  type = object({
+    create     = optional(bool, true)
+    image      = optional(string, "debian-12")
+    flavor     = optional(string, "m1.small")
+    port       = optional(number, 6379)
+    primary_ca = optional(string, "")
+  })
+  default = {}
+
+  validation {
+    condition     = var.redis_replica.port >= 1 && var.redis_replica.port <= 65535 && floor(var.redis_replica.port) == var.redis_replica.port
+    error_message = "redis_replica.port must be a port number from 1 to 65535."
+  }
+  validation {
+    condition     = var.redis_replica.primary_ca == "" || startswith(trimspace(var.redis_replica.primary_ca), "-----BEGIN CERTIFICATE-----")
+    error_message = "redis_replica.primary_ca must be empty or a PEM certificate."
+  }
+}
+
+variable "redis_replica_urls" {
+  description = "Per-region REDIS_REPLICA_URL, by catalog region name, instead of the replica Terraform would run there: a managed Redis's read replica in that region (redis:// or rediss://, with its password), or \"\" for none (the region's edges read the primary). Regions not listed get Terraform's replica (redis_replica), the primary region none."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.redis_replica_urls) :
+      contains([for r in jsondecode(file(var.catalog_path)).regions : r.name], name)
+    ])
+    error_message = "redis_replica_urls names a region that is not in the region catalog."
+  }
+  validation {
+    condition     = alltrue([for u in values(var.redis_replica_urls) : u == "" || can(regex("^rediss?://[^/?#]+", u))])
+    error_message = "Every URL in redis_replica_urls must be a redis:// or rediss:// URL, or \"\" for no replica."
   }
 }
 

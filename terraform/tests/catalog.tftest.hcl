@@ -1,7 +1,7 @@
 # The catalog is the one source of regions: a catalog with a fourth region
 # (tests/catalog-four-regions.json, adding sa) adds that region's network,
-# nodes, load balancer and mesh rule, and leaves every existing node as it
-# was. A catalog that cannot be read is refused.
+# nodes, load balancer, Redis replica and mesh rule, and leaves every
+# existing node and replica as it was. A catalog that cannot be read is refused.
 
 mock_provider "openstack" {
   source          = "./tests/mocks"
@@ -81,6 +81,10 @@ run "four_region_catalog_adds_exactly_its_region" {
   assert {
     condition     = setsubtract(output.mesh_cross_region_rules, run.three_catalog_regions.mesh_cross_region_rules) == toset(["us<-sa"]) && length(setsubtract(run.three_catalog_regions.mesh_cross_region_rules, output.mesh_cross_region_rules)) == 0
     error_message = "The only new mesh rule lets sa's nodes reach the us homes: ${jsonencode(output.mesh_cross_region_rules)}."
+  }
+  assert {
+    condition     = output.redis_replicas["sa"].reads == "terraform" && { for name, d in output.redis_replica_details : name => d if name != "sa" } == run.three_catalog_regions.redis_replica_details
+    error_message = "sa gets its own Redis replica and the other replicas stay as they were: ${jsonencode(keys(output.redis_replica_details))}."
   }
   assert {
     condition     = openstack_networking_secgroup_rule_v2.mesh_cross_region["us<-sa"].remote_ip_prefix == "198.51.100.4/32"

@@ -3,8 +3,8 @@
 # runs before courtd) against a fake Keystone and Barbican: it must
 # authenticate with the application credential, use the key-manager endpoint
 # of its own region, write the role's environment and the node's certificate
-# readable by the courtd group only, and refuse, naming the secret, when one
-# is missing. Run by `make terraform-check`; needs curl, jq and python3.
+# readable by the courtd group only (a Redis replica: its settings and no
+# certificate), and refuse, naming the secret, when one is missing. Run by `make terraform-check`; needs curl, jq and python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 script=$here/../modules/nodes/files/fetch-secrets.sh
@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRETS = {
     "courtmesh-asia-edge.env": 'REDIS_URL="rediss://:pw@redis:6380"\n',
+    "courtmesh-asia-redis.conf": 'replicaof redis 6380\n',
     "courtmesh/edge-asia-1-v1.5.0/ca.pem": "CA\n",
     "courtmesh/edge-asia-1-v1.5.0/node.pem": "CERT\n",
     "courtmesh/edge-asia-1-v1.5.0/node-key.pem": "KEY\n",
@@ -101,6 +102,13 @@ done
 
 # Again (a restart): the files are replaced, not refused.
 bash "$script" edge edge-asia-1-v1.5.0 asia || fail "a second run failed"
+
+# A Redis replica: its settings, readable by its group only, and no mesh
+# certificate asked for.
+bash "$script" redis courtmesh-asia-redis asia || fail "fetch-secrets failed for the Redis replica"
+[ "$(cat "$tmp/run/redis.conf")" = 'replicaof redis 6380' ] || fail "wrong replica settings: $(cat "$tmp/run/redis.conf")"
+[ "$(stat -c %a "$tmp/run/redis.conf")" = 440 ] || fail "redis.conf is mode $(stat -c %a "$tmp/run/redis.conf"), want 440"
+[ -z "$(find "$tmp/run" -name '*.new')" ] || fail "left temporary files behind"
 
 # A node whose certificate the operator has not stored yet.
 if out=$(bash "$script" edge edge-asia-3-v1.5.0 asia 2>&1); then

@@ -9,6 +9,16 @@ output "lb_subnet_id" {
   value       = openstack_networking_router_interface_v2.lb.subnet_id
 }
 
+output "nodes_subnet_id" {
+  description = "Subnet of the nodes, once it is routed (the Redis replica takes its fixed address there and reaches the primary through the router)."
+  value       = openstack_networking_router_interface_v2.nodes.subnet_id
+}
+
+output "edge_security_group_id" {
+  description = "Security group of the edges (the Redis replica admits it)."
+  value       = openstack_networking_secgroup_v2.edge.id
+}
+
 output "edge_security_group_name" {
   description = "Security group of the edges."
   value       = openstack_networking_secgroup_v2.edge.name

@@ -32,6 +32,7 @@ locals {
       ops_port     = var.ops_port
       homes        = local.home_flags
       home_policy  = var.home_policy
+      replica      = var.redis_replica_endpoint
       drain_window = var.drain_window_seconds
       stop_timeout = local.stop_timeout
     })
@@ -53,11 +54,14 @@ locals {
   }
 
   # EnvironmentFile lines, quoted for systemd.
-  edge_env = {
-    SUPABASE_JWT_SECRET = var.supabase_jwt_secret
-    REDIS_URL           = var.redis_url
-    COURT_REDIS_PREFIX  = var.redis_prefix
-  }
+  edge_env = merge(
+    {
+      SUPABASE_JWT_SECRET = var.supabase_jwt_secret
+      REDIS_URL           = var.redis_url
+      COURT_REDIS_PREFIX  = var.redis_prefix
+    },
+    var.redis_replica_endpoint == "" ? {} : { REDIS_REPLICA_URL = var.redis_replica_url },
+  )
   home_env = merge(
     {
       REDIS_URL          = var.redis_url

@@ -29,6 +29,16 @@ output "env_secret_names" {
   value       = [for s in openstack_keymanager_secret_v1.env : s.name]
 }
 
+output "edge_environment" {
+  description = "The edges' environment file as stored in Barbican, secrets masked: URLs keep scheme, host and port; other secrets read ***."
+  value = {
+    for k, v in local.edge_env : k => nonsensitive(
+      k == "COURT_REDIS_PREFIX" ? v :
+      can(regex("^[a-z]+://", v)) ? replace(v, "/\\/\\/[^@/]*@/", "//***@") : "***"
+    )
+  }
+}
+
 output "load_balancer" {
   description = "The region's entry point as planned: listener, pool, health monitor, members, floating IP."
   value = {

@@ -145,6 +145,17 @@ variable "dns_zone" {
   })
 }
 
+variable "redis_replica_endpoint" {
+  description = "host:port of the Redis replica the edges read the directory from; empty where they read the primary."
+  type        = string
+}
+
+variable "redis_replica_url" {
+  description = "REDIS_REPLICA_URL of the edges (with redis_replica_endpoint)."
+  type        = string
+  sensitive   = true
+}
+
 variable "supabase_jwt_secret" {
   description = "SUPABASE_JWT_SECRET."
   type        = string

@@ -52,3 +52,10 @@ mock_resource "openstack_lb_loadbalancer_v2" {
     vip_port_id = "lb-vip-port"
   }
 }
+
+# A port gets the fixed address it asks for (the Redis replica's, .60).
+mock_resource "openstack_networking_port_v2" {
+  defaults = {
+    all_fixed_ips = ["10.42.0.60"]
+  }
+}

@@ -4,6 +4,9 @@
 # courtd.service:
 #   courtmesh-REGION-ROLE.env            -> /run/courtmesh/env (Terraform stores it)
 #   courtmesh/NODE_ID/{ca,node,node-key}.pem -> /run/courtmesh/tls (the operator stores them)
+# or, for ROLE redis (a region's Redis replica, which speaks no mesh), for
+# courtmesh-redis-replica.service, readable by the redis group:
+#   courtmesh-REGION-redis.conf          -> /run/courtmesh/redis.conf (Terraform stores it)
 # It authenticates with the application credential in /etc/courtmesh/credential,
 # whose access rules let it only read Barbican secrets. (COURTMESH_CREDENTIAL,
 # COURTMESH_RUN and COURTMESH_GROUP move those paths, for its test.)
@@ -11,7 +14,11 @@ set -euo pipefail
 role=$1 node=$2 region=$3
 credential=${COURTMESH_CREDENTIAL:-/etc/courtmesh/credential}
 run=${COURTMESH_RUN:-/run/courtmesh}
-group=${COURTMESH_GROUP:-courtd}
+if [ "$role" = redis ]; then
+  group=${COURTMESH_GROUP:-redis}
+else
+  group=${COURTMESH_GROUP:-courtd}
+fi
 # shellcheck source=/dev/null
 . "$credential"
 
@@ -44,12 +51,19 @@ fetch() {
 }
 
 umask 077
-install -d -m 0750 -g "$group" "$run" "$run/tls"
-fetch "courtmesh-$region-$role.env" "$run/env.new"
-for f in ca.pem node.pem node-key.pem; do
-  fetch "courtmesh/$node/$f" "$run/tls/$f.new"
-done
-for f in env tls/ca.pem tls/node.pem tls/node-key.pem; do
+if [ "$role" = redis ]; then
+  install -d -m 0750 -g "$group" "$run"
+  fetch "courtmesh-$region-redis.conf" "$run/redis.conf.new"
+  files="redis.conf"
+else
+  install -d -m 0750 -g "$group" "$run" "$run/tls"
+  fetch "courtmesh-$region-$role.env" "$run/env.new"
+  for f in ca.pem node.pem node-key.pem; do
+    fetch "courtmesh/$node/$f" "$run/tls/$f.new"
+  done
+  files="env tls/ca.pem tls/node.pem tls/node-key.pem"
+fi
+for f in $files; do
   chgrp "$group" "$run/$f.new"
   chmod 0440 "$run/$f.new"
   mv -f "$run/$f.new" "$run/$f"
