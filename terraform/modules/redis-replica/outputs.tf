@@ -6,8 +6,9 @@ output "url" {
 }
 
 output "endpoint" {
-  description = "host:port of the replica."
+  description = "host:port of the replica, once its server exists (the edges' unit names it, so they come after it)."
   value       = local.endpoint
+  depends_on  = [openstack_compute_instance_v2.replica]
 }
 
 output "server" {
