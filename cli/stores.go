@@ -53,7 +53,7 @@ func openRedisDirectory(url, replicaURL string, cacheBytes int) (directory.Store
 	cfg := directory.RedisConfig{Client: client, Prefix: redisPrefix()}
 	closeFn := client.Close
 	if replicaURL != "" {
-		if cfg.Replica, err = directory.DialCache(replicaURL, cacheBytes); err != nil {
+		if cfg.Replica, err = directory.DialReplica(replicaURL, cacheBytes); err != nil {
 			client.Close()
 			return nil, nil, fmt.Errorf("connect redis replica: %w", err)
 		}

@@ -43,7 +43,10 @@ type RedisConfig struct {
 	// Replica, when set, is a client of a read replica of the same Redis,
 	// in this node's region (REDIS_REPLICA_URL). Lookup and RouteOf read
 	// from it, through its client-side cache, unless asked fresh, and so
-	// does Presence; every write and every fresh read goes to Client. A
+	// does Presence; every write and every fresh read goes to Client. While
+	// the replica fails reads (down, resyncing), they go to Client; dial it
+	// with DialReplica (no retries), or a read waits for a dead replica
+	// until its context ends. A
 	// replica lags its primary, so what it answers may be stale: a caller
 	// that acts on it must be ready to be told so and read fresh
 	// (docs/ownership.md, "Stale reads"). The caller owns it. Nil means
@@ -82,7 +85,7 @@ type RedisConfig struct {
 // from the Redis server's clock (TIME), so every node agrees on them.
 type Redis struct {
 	c        rueidis.Client
-	reader   rueidis.Client // the replica, or c
+	reads    *reads // cached reads: the replica while it answers, else c
 	prefix   string
 	cacheTTL time.Duration
 }
@@ -103,11 +106,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.CacheTTL < 0 {
 		return nil, fmt.Errorf("directory: negative CacheTTL %v", cfg.CacheTTL)
 	}
-	reader := cfg.Replica
-	if reader == nil {
-		reader = cfg.Client
-	}
-	return &Redis{c: cfg.Client, reader: reader, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
+	return &Redis{c: cfg.Client, reads: &reads{primary: cfg.Client, replica: cfg.Replica}, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
 }
 
 // Dial connects to the Redis at url, a REDIS_URL such as
@@ -128,6 +127,24 @@ func DialCache(url string, bytesEachConn int) (rueidis.Client, error) {
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("dial redis: %w", err)
+	}
+	return c, nil
+}
+
+// DialReplica is DialCache for RedisConfig.Replica: the client does not
+// retry a read that failed (rueidis retries reads until their context ends),
+// so a replica that is down costs one failed attempt before Redis reads the
+// primary instead.
+func DialReplica(url string, bytesEachConn int) (rueidis.Client, error) {
+	opt, err := ClientOption(url)
+	if err != nil {
+		return nil, err
+	}
+	opt.CacheSizeEachConn = bytesEachConn
+	opt.DisableRetry = true
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("dial redis replica: %w", err)
 	}
 	return c, nil
 }
@@ -163,7 +180,7 @@ func (d *Redis) Lookup(ctx context.Context, userID string, fresh bool) (Route, e
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Get().Key(key).Build())
 	} else {
-		res = d.reader.DoCache(ctx, d.c.B().Get().Key(key).Cache(), d.cacheTTL)
+		res = d.reads.doCache(ctx, func(b rueidis.Builder) rueidis.Cacheable { return b.Get().Key(key).Cache() }, d.cacheTTL)
 	}
 	sid, err := res.ToString()
 	if rueidis.IsRedisNil(err) {
@@ -183,7 +200,7 @@ func (d *Redis) RouteOf(ctx context.Context, sessionID string, fresh bool) (Rout
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Hgetall().Key(key).Build())
 	} else {
-		res = d.reader.DoCache(ctx, d.c.B().Hgetall().Key(key).Cache(), d.cacheTTL)
+		res = d.reads.doCache(ctx, func(b rueidis.Builder) rueidis.Cacheable { return b.Hgetall().Key(key).Cache() }, d.cacheTTL)
 	}
 	fields, err := res.AsStrMap()
 	if err != nil {

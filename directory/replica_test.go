@@ -46,3 +46,32 @@ func TestRedisReplicaReads(t *testing.T) {
 		return nil
 	})
 }
+
+// TestReplicaDownReadsThePrimary: when the region's replica dies, cached
+// reads go to the primary instead of failing, and answer what the primary
+// holds; after one failed attempt the replica is left alone for a while, so
+// an outage does not cost every read a failed try.
+func TestReplicaDownReadsThePrimary(t *testing.T) {
+	t.Parallel()
+	rep := redistest.StartReplica(t, "")
+	rc, err := directory.DialReplica(rep.URL, 1<<20)
+	require.NoError(t, err)
+	t.Cleanup(rc.Close)
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	require.NoError(t, err)
+	ctx := t.Context()
+	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
+	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
+	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
+
+	rep.Kill(t)
+	got, err := d.Lookup(ctx, "a", false)
+	require.NoError(t, err, "a dead replica's region reads the primary")
+	require.Equal(t, "home-1", got.OwnerNode)
+	require.NoError(t, d.EndSession(ctx, "s1", "a", "b"))
+	_, err = d.Lookup(ctx, "a", false)
+	require.ErrorIs(t, err, directory.ErrNotFound, "the answer is the primary's")
+	_, err = d.Presence(ctx, "a")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, d.ReplicaFallbacksForTest(), "after one failure the replica is not asked again at once")
+}

@@ -28,6 +28,7 @@ type Replica struct {
 	// Upstream is the host:port it replicates from.
 	Upstream string
 	client   rueidis.Client
+	process  *exec.Cmd
 }
 
 // StartReplica starts a replica of upstream (host:port; empty means the
@@ -66,7 +67,7 @@ func StartReplica(t testing.TB, upstream string) *Replica {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	r := &Replica{URL: fmt.Sprintf("redis://127.0.0.1:%d", own), Upstream: upstream}
+	r := &Replica{URL: fmt.Sprintf("redis://127.0.0.1:%d", own), Upstream: upstream, process: cmd}
 	opt, err := rueidis.ParseURL(r.URL)
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
@@ -89,6 +90,15 @@ func StartReplica(t testing.TB, upstream string) *Replica {
 func (r *Replica) Detach(t testing.TB) {
 	t.Helper()
 	r.do(t, r.client.B().Arbitrary("REPLICAOF", "NO", "ONE").Build())
+}
+
+// Kill ends the replica's process at once, as a crash would.
+func (r *Replica) Kill(t testing.TB) {
+	t.Helper()
+	if err := r.process.Process.Kill(); err != nil {
+		t.Fatalf("redistest: kill replica: %v", err)
+	}
+	_ = r.process.Wait()
 }
 
 // Attach replicates from Upstream again and waits until the replica is in
