@@ -79,15 +79,18 @@ func bigSession(tb testing.TB) *court.Session {
 // BenchmarkCommit commits small transitions (a flag flips) of a
 // VERDICT-sized session, one after the other.
 func BenchmarkCommit(b *testing.B) {
-	st, _ := newStore(b)
+	st, pool := newStore(b)
 	prev := bigSession(b)
 	require.NoError(b, st.Create(b.Context(), store.Create{Session: prev, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve"}))
 	b.ReportAllocs()
+	cpu0, n := backendCPU(b, pool), 0
 	for b.Loop() {
+		n++
 		next := prev.Clone()
 		next.Version++
 		next.Creator.VerdictAccepted = !next.Creator.VerdictAccepted
 		require.NoError(b, st.Commit(b.Context(), store.Commit{Prev: prev.Version, Session: next, PrevSession: prev, Epoch: 1, Node: "n1", Event: "accept"}))
 		prev = next
 	}
+	b.ReportMetric(float64(cpuSince(b, pool, cpu0))/1e3/float64(n), "pg-cpu-us/op")
 }

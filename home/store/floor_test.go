@@ -23,7 +23,11 @@ func BenchmarkFencedCommitFloor(b *testing.B) {
 	require.NoError(b, err)
 	defer conn.Release()
 	version := int64(0)
+	pid := conn.Conn().PgConn().PID()
+	cpu0 := procCPU(b, pid)
+	n := 0
 	for b.Loop() {
+		n++
 		tag, err := conn.Exec(ctx, `UPDATE floor_fence SET version = version + 1 WHERE id = 1 AND owner_epoch = $1 AND version = $2`, int64(1), version)
 		if err != nil {
 			b.Fatal(err)
@@ -33,6 +37,7 @@ func BenchmarkFencedCommitFloor(b *testing.B) {
 		}
 		version++
 	}
+	b.ReportMetric(float64(procCPU(b, pid)-cpu0)/1e3/float64(n), "pg-cpu-us/op")
 	tag, err := conn.Exec(ctx, `UPDATE floor_fence SET version = version + 1 WHERE id = 1 AND owner_epoch = 2 AND version = $1`, version)
 	require.NoError(b, err)
 	require.Zero(b, tag.RowsAffected(), "a stale epoch must not commit")

@@ -153,6 +153,8 @@ func v2Cols(s *court.Session) []col {
 
 // Statements built once from the column list, so names and values cannot
 // drift apart: the INSERT, and the fenced UPDATE for every set of groups.
+// Each also inserts the transition's court_transitions row, so that a
+// transition runs one statement less (docs/decisions.md, issue 11).
 var (
 	insertSessionSQL = insertSQL(mustCols())
 	updateSessionSQL = func() (u [allGroups + 1]string) {
@@ -161,10 +163,22 @@ var (
 		}
 		return u
 	}()
+	deleteFencedSQL = `WITH w AS (DELETE FROM court_sessions
+		WHERE id = $1 AND owner_epoch = $2 AND version = $3 AND ended_at IS NULL RETURNING 1), ` +
+		historySQL(1, 4, 5, 2, 6, 7) + ` SELECT court_fence(count(*)) FROM w`
 )
 
-// insertSQL returns the INSERT of cols (arguments: id, owner_epoch,
-// home_region, then the columns).
+// historySQL returns the CTE "h" that inserts the court_transitions row, one
+// for each row of "w", from the parameters numbered id, version, phase,
+// epoch, node and event.
+func historySQL(id, version, phase, epoch, node, event int) string {
+	return fmt.Sprintf(`h AS (INSERT INTO court_transitions (session_id, version, phase, owner_epoch, node, event)
+		SELECT $%d, $%d, $%d, $%d, $%d, $%d FROM w)`, id, version, phase, epoch, node, event)
+}
+
+// insertSQL returns the INSERT of cols with its transition row (arguments:
+// id, owner_epoch, home_region, then the columns, then the history's
+// version, phase, node and event).
 func insertSQL(cols []col) string {
 	names := make([]string, len(cols))
 	params := make([]string, len(cols))
@@ -172,12 +186,16 @@ func insertSQL(cols []col) string {
 		names[i] = c.name
 		params[i] = fmt.Sprintf("$%d", i+4)
 	}
-	return "INSERT INTO court_sessions (id, owner_epoch, home_region, " + strings.Join(names, ", ") +
-		") VALUES ($1, $2, $3, " + strings.Join(params, ", ") + ")"
+	n := len(cols) + 3
+	return "WITH w AS (INSERT INTO court_sessions (id, owner_epoch, home_region, " + strings.Join(names, ", ") +
+		") VALUES ($1, $2, $3, " + strings.Join(params, ", ") + ") RETURNING 1), " +
+		historySQL(1, n+1, n+2, 2, n+3, n+4) + " SELECT count(*) FROM w"
 }
 
-// updateSQL returns the fenced UPDATE of cols (arguments: the columns, then
-// id, owner_epoch, previous version), raising CM001 when it matches no row.
+// updateSQL returns the fenced UPDATE of cols with its transition row
+// (arguments: the columns, then id, owner_epoch, previous version, then the
+// history's version, phase, node and event), raising CM001 when it matches
+// no row: the transition row is then not written either.
 func updateSQL(cols []col) string {
 	sets := make([]string, len(cols))
 	for i, c := range cols {
@@ -186,7 +204,7 @@ func updateSQL(cols []col) string {
 	n := len(cols)
 	return "WITH w AS (UPDATE court_sessions SET " + strings.Join(sets, ", ") + ", updated_at = now()" +
 		fmt.Sprintf(" WHERE id = $%d AND owner_epoch = $%d AND version = $%d AND ended_at IS NULL", n+1, n+2, n+3) +
-		" RETURNING 1) SELECT court_fence(count(*)) FROM w"
+		" RETURNING 1), " + historySQL(n+1, n+4, n+5, n+2, n+6, n+7) + " SELECT court_fence(count(*)) FROM w"
 }
 
 // withGroups returns the columns of no group and those of groups g.

@@ -59,13 +59,8 @@ const (
 const (
 	claimUsersSQL = `INSERT INTO court_session_users (user_id, session_id)
 		SELECT u, $2 FROM unnest($1::text[]) AS u`
-	releaseUsersSQL  = `DELETE FROM court_session_users WHERE session_id = $1`
-	insertHistorySQL = `INSERT INTO court_transitions (session_id, version, phase, owner_epoch, node, event)
-		VALUES ($1, $2, $3, $4, $5, $6)`
+	releaseUsersSQL = `DELETE FROM court_session_users WHERE session_id = $1`
 	insertOutboxSQL = `INSERT INTO court_outbox (session_id, kind, payload) VALUES ($1, $2, $3)`
-	deleteFencedSQL = `WITH w AS (DELETE FROM court_sessions
-		WHERE id = $1 AND owner_epoch = $2 AND version = $3 AND ended_at IS NULL RETURNING 1)
-		SELECT court_fence(count(*)) FROM w`
 )
 
 // Create inserts a new session, claims both its users (ErrUserBusy if either
@@ -87,9 +82,10 @@ func (s *Store) Create(ctx context.Context, c Create) error {
 	users := []string{sess.CreatorID, sess.PartnerID}
 	slices.Sort(users) // one lock order for every claim: crossed serves cannot deadlock
 	b := &pgx.Batch{}
-	b.Queue(insertSessionSQL, append([]any{sess.ID, int64(c.Epoch), c.HomeRegion}, values(cols)...)...)
+	args := append([]any{sess.ID, int64(c.Epoch), c.HomeRegion}, values(cols)...)
+	b.Queue(insertSessionSQL, append(args, historyArgs(sess, c.Node, c.Event)...)...)
 	b.Queue(claimUsersSQL, users, sess.ID)
-	queueAfter(b, sess, c.Epoch, c.Node, c.Event, p)
+	queueAfter(b, sess.ID, p)
 	err = s.run(ctx, b)
 	if errors.Is(err, ErrUserBusy) {
 		return ErrUserBusy
@@ -129,7 +125,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 	if err := queueFenced(b, sess, c, p); err != nil {
 		return err
 	}
-	queueAfter(b, sess, c.Epoch, c.Node, c.Event, p)
+	queueAfter(b, sess.ID, p)
 	err = s.run(ctx, b)
 	if errors.Is(err, ErrFenced) {
 		s.log.Info("commit refused by the fence", "session_id", sess.ID, "epoch", c.Epoch, "prev", c.Prev, "event", c.Event)
@@ -141,12 +137,13 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 	return nil
 }
 
-// queueFenced queues the fenced statement that must come first: the UPDATE
-// of the columns that changed since c.PrevSession (every column without
-// it), or for a session that ends without a case the DELETE of its row, and
-// what an ended row that is kept needs.
+// queueFenced queues the fenced statement that must come first, which also
+// writes the transition row: the UPDATE of the columns that changed since
+// c.PrevSession (every column without it), or for a session that ends
+// without a case the DELETE of its row; then what an ended row that is kept
+// needs.
 func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
-	fence := []any{sess.ID, int64(c.Epoch), int64(c.Prev)}
+	fence := append([]any{sess.ID, int64(c.Epoch), int64(c.Prev)}, historyArgs(sess, c.Node, c.Event)...)
 	caseID := sess.CaseID
 	if p.saveCase != nil {
 		caseID = &p.saveCase.CaseID
@@ -178,12 +175,16 @@ func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
 	return nil
 }
 
-// queueAfter queues the transition row, the outbox rows and the usage
-// counts.
-func queueAfter(b *pgx.Batch, sess *court.Session, epoch uint64, node, event string, p plan) {
-	b.Queue(insertHistorySQL, sess.ID, int64(sess.Version), string(sess.Phase), int64(epoch), node, event)
+// historyArgs are the arguments of a write's transition row that its fence
+// arguments do not hold: the version, phase, node and event.
+func historyArgs(sess *court.Session, node, event string) []any {
+	return []any{int64(sess.Version), string(sess.Phase), node, event}
+}
+
+// queueAfter queues the outbox rows and the usage counts.
+func queueAfter(b *pgx.Batch, sessionID string, p plan) {
 	for _, r := range p.outbox {
-		b.Queue(insertOutboxSQL, sess.ID, r.kind, r.payload)
+		b.Queue(insertOutboxSQL, sessionID, r.kind, r.payload)
 	}
 	for _, sql := range p.usage {
 		b.Queue(sql)

@@ -1,0 +1,148 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"courtmesh/appdata"
+	"courtmesh/home/court"
+	"courtmesh/home/judge"
+	"courtmesh/home/store"
+)
+
+// BenchmarkWholeSession writes what a home writes for one whole court
+// session of the happy path (court-protocol.md §7.3) with the dev judge's
+// LLM outputs: the create, the 13 transitions to CLOSED and the end of the
+// CLOSED hold, one after the other, with the app's usage table in place.
+// Besides the wall time it reports, per session, the CPU of the Postgres
+// backends that ran the writes (/proc/<pid>/schedstat), the WAL written
+// (pg_current_wal_lsn; the whole server's, so other users of a shared
+// Postgres add to it) and the time spent in the store's calls.
+func BenchmarkWholeSession(b *testing.B) {
+	st, pool := newStore(b)
+	ctx := b.Context()
+	_, err := appdata.StandIns(ctx, pool)
+	require.NoError(b, err)
+	dev, err := judge.NewDev(judge.DevConfig{})
+	require.NoError(b, err)
+	wholeSession(b, st, dev) // opens the connection, prepares the statements
+	cpu0, wal0 := backendCPU(b, pool), walLSN(b, pool)
+	var inStore time.Duration
+	sessions := 0
+	for b.Loop() {
+		inStore += wholeSession(b, st, dev)
+		sessions++
+	}
+	ns, wal1 := cpuSince(b, pool, cpu0), walLSN(b, pool)
+	var wal int64
+	require.NoError(b, pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1, $2)::bigint`, wal1, wal0).Scan(&wal))
+	b.ReportMetric(float64(ns)/1e6/float64(sessions), "pg-cpu-ms/session")
+	b.ReportMetric(float64(wal)/1024/float64(sessions), "wal-KiB/session")
+	b.ReportMetric(float64(inStore.Microseconds())/1e3/float64(sessions), "store-ms/session")
+}
+
+// wholeSession writes one whole session and returns the time spent in the
+// store's calls.
+func wholeSession(tb testing.TB, st *store.Store, dev judge.Judge) time.Duration {
+	ctx := tb.Context()
+	creator, partner := newID(), newID()
+	s, err := court.NewSession(newID(), creator, partner, "", "", time.Now(), durations)
+	require.NoError(tb, err)
+	start := time.Now()
+	require.NoError(tb, st.Create(ctx, store.Create{Session: s, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve", Effects: s.TakeEffects()}))
+	spent := time.Since(start)
+	caseID := newID()
+	steps := []func(*court.Session) error{
+		func(s *court.Session) error { return s.Accept(partner, time.Now(), durations) },
+		func(s *court.Session) error {
+			return s.SubmitEvidence(partner, "They left the dishes again.", "I feel unseen.", "Fairness.", time.Now(), durations)
+		},
+		func(s *court.Session) error {
+			return s.SubmitEvidence(creator, "I was working late all week.", "I feel judged.", "Rest.", time.Now(), durations)
+		},
+		func(s *court.Session) error {
+			c := judge.Case{SessionID: s.ID, Version: s.DeliberationVersion, JudgeType: s.JudgeType, Language: s.CaseLanguage,
+				Creator: judge.Party{UserID: creator, Evidence: *s.Creator.Evidence, Feelings: *s.Creator.Feelings, Needs: *s.Creator.Needs},
+				Partner: judge.Party{UserID: partner, Evidence: *s.Partner.Evidence, Feelings: *s.Partner.Feelings, Needs: *s.Partner.Needs}}
+			d, err := judge.Deliberate(ctx, dev, c)
+			if err != nil {
+				return err
+			}
+			return s.ApplyDeliberation(s.DeliberationVersion, d, time.Now(), durations)
+		},
+		func(s *court.Session) error { return s.MarkPrimingComplete(creator, time.Now(), durations) },
+		func(s *court.Session) error { return s.MarkPrimingComplete(partner, time.Now(), durations) },
+		func(s *court.Session) error { return s.MarkJointReady(partner, time.Now(), durations) },
+		func(s *court.Session) error { return s.MarkJointReady(creator, time.Now(), durations) },
+		func(s *court.Session) error {
+			return s.SubmitResolutionPick(creator, "resolution_1", time.Now(), durations)
+		},
+		func(s *court.Session) error {
+			return s.SubmitResolutionPick(partner, "resolution_1", time.Now(), durations)
+		},
+		func(s *court.Session) error { return s.AcceptVerdict(partner, "", time.Now(), durations) },
+		func(s *court.Session) error { return s.AcceptVerdict(creator, caseID, time.Now(), durations) },
+		func(s *court.Session) error { return s.Expire(time.Now().Add(time.Hour), "", durations) },
+	}
+	for i, step := range steps {
+		n := s.Clone()
+		require.NoError(tb, step(n), "step %d", i)
+		require.Greater(tb, n.Version, s.Version, "step %d", i)
+		start := time.Now()
+		require.NoError(tb, st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: s, Epoch: 1,
+			Node: "n1", Event: fmt.Sprintf("step%d", i), Effects: n.TakeEffects()}))
+		spent += time.Since(start)
+		s = n
+	}
+	require.True(tb, s.Ended(), "the session ended")
+	return spent
+}
+
+// backendCPU returns the CPU time so far, in nanoseconds, of each backend
+// of the pool's idle connections (all of them, between writes).
+func backendCPU(tb testing.TB, pool *pgxpool.Pool) map[uint32]int64 {
+	out := map[uint32]int64{}
+	for _, c := range pool.AcquireAllIdle(context.Background()) {
+		pid := c.Conn().PgConn().PID()
+		c.Release()
+		out[pid] = procCPU(tb, pid)
+	}
+	return out
+}
+
+// cpuSince returns the CPU time, in nanoseconds, the backends used since
+// before (backendCPU); one that was not there before counts from zero.
+func cpuSince(tb testing.TB, pool *pgxpool.Pool, before map[uint32]int64) int64 {
+	var ns int64
+	for pid, t := range backendCPU(tb, pool) {
+		ns += t - before[pid]
+	}
+	return ns
+}
+
+// procCPU returns the CPU time so far, in nanoseconds, of process pid: a
+// Postgres backend on this machine (/proc/<pid>/schedstat).
+func procCPU(tb testing.TB, pid uint32) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+	if err != nil {
+		tb.Skipf("the backends' CPU needs Postgres on this machine: %v", err)
+	}
+	ns, err := strconv.ParseInt(strings.Fields(string(data))[0], 10, 64)
+	require.NoError(tb, err)
+	return ns
+}
+
+// walLSN returns the server's current WAL position.
+func walLSN(tb testing.TB, pool *pgxpool.Pool) string {
+	var lsn string
+	require.NoError(tb, pool.QueryRow(context.Background(), `SELECT pg_current_wal_lsn()::text`).Scan(&lsn))
+	return lsn
+}
