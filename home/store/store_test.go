@@ -223,3 +223,27 @@ func TestTossDeletesRow(t *testing.T) {
 	require.ErrorIs(t, st.Commit(ctx, commit(next(tossed, nil), 1, "again")), store.ErrFenced)
 	create(t, st, partner, creator, 1) // both users are free again
 }
+
+// The outbox rows of a transition, written in one statement, keep the order
+// of its effects.
+func TestOutboxRowsInEffectOrder(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	s := create(t, st, newUser("c"), newUser("p"), 1)
+	n := next(s, func(n *court.Session) { n.Phase = court.PhaseEvidence })
+	require.NoError(t, st.Commit(t.Context(), commit(n, 1, "accept",
+		court.Notify{UserIDs: []string{"u1", "u2"}, Type: court.NotifyEvidenceSubmitted},
+		court.MemoryJob{SessionID: s.ID},
+		court.Notify{UserIDs: []string{"u3"}, Type: court.NotifyEvidenceSubmitted})))
+	rows, err := pool.Query(t.Context(), `SELECT kind, coalesce(payload->>'userId', '') FROM court_outbox
+		WHERE session_id = $1 ORDER BY id OFFSET 1`, s.ID)
+	require.NoError(t, err)
+	var got []string
+	for rows.Next() {
+		var kind, user string
+		require.NoError(t, rows.Scan(&kind, &user))
+		got = append(got, kind+":"+user)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"push:u1", "push:u2", "memory_job:", "push:u3"}, got)
+}

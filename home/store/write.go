@@ -60,7 +60,8 @@ const (
 	claimUsersSQL = `INSERT INTO court_session_users (user_id, session_id)
 		SELECT u, $2 FROM unnest($1::text[]) AS u`
 	releaseUsersSQL = `DELETE FROM court_session_users WHERE session_id = $1`
-	insertOutboxSQL = `INSERT INTO court_outbox (session_id, kind, payload) VALUES ($1, $2, $3)`
+	insertOutboxSQL = `INSERT INTO court_outbox (session_id, kind, payload)
+		SELECT $1, k, p::jsonb FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS o(k, p, n) ORDER BY n`
 )
 
 // Create inserts a new session, claims both its users (ErrUserBusy if either
@@ -181,10 +182,15 @@ func historyArgs(sess *court.Session, node, event string) []any {
 	return []any{int64(sess.Version), string(sess.Phase), node, event}
 }
 
-// queueAfter queues the outbox rows and the usage counts.
+// queueAfter queues the outbox rows, all in one statement, and the usage
+// counts.
 func queueAfter(b *pgx.Batch, sessionID string, p plan) {
-	for _, r := range p.outbox {
-		b.Queue(insertOutboxSQL, sessionID, r.kind, r.payload)
+	if len(p.outbox) > 0 {
+		kinds, payloads := make([]string, len(p.outbox)), make([]string, len(p.outbox))
+		for i, r := range p.outbox {
+			kinds[i], payloads[i] = r.kind, r.payload
+		}
+		b.Queue(insertOutboxSQL, sessionID, kinds, payloads)
 	}
 	for _, sql := range p.usage {
 		b.Queue(sql)
