@@ -113,15 +113,18 @@ func TestProfilesCachedAndInvalidated(t *testing.T) {
 	require.Equal(t, appdata.TierFree, c.EffectiveTier(now), "an expired gold tier is free")
 }
 
-// increment runs IncrementSQL inside a transaction that commits or not.
+// increment runs Increment's statements inside a transaction that commits
+// or not.
 func increment(t *testing.T, db *pgxpool.Pool, user, partner, typ string, at time.Time, commit bool) {
 	t.Helper()
-	sql, err := appdata.IncrementSQL(user, partner, typ, at)
+	stmts, err := appdata.Increment(user, partner, typ, at)
 	require.NoError(t, err)
 	tx, err := db.Begin(t.Context())
 	require.NoError(t, err)
-	_, err = tx.Exec(t.Context(), sql)
-	require.NoError(t, err)
+	for _, st := range stmts {
+		_, err = tx.Exec(t.Context(), st.SQL, st.Args...)
+		require.NoError(t, err)
+	}
 	_, err = tx.Exec(t.Context(), `SELECT 1`) // the transaction is still usable
 	require.NoError(t, err)
 	if commit {
@@ -186,7 +189,7 @@ func TestIncrementNeverBreaksTheTransaction(t *testing.T) {
 	increment(t, pgtest.Empty(t), alice, bob, "swift", time.Now(), true)
 
 	for _, bad := range [][3]string{{"x'; DROP TABLE profiles; --", bob, "swift"}, {alice, "nope", "swift"}, {alice, bob, "swift'"}, {alice, bob, "plan"}} {
-		_, err := appdata.IncrementSQL(bad[0], bad[1], bad[2], time.Now())
+		_, err := appdata.Increment(bad[0], bad[1], bad[2], time.Now())
 		require.Error(t, err, "%q", bad)
 	}
 }
@@ -198,4 +201,20 @@ func TestPeriodStart(t *testing.T) {
 	require.Equal(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), appdata.PeriodStart(time.Date(2026, 12, 1, 2, 0, 0, 0, loc)))
 	require.Equal(t, alice+"-"+bob, appdata.CoupleKey(bob, alice))
 	require.Equal(t, alice, appdata.CoupleKey(alice, ""))
+}
+
+// The statements of a count do not depend on the count: a driver that
+// caches prepared statements per text (pgx) prepares them once per
+// connection, not once per count.
+func TestIncrementStatementsAreConstant(t *testing.T) {
+	t.Parallel()
+	a, err := appdata.Increment(alice, bob, "swift", time.Now())
+	require.NoError(t, err)
+	b, err := appdata.Increment(carol, "", "wise", time.Now().AddDate(0, -1, 0))
+	require.NoError(t, err)
+	require.Len(t, b, len(a))
+	for i := range a {
+		require.Equal(t, a[i].SQL, b[i].SQL)
+	}
+	require.NotEqual(t, a[0].Args, b[0].Args, "the count is in the arguments")
 }

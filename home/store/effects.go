@@ -57,8 +57,9 @@ type outboxRow struct {
 type plan struct {
 	saveCase *court.SaveCase
 	outbox   []outboxRow
-	// usage are appdata.IncrementSQL statements (court.CountUsage).
-	usage []string
+	// usage are the appdata.Increment statements of the court.CountUsage
+	// effects.
+	usage []appdata.Statement
 }
 
 // planEffects sorts the effects the store commits; JudgeCall and Emit are
@@ -87,8 +88,8 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 			// Like a failing increment_usage, a count that cannot be made
 			// (user ids that are not UUIDs, which no verified token has)
 			// never blocks the transition.
-			if sql, err := appdata.IncrementSQL(e.UserID, e.PartnerID, e.JudgeType, time.UnixMilli(e.At)); err == nil {
-				p.usage = append(p.usage, sql)
+			if stmts, err := appdata.Increment(e.UserID, e.PartnerID, e.JudgeType, time.UnixMilli(e.At)); err == nil {
+				p.usage = append(p.usage, stmts...)
 			}
 		case court.SaveCase:
 			if p.saveCase != nil {

@@ -192,8 +192,8 @@ func queueAfter(b *pgx.Batch, sessionID string, p plan) {
 		}
 		b.Queue(insertOutboxSQL, sessionID, kinds, payloads)
 	}
-	for _, sql := range p.usage {
-		b.Queue(sql)
+	for _, st := range p.usage {
+		b.Queue(st.SQL, st.Args...)
 	}
 }
 
