@@ -6,11 +6,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"courtmesh/appdata"
 	"courtmesh/home/court"
@@ -18,46 +20,79 @@ import (
 	"courtmesh/home/store"
 )
 
-// BenchmarkWholeSession writes what a home writes for one whole court
-// session of the happy path (court-protocol.md §7.3) with the dev judge's
-// LLM outputs: the create, the 13 transitions to CLOSED and the end of the
-// CLOSED hold, one after the other, with the app's usage table in place.
-// Besides the wall time it reports, per session, the CPU of the Postgres
-// backends that ran the writes (/proc/<pid>/schedstat), the WAL written
-// (pg_current_wal_lsn; the whole server's, so other users of a shared
-// Postgres add to it) and the time spent in the store's calls.
+// BenchmarkWholeSession writes what a home writes for whole court sessions
+// of the happy path (court-protocol.md §7.3) with the dev judge's LLM
+// outputs: the create, the 13 transitions to CLOSED and the end of the
+// CLOSED hold, with the app's usage table in place; "serial" one session
+// after the other, "parallel" 5×GOMAXPROCS sessions at once (their commits
+// share Postgres's WAL flushes). Besides the wall time it reports, per
+// session, the CPU of the Postgres backends that ran the writes
+// (/proc/<pid>/schedstat), the WAL written (pg_current_wal_lsn; the whole
+// server's, so other users of a shared Postgres add to it) and the time
+// spent in the store's calls.
 func BenchmarkWholeSession(b *testing.B) {
-	st, pool := newStore(b)
-	ctx := b.Context()
-	_, err := appdata.StandIns(ctx, pool)
-	require.NoError(b, err)
-	dev, err := judge.NewDev(judge.DevConfig{})
-	require.NoError(b, err)
-	wholeSession(b, st, dev) // opens the connection, prepares the statements
-	cpu0, wal0 := backendCPU(b, pool), walLSN(b, pool)
-	var inStore time.Duration
-	sessions := 0
-	for b.Loop() {
-		inStore += wholeSession(b, st, dev)
-		sessions++
+	for _, parallel := range []bool{false, true} {
+		b.Run(map[bool]string{false: "serial", true: "parallel"}[parallel], func(b *testing.B) {
+			st, pool := newStore(b)
+			ctx := b.Context()
+			_, err := appdata.StandIns(ctx, pool)
+			require.NoError(b, err)
+			dev, err := judge.NewDev(judge.DevConfig{})
+			require.NoError(b, err)
+			var inStore atomic.Int64
+			var sessions atomic.Int64
+			run := func() error {
+				d, err := wholeSession(ctx, st, dev)
+				inStore.Add(int64(d))
+				sessions.Add(1)
+				return err
+			}
+			var g errgroup.Group
+			for range 10 { // opens the connections, prepares the statements
+				g.Go(run)
+			}
+			require.NoError(b, g.Wait())
+			inStore.Store(0)
+			sessions.Store(0)
+			cpu0, wal0 := backendCPU(b, pool), walLSN(b, pool)
+			if parallel {
+				b.SetParallelism(5)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := run(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				for b.Loop() {
+					require.NoError(b, run())
+				}
+			}
+			ns, wal1 := cpuSince(b, pool, cpu0), walLSN(b, pool)
+			var wal int64
+			require.NoError(b, pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1, $2)::bigint`, wal1, wal0).Scan(&wal))
+			n := float64(sessions.Load())
+			b.ReportMetric(float64(ns)/1e6/n, "pg-cpu-ms/session")
+			b.ReportMetric(float64(wal)/1024/n, "wal-KiB/session")
+			b.ReportMetric(float64(inStore.Load())/1e6/n, "store-ms/session")
+		})
 	}
-	ns, wal1 := cpuSince(b, pool, cpu0), walLSN(b, pool)
-	var wal int64
-	require.NoError(b, pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1, $2)::bigint`, wal1, wal0).Scan(&wal))
-	b.ReportMetric(float64(ns)/1e6/float64(sessions), "pg-cpu-ms/session")
-	b.ReportMetric(float64(wal)/1024/float64(sessions), "wal-KiB/session")
-	b.ReportMetric(float64(inStore.Microseconds())/1e3/float64(sessions), "store-ms/session")
 }
 
 // wholeSession writes one whole session and returns the time spent in the
 // store's calls.
-func wholeSession(tb testing.TB, st *store.Store, dev judge.Judge) time.Duration {
-	ctx := tb.Context()
+func wholeSession(ctx context.Context, st *store.Store, dev judge.Judge) (time.Duration, error) {
 	creator, partner := newID(), newID()
 	s, err := court.NewSession(newID(), creator, partner, "", "", time.Now(), durations)
-	require.NoError(tb, err)
+	if err != nil {
+		return 0, err
+	}
 	start := time.Now()
-	require.NoError(tb, st.Create(ctx, store.Create{Session: s, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve", Effects: s.TakeEffects()}))
+	if err := st.Create(ctx, store.Create{Session: s, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve", Effects: s.TakeEffects()}); err != nil {
+		return 0, err
+	}
 	spent := time.Since(start)
 	caseID := newID()
 	steps := []func(*court.Session) error{
@@ -94,16 +129,22 @@ func wholeSession(tb testing.TB, st *store.Store, dev judge.Judge) time.Duration
 	}
 	for i, step := range steps {
 		n := s.Clone()
-		require.NoError(tb, step(n), "step %d", i)
-		require.Greater(tb, n.Version, s.Version, "step %d", i)
+		if err := step(n); err != nil {
+			return spent, fmt.Errorf("step %d: %w", i, err)
+		}
 		start := time.Now()
-		require.NoError(tb, st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: s, Epoch: 1,
-			Node: "n1", Event: fmt.Sprintf("step%d", i), Effects: n.TakeEffects()}))
+		err := st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: s, Epoch: 1,
+			Node: "n1", Event: fmt.Sprintf("step%d", i), Effects: n.TakeEffects()})
 		spent += time.Since(start)
+		if err != nil {
+			return spent, fmt.Errorf("step %d: %w", i, err)
+		}
 		s = n
 	}
-	require.True(tb, s.Ended(), "the session ended")
-	return spent
+	if !s.Ended() {
+		return spent, fmt.Errorf("the session did not end: %s", s.Phase)
+	}
+	return spent, nil
 }
 
 // backendCPU returns the CPU time so far, in nanoseconds, of each backend

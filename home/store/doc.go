@@ -6,10 +6,11 @@
 //
 // Every write is one pipelined batch, which Postgres runs as one implicit
 // transaction and which costs one round trip. A commit's first statement is
-// the fence:
+// the fence, which also writes the transition's history row:
 //
 //	WITH w AS (UPDATE court_sessions SET ... WHERE id = $id
-//	    AND owner_epoch = $epoch AND version = $prev AND ended_at IS NULL RETURNING 1)
+//	    AND owner_epoch = $epoch AND version = $prev AND ended_at IS NULL RETURNING 1),
+//	  h AS (INSERT INTO court_transitions ... SELECT ... FROM w)
 //	SELECT court_fence(count(*)) FROM w
 //
 // court_fence raises when no row matched (a newer owner fenced the session,
@@ -17,14 +18,17 @@
 // aborts the rest of the batch and rolls it back: the write returns
 // ErrFenced and nothing of it is written. The SQL refuses, not a check in Go,
 // so a paused owner, a duplicate timer or two commits racing from one version
-// change nothing twice. The case and verdict rows, the transition row and the
-// outbox rows of a transition follow in the same batch.
+// change nothing twice. The case and verdict rows, the outbox rows (one
+// statement for all of them) and the usage counts of a transition follow in
+// the same batch. Every statement text is constant (a usage count's values
+// are arguments too), so pgx prepares each once per connection.
 //
 // A session is read back from the doc column (the court.Session as JSON,
 // without its LLM outputs and verdicts) and the columns that hold those big
 // values (split.go); the app's other columns are kept in step for the app's
 // own readers. A commit given the previous session writes a big column only
-// when its value changed.
+// when its value changed; the big values are compressed with lz4 (migration
+// 0007).
 //
 // A Pruner deletes the history of ended sessions and the delivered outbox
 // rows once they are older than the retention (retention.go), in small
