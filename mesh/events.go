@@ -58,10 +58,18 @@ func flowOf(ev *wire.Event) int {
 	return int(h.Sum32() % wire.EventFlows)
 }
 
+// flowBatch bounds the bytes of queued event frames writeFlow copies into
+// one stream write.
+const flowBatch = 64 << 10
+
 // writeFlow writes one flow's queued event frames on its own
-// unidirectional stream, opened with the first event.
+// unidirectional stream, opened with the first event. The frames queued
+// behind the one it takes go in the same write, up to flowBatch bytes: one
+// wake-up of the connection's sender and fuller packets for a burst, the
+// same bytes in the same order on the stream.
 func (l *link) writeFlow(queue chan []byte) error {
 	var s *quic.SendStream
+	var batch []byte
 	for {
 		var frame []byte
 		select {
@@ -76,11 +84,36 @@ func (l *link) writeFlow(queue chan []byte) error {
 				return nil
 			}
 		}
+		batch = appendQueued(batch[:0], frame, queue)
+		if len(batch) > 0 {
+			frame = batch
+		}
 		if _, err := s.Write(frame); err != nil {
 			l.fail(closeProtocol, fmt.Errorf("write event: %w", err))
 			return nil
 		}
+		if cap(batch) > flowBatch {
+			batch = nil // a rare big batch does not stay held
+		}
 	}
+}
+
+// appendQueued appends first and then the frames waiting in queue to batch
+// (empty), while it holds less than flowBatch bytes. It leaves batch empty
+// if nothing was waiting: first is then written as it is, without a copy.
+func appendQueued(batch, first []byte, queue chan []byte) []byte {
+	for size := len(first); size < flowBatch; size = len(batch) {
+		select {
+		case next := <-queue:
+			if len(batch) == 0 {
+				batch = append(batch, first...)
+			}
+			batch = append(batch, next...)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // acceptFlows accepts the peer's event flows and reads each in its own

@@ -18,7 +18,7 @@ var errSelfConnect = errors.New("mesh: detected self-connect")
 
 func (n *Node) hello() *wire.Hello {
 	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role,
-		Features: []string{wire.FeatureStateDocs}}
+		Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams}}
 }
 
 // peerOf is the peer a checked hello names.
@@ -90,7 +90,7 @@ func (r *runner) acceptHello(ctx context.Context, conn *quic.Conn) (*link, error
 		return nil, fmt.Errorf("write hello: %w", err)
 	}
 	_ = ctrl.SetDeadline(time.Time{})
-	return newLink(n, r.runCtx, conn, ctrl, peerOf(&h), false), nil
+	return newLink(n, r.runCtx, conn, ctrl, &h, false), nil
 }
 
 // dialHello runs the dialer's side of the hellos on a new connection to p:
@@ -125,7 +125,7 @@ func (r *runner) dialHello(ctx context.Context, conn *quic.Conn, p Peer) (*link,
 		return nil, fmt.Errorf("refused hello of %s: %w", p.NodeID, werr)
 	}
 	_ = ctrl.SetDeadline(time.Time{})
-	return newLink(n, r.runCtx, conn, ctrl, peerOf(&h), true), nil
+	return newLink(n, r.runCtx, conn, ctrl, &h, true), nil
 }
 
 func setDeadline(ctx context.Context, s *quic.Stream) {

@@ -32,14 +32,18 @@ const (
 	testLinkTimeout = time.Second
 )
 
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+func testLogger(t testing.TB) *slog.Logger {
+	level := slog.LevelInfo
+	if _, ok := t.(*testing.B); ok {
+		level = slog.LevelWarn // a benchmark's output is its results
+	}
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: level}))
 }
 
 // identities makes a fresh cluster CA and one identity per id: a home in us
 // for an id starting with "home", an edge in asia otherwise (what startHome
 // and startEdge run).
-func identities(t *testing.T, ids ...string) map[string]*pki.Identity {
+func identities(t testing.TB, ids ...string) map[string]*pki.Identity {
 	t.Helper()
 	var claims []pki.Claims
 	for _, id := range ids {
@@ -99,7 +103,7 @@ func (r *recorder) eventsOf(session string) []*wire.Event {
 }
 
 // nodeConfig returns a config with test timings for identity id.
-func nodeConfig(t *testing.T, ident *pki.Identity, region string, role wire.Role, h mesh.Handler) mesh.Config {
+func nodeConfig(t testing.TB, ident *pki.Identity, region string, role wire.Role, h mesh.Handler) mesh.Config {
 	return mesh.Config{
 		Region:         region,
 		Role:           role,
@@ -114,13 +118,13 @@ func nodeConfig(t *testing.T, ident *pki.Identity, region string, role wire.Role
 }
 
 // startNode runs a node until the test ends and waits until it is ready.
-func startNode(t *testing.T, cfg mesh.Config) *mesh.Node {
+func startNode(t testing.TB, cfg mesh.Config) *mesh.Node {
 	t.Helper()
 	return startNodes(t, cfg)[0]
 }
 
 // startNodes starts several nodes at once and waits until all are ready.
-func startNodes(t *testing.T, cfgs ...mesh.Config) []*mesh.Node {
+func startNodes(t testing.TB, cfgs ...mesh.Config) []*mesh.Node {
 	t.Helper()
 	nodes := make([]*mesh.Node, len(cfgs))
 	errcs := make([]chan error, len(cfgs))
@@ -148,14 +152,14 @@ func startNodes(t *testing.T, cfgs ...mesh.Config) []*mesh.Node {
 }
 
 // startHome runs a home node listening on addr.
-func startHome(t *testing.T, ident *pki.Identity, addr string, h mesh.Handler) *mesh.Node {
+func startHome(t testing.TB, ident *pki.Identity, addr string, h mesh.Handler) *mesh.Node {
 	cfg := nodeConfig(t, ident, "us", wire.RoleHome, h)
 	cfg.ListenAddr = addr
 	return startNode(t, cfg)
 }
 
 // startEdge runs an edge node that dials home.
-func startEdge(t *testing.T, ident *pki.Identity, home *mesh.Node, h mesh.Handler) *mesh.Node {
+func startEdge(t testing.TB, ident *pki.Identity, home *mesh.Node, h mesh.Handler) *mesh.Node {
 	cfg := nodeConfig(t, ident, "asia", wire.RoleEdge, h)
 	cfg.Peers = []mesh.Peer{{NodeID: home.NodeID(), Region: "us", Addr: home.Addr().String()}}
 	return startNode(t, cfg)
@@ -163,7 +167,7 @@ func startEdge(t *testing.T, ident *pki.Identity, home *mesh.Node, h mesh.Handle
 
 // eventually polls check every `every` until it returns nil or total
 // passes.
-func eventually(t *testing.T, total, every time.Duration, check func() error) {
+func eventually(t testing.TB, total, every time.Duration, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(total)
 	for {

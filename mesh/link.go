@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,12 @@ type link struct {
 
 	ctrlMu sync.Mutex // serialises writes to ctrl
 	flows  [wire.EventFlows]chan []byte
+	// reuse: the peer answers several requests per stream
+	// (wire.FeatureReusedStreams); idle holds the request streams between
+	// two requests, at most maxIdleStreams.
+	reuse  bool
+	idleMu sync.Mutex
+	idle   []*quic.Stream // guarded by idleMu
 
 	mu        sync.Mutex
 	goingAway bool           // guarded by mu; no new requests once set
@@ -62,9 +69,11 @@ type link struct {
 	pings     atomic.Uint64  // nonce of the last ping sent
 }
 
-func newLink(n *Node, ctx context.Context, conn *quic.Conn, ctrl *quic.Stream, peer PeerInfo, dialed bool) *link {
+func newLink(n *Node, ctx context.Context, conn *quic.Conn, ctrl *quic.Stream, hello *wire.Hello, dialed bool) *link {
+	peer := peerOf(hello)
 	l := &link{
 		n: n, conn: conn, ctrl: ctrl, peer: peer, dialed: dialed,
+		reuse:    slices.Contains(hello.Features, wire.FeatureReusedStreams),
 		log:      n.log.With("peer", peer.NodeID, "peer_region", peer.Region),
 		done:     make(chan struct{}),
 		lastPong: time.Now(),

@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,31 +58,76 @@ func (l *link) request(parent context.Context, req *wire.Request) (*wire.Respons
 	}
 	ctx, cancel := context.WithTimeoutCause(parent, l.n.cfg.RequestTimeout, errRequestTimeout)
 	defer cancel()
-	s, err := l.conn.OpenStreamSync(ctx)
+	s, err := l.requestStream(ctx)
 	if err != nil {
 		return nil, l.requestErr(ctx, err)
 	}
-	defer context.AfterFunc(ctx, func() { cancelStream(s) })()
+	stop := context.AfterFunc(ctx, func() { cancelStream(s) })
 	if _, err := s.Write(frame); err != nil {
+		stop()
 		cancelStream(s)
 		return nil, l.requestErr(ctx, err)
 	}
-	_ = s.Close() // our side is done; the response follows
+	if !l.reuse {
+		_ = s.Close() // our side is done; the response follows
+	}
 	var resp wire.Response
 	err = wire.ReadFrameAs(s, wire.FrameResponse, &resp)
-	if err == nil {
+	if err == nil && !l.reuse {
 		err = expectEOF(s)
 	}
 	var werr *wire.Error
-	if errors.As(err, &werr) {
-		s.CancelRead(streamCanceled)
+	switch {
+	case errors.As(err, &werr):
+		l.release(s, stop() && werr.Code != wire.CodeBadFrame)
 		return nil, werr
-	}
-	if err != nil {
+	case err != nil:
+		stop()
 		cancelStream(s)
 		return nil, l.requestErr(ctx, err)
 	}
+	l.release(s, stop())
 	return &resp, nil
+}
+
+// maxIdleStreams bounds the request streams a link keeps between requests:
+// as many as its requests in flight at their busiest, up to this.
+const maxIdleStreams = 64
+
+// requestStream returns a stream for one request: an idle one, or a new one.
+func (l *link) requestStream(ctx context.Context) (*quic.Stream, error) {
+	l.idleMu.Lock()
+	if n := len(l.idle); n > 0 {
+		s := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		l.idleMu.Unlock()
+		return s, nil
+	}
+	l.idleMu.Unlock()
+	return l.conn.OpenStreamSync(ctx)
+}
+
+// release ends a request's use of s, which was answered. A peer that takes
+// reused streams gets it again for a later request if it is intact (the
+// request's context did not cancel it, the answer was not a bad frame),
+// unless enough are idle: then our side ends and the peer closes its own.
+func (l *link) release(s *quic.Stream, intact bool) {
+	switch {
+	case !l.reuse:
+		s.CancelRead(streamCanceled) // nothing more to read; a no-op after the FIN
+	case !intact:
+		cancelStream(s)
+	default:
+		l.idleMu.Lock()
+		if len(l.idle) < maxIdleStreams {
+			l.idle = append(l.idle, s)
+			s = nil
+		}
+		l.idleMu.Unlock()
+		if s != nil {
+			_ = s.Close()
+		}
+	}
 }
 
 // requestErr explains why a request failed.
@@ -127,44 +173,63 @@ func (l *link) acceptRequests() error {
 			return nil
 		}
 		l.g.Go(func() error {
-			l.serveRequest(s)
+			for l.serveRequest(s) {
+			}
 			return nil
 		})
 	}
 }
 
 // serveRequest reads one request, passes it to the handler and writes the
-// answer: FrameResponse, or FrameError.
-func (l *link) serveRequest(s *quic.Stream) {
+// answer: FrameResponse, or FrameError. It reports whether the stream may
+// carry another request. The stream ends when the requester ends its side
+// (every request of a peer without wire.FeatureReusedStreams does); a bad
+// frame or the request timeout ends it too. Waiting for a request is not
+// bounded (an idle stream of a reusing peer); reading one once its first
+// byte arrived, handling it and writing the answer are, by RequestTimeout.
+func (l *link) serveRequest(s *quic.Stream) bool {
+	var first [1]byte
+	if _, err := io.ReadFull(s, first[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			_ = s.Close() // the requester is done with the stream
+		} else {
+			cancelStream(s)
+		}
+		return false
+	}
 	ctx, cancel := context.WithTimeout(l.ctx, l.n.cfg.RequestTimeout)
 	defer cancel()
-	defer context.AfterFunc(ctx, func() { cancelStream(s) })()
+	stop := context.AfterFunc(ctx, func() { cancelStream(s) })
+	defer stop()
 	var req wire.Request
-	err := wire.ReadFrameAs(s, wire.FrameRequest, &req)
-	if err == nil {
-		err = expectEOF(s)
+	err := wire.ReadFrameAs(io.MultiReader(bytes.NewReader(first[:]), s), wire.FrameRequest, &req)
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
 		l.log.Debug("bad mesh request stream", "err", err)
-		l.answer(s, wire.FrameError, &wire.Error{Code: wire.CodeBadFrame, Reason: err.Error()})
-		return
+		if l.answer(s, wire.FrameError, &wire.Error{Code: wire.CodeBadFrame, Reason: err.Error()}) {
+			_ = s.Close()
+			s.CancelRead(streamCanceled)
+		}
+		return false
 	}
 	resp, err := l.handle(ctx, &req)
 	if err != nil {
-		l.answer(s, wire.FrameError, toWireError(err))
-		return
+		return l.answer(s, wire.FrameError, toWireError(err)) && stop()
 	}
-	l.answer(s, wire.FrameResponse, resp)
+	return l.answer(s, wire.FrameResponse, resp) && stop()
 }
 
-func (l *link) answer(s *quic.Stream, t wire.FrameType, v any) {
+// answer writes one answer; it reports whether it was written.
+func (l *link) answer(s *quic.Stream, t wire.FrameType, v any) bool {
 	_ = s.SetWriteDeadline(time.Now().Add(l.n.cfg.RequestTimeout))
 	if err := wire.WriteFrame(s, t, v); err != nil {
 		l.log.Debug("write mesh answer", "err", err)
 		cancelStream(s)
-		return
+		return false
 	}
-	_ = s.Close()
+	return true
 }
 
 // handle calls the handler, turning a panic into an internal error so that

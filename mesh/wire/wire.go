@@ -19,10 +19,15 @@ cluster CA (ALPN "courtmesh/1"). Edges dial homes; the dialer is the client.
     within the link timeout reports the link down and closes the connection.
     Before a graceful close a node writes FrameGoAway{Reason}.
 
- 2. Requests (edge → home). One bidirectional stream per request: the
-    requester writes one FrameRequest and closes its send side; the responder
-    writes one FrameResponse and closes. Streams are independent, so a slow
-    session never blocks another (no head-of-line blocking).
+ 2. Requests (edge → home). A bidirectional stream carries one request at
+    a time: the requester writes one FrameRequest, the responder answers with
+    one FrameResponse (or FrameError). A requester whose peer's hello names
+    FeatureReusedStreams keeps the stream after the answer for a later
+    request, and closes its send side when it no longer needs it; otherwise
+    it closes its send side after the request, as nodes of an earlier release
+    do. The responder answers each request in turn and closes its side once
+    the requester's side ends. A request in flight has a stream of its own,
+    so a slow session never blocks another (no head-of-line blocking).
 
  3. Events (home → edge). One-way FrameEvent frames on unidirectional "flow"
     streams. The sender keeps EventFlows streams per connection and puts every
@@ -127,6 +132,10 @@ type Hello struct {
 // FeatureStateDocs: the node takes court:state documents (package
 // mesh/statedoc) in place of each user's court:state.
 const FeatureStateDocs = "state_docs"
+
+// FeatureReusedStreams: the node answers any number of requests on one
+// request stream, in turn (see the protocol flow above).
+const FeatureReusedStreams = "reused_streams"
 
 // Ping measures round-trip time and proves the link is alive. A pong echoes it.
 type Ping struct {
