@@ -18,10 +18,11 @@ import (
 // RequestTimeout.
 var errRequestTimeout = errors.New("mesh: request timeout")
 
-// Request sends req to node nodeID on a stream of its own and returns the
-// response. It is bounded by RequestTimeout and by ctx. Failures are
-// *wire.Error values: CodeUnavailable (Temporary) when the link to nodeID is
-// down, unknown or lost during the request; CodeShuttingDown when this node
+// Request sends req to node nodeID on a stream of its own (a new one, or one
+// an earlier request left idle) and returns the response. It is bounded by
+// RequestTimeout and by ctx. Failures are *wire.Error values:
+// CodeUnavailable (Temporary) when the link to nodeID is down, unknown or
+// lost during the request; CodeShuttingDown when this node
 // is draining; CodeRequestTimeout (Temporary) after RequestTimeout; and the
 // responder's own *wire.Error. Only the end of ctx (its cause, wrapped) and
 // a request that cannot be encoded or exceeds wire.MaxFrameSize are
@@ -79,6 +80,9 @@ func (l *link) request(parent context.Context, req *wire.Request) (*wire.Respons
 	var werr *wire.Error
 	switch {
 	case errors.As(err, &werr):
+		if !l.reuse {
+			s.CancelRead(streamCanceled) // the answer is all we read
+		}
 		l.release(s, stop() && werr.Code != wire.CodeBadFrame)
 		return nil, werr
 	case err != nil:
@@ -107,14 +111,14 @@ func (l *link) requestStream(ctx context.Context) (*quic.Stream, error) {
 	return l.conn.OpenStreamSync(ctx)
 }
 
-// release ends a request's use of s, which was answered. A peer that takes
-// reused streams gets it again for a later request if it is intact (the
-// request's context did not cancel it, the answer was not a bad frame),
-// unless enough are idle: then our side ends and the peer closes its own.
+// release ends a request's use of s, which was answered. To a peer that
+// takes reused streams it goes back for a later request if it is intact
+// (the request's context did not cancel it, the answer was not a bad
+// frame), unless enough are idle: then our side ends and the peer closes
+// its own. To another peer the stream ended with the answer.
 func (l *link) release(s *quic.Stream, intact bool) {
 	switch {
 	case !l.reuse:
-		s.CancelRead(streamCanceled) // nothing more to read; a no-op after the FIN
 	case !intact:
 		cancelStream(s)
 	default:

@@ -162,3 +162,76 @@ func TestConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	}
 	require.NoError(t, errors.Join(errs...))
 }
+
+// A requester whose peer does not name wire.FeatureReusedStreams (a home of
+// an earlier release) sends one request per stream and closes its side
+// after it, as that peer waits for.
+func TestRequesterKeepsOneRequestPerStreamForAnEarlierPeer(t *testing.T) {
+	t.Parallel()
+	ids := identities(t, "home", "edge")
+	ln, err := quic.ListenAddr("127.0.0.1:0", ids["home"].ServerTLS(), &quic.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	served := make(chan error, 1)
+	go func() { served <- serveAsEarlierHome(t, ln, 3) }()
+
+	cfg := nodeConfig(t, ids["edge"], "asia", wire.RoleEdge, &recorder{})
+	cfg.Peers = []mesh.Peer{{NodeID: "home", Region: "us", Addr: ln.Addr().String()}}
+	edge := startNode(t, cfg)
+	for i := range 3 {
+		resp, err := edge.Request(t.Context(), "home", &wire.Request{Event: fmt.Sprint("court:e", i)})
+		if err != nil {
+			select {
+			case serr := <-served:
+				t.Fatalf("request %d: %v (the earlier home: %v)", i, err, serr)
+			default:
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		require.Equal(t, fmt.Sprintf(`{"event":"court:e%d"}`, i), string(resp.Ack))
+	}
+	require.NoError(t, <-served)
+}
+
+// serveAsEarlierHome accepts one link as a home whose hello names no
+// features and answers n requests as such a home did: read the request,
+// require the requester's FIN after it, answer, close. The link stays up
+// until the test ends.
+func serveAsEarlierHome(t *testing.T, ln *quic.Listener, n int) error {
+	ctx := t.Context()
+	conn, err := ln.Accept(ctx)
+	if err != nil {
+		return err
+	}
+	t.Cleanup(func() { _ = conn.CloseWithError(0, "") })
+	ctrl, err := conn.AcceptStream(ctx)
+	if err != nil {
+		return err
+	}
+	var h wire.Hello
+	if err := wire.ReadFrameAs(ctrl, wire.FrameHello, &h); err != nil {
+		return err
+	}
+	if err := wire.WriteFrame(ctrl, wire.FrameHello, &wire.Hello{Version: wire.ProtocolVersion, NodeID: "home", Region: "us", Role: wire.RoleHome}); err != nil {
+		return err
+	}
+	for range n {
+		s, err := conn.AcceptStream(ctx)
+		if err != nil {
+			return err
+		}
+		_ = s.SetReadDeadline(time.Now().Add(2 * time.Second))
+		var req wire.Request
+		if err := wire.ReadFrameAs(s, wire.FrameRequest, &req); err != nil {
+			return err
+		}
+		if _, err := s.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+			return fmt.Errorf("request %s: want the requester's FIN after it, got %v", req.Event, err)
+		}
+		if err := wire.WriteFrame(s, wire.FrameResponse, &wire.Response{Ack: json.RawMessage(fmt.Sprintf(`{"event":%q}`, req.Event))}); err != nil {
+			return err
+		}
+		_ = s.Close()
+	}
+	return nil
+}
