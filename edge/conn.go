@@ -59,42 +59,45 @@ var (
 
 // conn is one client socket: a reader goroutine only while it has data to
 // read (idle.go), a writer goroutine only while frames are queued, one
-// heartbeat timer.
+// timer (heartbeat.go).
 type conn struct {
 	s       *Server
 	ws      *websocket.Conn
 	br      *bufio.Reader // ws's read buffer; see idle.go
+	lent    *bufio.Reader // the pooled reader whose buffer br uses; nil while parked
 	id      uint64        // key in Server.conns, set by track
 	sid     string
-	hdrUser string    // user of a valid Authorization: Bearer token, if any
-	hdrExp  time.Time // its exp
-	lang    string    // first entry of the handshake's Accept-Language, for serve
+	hdrUser string // user of a valid Authorization: Bearer token, if any
+	hdrExp  int64  // its exp, in Unix seconds; 0: none
+	lang    string // first entry of the handshake's Accept-Language, for serve
 
 	// userID is set by the reader at CONNECT, before it starts any action.
-	userID   string
-	inflight atomic.Int32
+	userID string
 
-	mu         sync.Mutex // guards the fields below
+	mu         sync.Mutex // guards the fields below (the small ones are last: less padding)
 	queue      [][]byte   // frames waiting for the writer, at most SendQueueLen
-	writing    bool       // a writer goroutine is running
 	closing    closeReason
+	counted    string // the user counted in Server.perUser; guarded by Server.mu
+	ip         string // counted in Server.perIP; guarded by Server.mu
+	sessionID  string
+	version    uint64             // of the newest court:state sent for sessionID, or acked
+	timer      *time.Timer        // the heartbeat's and the expiry's (heartbeat.go)
+	beatAt     time.Duration      // when the heartbeat is due, on Server.since's clock
+	expireAt   time.Duration      // when the token's expiry ends the socket; 0: never (expiry.go)
+	actx       context.Context    // parent of the actions in flight; nil while none
+	acancel    context.CancelFunc // cancels actx
+	nact       int                // actions in flight, see beginAction
+	seq        uint32             // court:state frames sent, see resynced
+	writing    bool               // a writer goroutine is running
 	closed     bool
 	parked     bool // armed in the poller, no reader running
 	connected  bool // CONNECT accepted
 	awaitPong  bool
-	registered bool   // in Server.users; guarded by Server.mu, not c.mu
-	counted    string // the user counted in Server.perUser; guarded by Server.mu
-	ip         string // counted in Server.perIP; guarded by Server.mu
-	sessionID  string
-	version    uint64 // of the newest court:state sent for sessionID, or acked
-	sent       bool   // a court:state of that version was sent, not only acked
-	seq        uint32 // court:state frames sent, see resynced
-	idle       bool   // the last court:state sent was IDLE
-	timer      *time.Timer
-	expiry     *time.Timer        // ends the socket when its token expires (expiry.go)
-	actx       context.Context    // parent of the actions in flight; nil while none
-	acancel    context.CancelFunc // cancels actx
-	nact       int                // actions in flight, see beginAction
+	registered bool // in Server.users; guarded by Server.mu, not c.mu
+	sent       bool // a court:state of that version was sent, not only acked
+	idle       bool // the last court:state sent was IDLE
+
+	inflight atomic.Int32 // events being handled (dispatch); not guarded
 }
 
 // send queues frame. A full queue cuts the socket off.
@@ -213,9 +216,6 @@ func (c *conn) close(reason closeReason) {
 	c.queue = nil
 	if c.timer != nil {
 		c.timer.Stop()
-	}
-	if c.expiry != nil {
-		c.expiry.Stop()
 	}
 	c.cancelActionsLocked()
 	c.mu.Unlock()

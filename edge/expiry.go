@@ -45,13 +45,17 @@ func tokenExpiry(tok string) time.Time {
 }
 
 // bearerExpiry returns the exp of the request's Authorization: Bearer token,
-// the token of a socket whose CONNECT carries none.
-func bearerExpiry(r *http.Request) time.Time {
+// the token of a socket whose CONNECT carries none, in Unix seconds (0:
+// none).
+func bearerExpiry(r *http.Request) int64 {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return time.Time{}
+		return 0
 	}
-	return tokenExpiry(tok)
+	if exp := tokenExpiry(tok); !exp.IsZero() {
+		return exp.Unix()
+	}
+	return 0
 }
 
 // connectExpiry returns the exp of the token authenticate accepted for the
@@ -65,21 +69,30 @@ func (c *conn) connectExpiry(auth json.RawMessage) time.Time {
 	if len(auth) > 0 && json.Unmarshal(auth, &a) == nil && json.Unmarshal(a.Token, &tok) == nil && tok != "" {
 		return tokenExpiry(tok)
 	}
-	return c.hdrExp
+	if c.hdrExp == 0 {
+		return time.Time{}
+	}
+	return time.Unix(c.hdrExp, 0)
 }
 
 // armExpiry ends the socket TokenGrace after exp; the zero exp never does.
+// The heartbeat's timer fires for it (heartbeat.go).
 func (c *conn) armExpiry(exp time.Time) {
 	if exp.IsZero() {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.closing != "" {
+	if c.closed || c.closing != "" || c.timer == nil {
 		return
 	}
-	c.expiry = time.AfterFunc(max(time.Until(exp.Add(c.s.cfg.TokenGrace)), 0), func() {
-		c.s.log.Debug("token expired", "conn_id", c.sid, "user", c.userID, "exp", exp)
-		c.closeAfterFlush(reasonTokenExpired, disconnectFrame)
-	})
+	now := c.s.since()
+	c.expireAt = now + max(time.Until(exp.Add(c.s.cfg.TokenGrace)), 1)
+	c.armLocked(now)
+}
+
+// expire ends the socket whose token expired.
+func (c *conn) expire() {
+	c.s.log.Debug("token expired", "conn_id", c.sid, "user", c.userID)
+	c.closeAfterFlush(reasonTokenExpired, disconnectFrame)
 }

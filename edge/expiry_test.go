@@ -62,6 +62,48 @@ func TestTokenExpiryEndsSocket(t *testing.T) {
 	live.register()
 }
 
+// TestTokenExpiryAmidHeartbeats: the socket's one timer serves the
+// heartbeat and the expiry: a client answering pings is pinged until its
+// token expires, then ended as token_expired, not as a ping timeout.
+func TestTokenExpiryAmidHeartbeats(t *testing.T) {
+	t.Parallel()
+	const grace = 300 * time.Millisecond
+	te := newTestEdge(t, func(c *Config) {
+		c.TokenGrace = grace
+		c.PingInterval = 50 * time.Millisecond
+		c.PingTimeout = 200 * time.Millisecond
+	})
+	short, err := token.Mint(testSecret, "a11ce000-0000-4000-8000-0000000000a1", time.Second)
+	require.NoError(t, err)
+	exp := tokenExpiry(short)
+	c := te.dial(t, nil)
+	require.True(t, strings.HasPrefix(c.read(), `0{"sid":`))
+	c.write(`40{"token":"` + short + `"}`)
+	require.True(t, strings.HasPrefix(c.read(), `40{"sid":`))
+
+	require.NoError(t, c.ws.SetReadDeadline(time.Now().Add(5*time.Second)))
+	var frames []string
+	pings := 0
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			require.True(t, websocket.IsCloseError(err, websocket.CloseNormalClosure), "close frame: %v", err)
+			break
+		}
+		if string(b) == "2" {
+			pings++
+			require.NoError(t, c.ws.WriteMessage(websocket.TextMessage, []byte("3")))
+			continue
+		}
+		frames = append(frames, string(b))
+	}
+	require.False(t, time.Now().Before(exp.Add(grace)), "closed before exp + grace")
+	require.Equal(t, []string{"41"}, frames)
+	require.NotZero(t, pings, "no heartbeat before the expiry")
+	require.Eventually(t, func() bool { return te.closes(reasonTokenExpired) == 1 }, 3*time.Second, 5*time.Millisecond)
+	require.Zero(t, te.closes(reasonPingTimeout))
+}
+
 func TestTokenGraceBounded(t *testing.T) {
 	t.Parallel()
 	_, err := New(Config{NodeID: "e", Region: "asia", Verifier: &token.Verifier{Secret: testSecret},

@@ -46,7 +46,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		s.releaseIP(ip)
 		return // the upgrader has answered
 	}
-	c := s.newConn(ws, hw.br, hdrUser)
+	c := s.newConn(ws, hw.br, hw.lent, hdrUser)
 	c.hdrExp = bearerExpiry(r)
 	c.lang = acceptLanguage(r)
 	c.ip = ip
@@ -101,8 +101,8 @@ func (s *Server) bearer(r *http.Request) (user, msg string) {
 	return user, ""
 }
 
-func (s *Server) newConn(ws *websocket.Conn, br *bufio.Reader, hdrUser string) *conn {
-	c := &conn{s: s, ws: ws, br: br, sid: newID(), hdrUser: hdrUser}
+func (s *Server) newConn(ws *websocket.Conn, br, lent *bufio.Reader, hdrUser string) *conn {
+	c := &conn{s: s, ws: ws, br: br, lent: lent, sid: newID(), hdrUser: hdrUser}
 	ws.SetReadLimit(int64(s.cfg.MaxPayload))
 	return c
 }

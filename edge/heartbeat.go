@@ -2,23 +2,54 @@ package edge
 
 import "time"
 
-// The heartbeat is one timer per socket. It fires PingInterval after the
-// socket opened or its last pong, sends a ping, and is re-armed for
-// PingTimeout; if it fires again before a pong, the socket is closed.
+// A socket has one timer, for its heartbeat and its token's expiry
+// (expiry.go): a timer is about 130 bytes of an idle socket's memory.
+//
+// The heartbeat fires PingInterval after the socket opened or its last
+// pong, sends a ping, and is due again PingTimeout later; if it comes due
+// before a pong, the socket is closed. The timer is armed for whichever of
+// the heartbeat and the expiry is due first; a firing before either is due
+// (the timer was re-armed while its function waited for c.mu) only re-arms
+// it.
+
+// since returns the time since the server's epoch, the clock of the
+// sockets' timers.
+func (s *Server) since() time.Duration { return time.Since(s.epoch) }
 
 func (c *conn) startHeartbeat() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.closed {
+		c.beatAt = c.s.since() + c.s.cfg.PingInterval
 		c.timer = time.AfterFunc(c.s.cfg.PingInterval, c.onTimer)
 	}
 }
 
+// armLocked arms the timer for the heartbeat or the expiry, whichever is
+// due first. c.mu is held; the timer exists.
+func (c *conn) armLocked(now time.Duration) {
+	at := c.beatAt
+	if c.expireAt != 0 && c.expireAt < at {
+		at = c.expireAt
+	}
+	c.timer.Reset(at - now)
+}
+
 func (c *conn) onTimer() {
 	c.mu.Lock()
+	now := c.s.since()
 	var reason closeReason
 	switch {
 	case c.closed:
+		c.mu.Unlock()
+		return
+	case c.expireAt != 0 && now >= c.expireAt:
+		c.expireAt = 0
+		c.mu.Unlock()
+		c.expire()
+		return
+	case now < c.beatAt:
+		c.armLocked(now)
 		c.mu.Unlock()
 		return
 	case c.awaitPong:
@@ -32,7 +63,8 @@ func (c *conn) onTimer() {
 		return
 	}
 	c.awaitPong = true
-	c.timer.Reset(c.s.cfg.PingTimeout)
+	c.beatAt = now + c.s.cfg.PingTimeout
+	c.armLocked(now)
 	start, ok := c.enqueueLocked(pingFrame)
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
@@ -43,6 +75,8 @@ func (c *conn) onPong() {
 	defer c.mu.Unlock()
 	if c.awaitPong && !c.closed {
 		c.awaitPong = false
-		c.timer.Reset(c.s.cfg.PingInterval)
+		now := c.s.since()
+		c.beatAt = now + c.s.cfg.PingInterval
+		c.armLocked(now)
 	}
 }

@@ -33,6 +33,20 @@ func waitParked(t *testing.T, c *conn) {
 	}, 3*time.Second, 5*time.Millisecond, "idle socket not parked")
 }
 
+// requireNoReadBuffer checks that the parked socket c gave its read buffer
+// back: gorilla's reader is empty until a reader borrows again.
+func requireNoReadBuffer(t *testing.T, c *conn) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.True(t, c.parked)
+	require.Nil(t, c.lent, "a parked socket holds a pooled reader")
+	require.Zero(t, c.br.Size(), "a parked socket holds a read buffer")
+}
+
 func (te *testEdge) openSockets() int {
 	te.s.mu.RLock()
 	defer te.s.mu.RUnlock()
@@ -44,9 +58,12 @@ func TestIdleSocketIsParkedAndWakes(t *testing.T) {
 	te := newTestEdge(t, nil)
 	c := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
 	c.register()
-	waitParked(t, te.registered("a11ce000-0000-4000-8000-0000000000a1"))
+	sc := te.registered("a11ce000-0000-4000-8000-0000000000a1")
+	waitParked(t, sc)
+	requireNoReadBuffer(t, sc)
 	otherStillWorks(t, c)
-	waitParked(t, te.registered("a11ce000-0000-4000-8000-0000000000a1"))
+	waitParked(t, sc)
+	requireNoReadBuffer(t, sc)
 }
 
 // Two messages in one TCP write land in the read buffer together: the

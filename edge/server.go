@@ -42,6 +42,7 @@ type Server struct {
 	upgrader   websocket.Upgrader
 	handler    http.Handler
 
+	epoch      time.Time       // the sockets' timers count from it (heartbeat.go)
 	base       context.Context // parent of every socket's context
 	cancelBase context.CancelFunc
 	ready      chan struct{}
@@ -89,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		log:        cfg.Logger.With("component", "edge", "region", cfg.Region, "node", cfg.NodeID),
 		m:          m,
 		homeRegion: cfg.homeRegion(),
+		epoch:      time.Now(),
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
 		runDone:    make(chan struct{}),
