@@ -29,7 +29,7 @@ func newBenchCmd() *cobra.Command {
 --couples whole sessions (serve → … → CLOSED), creator on URLs[i%n] and
 partner on URLs[(i+1)%n], and reports for each action the time from the
 actor's emit to the partner's court:state, and the RSS of --pids per idle
-socket. With --cpu and --cpu-pg it reports the user+system CPU of those
+socket (--idle-settle after the last register ack, and right after it). With --cpu and --cpu-pg it reports the user+system CPU of those
 processes (/proc/<pid>/stat) over the sessions, per completed session, and
 always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 		Args: cobra.NoArgs,
@@ -76,6 +76,7 @@ always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`
 	f.IntVar(&cfg.Concurrency, "concurrency", 50, "couples and dials in flight")
 	f.IntVar(&cfg.RampPerSec, "ramp", 0, "start at most this many couples a second (0: no ramp)")
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
+	f.DurationVar(&cfg.IdleSettle, "idle-settle", 5*time.Second, "with --pids: read the RSS this long after the last idle socket registered (and right after it)")
 	f.StringArrayVar(&cpu, "cpu", nil, "NAME=PID,PID: server processes whose CPU over the sessions is reported as NAME (repeatable)")
 	f.StringArrayVar(&cpuPG, "cpu-pg", nil, "NAME=APPLICATION_NAME: the Postgres backends of DATABASE_URL with that application_name, counted as NAME (repeatable)")
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")

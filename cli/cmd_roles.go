@@ -119,6 +119,7 @@ less memory per idle socket, see docs/performance.md).`,
 			g, ctx := errgroup.WithContext(cmd.Context())
 			g.Go(func() error { return r.run(ctx) })
 			g.Go(func() error { return runOps(ctx, opsAddr, reg, r.ready, logger) })
+			g.Go(func() error { return releaseAfterBursts(ctx) })
 			return g.Wait()
 		},
 	}

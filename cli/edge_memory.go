@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 )
 
 // edgeGCPercent is the GOGC of `courtd edge` when the environment sets none.
@@ -32,3 +35,67 @@ func defaultGCPercent(pct int) {
 // holds the claims and routes of the users acting; beyond it the oldest
 // entries leave first.
 const edgeCacheBytesEachConn = 512 << 10
+
+// After a burst of allocation (a wave of handshakes: each allocates about
+// 28 KiB, mostly net/http's buffers, that is garbage once the socket is
+// parked) the heap holds that garbage until the next collection, and the
+// runtime keeps the freed pages for up to about 1.1 times its heap goal
+// (its scavenger returns only what is above that). An edge holding idle
+// sockets then keeps a heap sized for the burst. So `courtd edge` watches
+// the allocation rate and, at the first quiet second after a burst, collects
+// and returns the free pages at once (debug.FreeOSMemory): one forced
+// collection per burst, not per socket (docs/decisions.md, issue 11).
+const (
+	releaseTick = time.Second
+	// releaseQuietFloor is the allocation in one releaseTick below which
+	// the heap counts as quiet, unless an eighth of the live heap is more:
+	// 10 000 idle sockets allocate about 0.5 MiB a second (their pings).
+	releaseQuietFloor = 4 << 20
+	// releaseAfterBurst is the allocation of the busy ticks since the last
+	// release that makes a quiet tick release: about 1 200 handshakes.
+	releaseAfterBurst = 32 << 20
+)
+
+// burstRelease decides, once a releaseTick, whether to return the heap's
+// free memory to the operating system.
+type burstRelease struct {
+	allocs uint64 // cumulative heap allocation at the last tick
+	burst  uint64 // allocated in busy ticks since the last release
+}
+
+// tick takes the cumulative heap allocation and the live heap now and
+// reports whether to release: the tick is quiet and a burst came before it.
+func (b *burstRelease) tick(allocs, live uint64) bool {
+	n := allocs - b.allocs
+	b.allocs = allocs
+	if n >= max(releaseQuietFloor, live/8) {
+		b.burst += n
+		return false
+	}
+	if b.burst < releaseAfterBurst {
+		return false
+	}
+	b.burst = 0
+	return true
+}
+
+// releaseAfterBursts returns the heap's free memory to the operating system
+// after each burst of allocation, until ctx is done.
+func releaseAfterBursts(ctx context.Context) error {
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(samples)
+	b := burstRelease{allocs: samples[0].Value.Uint64()}
+	t := time.NewTicker(releaseTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		metrics.Read(samples)
+		if b.tick(samples[0].Value.Uint64(), samples[1].Value.Uint64()) {
+			debug.FreeOSMemory()
+		}
+	}
+}

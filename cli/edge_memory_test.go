@@ -22,3 +22,47 @@ func TestDefaultGCPercent(t *testing.T) {
 		t.Fatalf("without GOGC, GOGC = %d, want %d", got, edgeGCPercent)
 	}
 }
+
+func TestBurstRelease(t *testing.T) {
+	const mib = 1 << 20
+	var b burstRelease
+	var allocs uint64
+	tick := func(n, live uint64) bool { allocs += n; return b.tick(allocs, live) }
+
+	for range 10 { // idle sockets' pings: quiet, nothing to release
+		if tick(mib/2, 30*mib) {
+			t.Fatal("released while quiet with no burst before")
+		}
+	}
+	for range 5 { // a wave of handshakes: busy, 50 MiB in all
+		if tick(10*mib, 30*mib) {
+			t.Fatal("released during a burst")
+		}
+	}
+	if !tick(mib/2, 30*mib) {
+		t.Fatal("no release at the first quiet tick after a burst")
+	}
+	if tick(mib/2, 30*mib) {
+		t.Fatal("released twice for one burst")
+	}
+
+	if tick(8*mib, 30*mib) || tick(mib/2, 30*mib) {
+		t.Fatal("released after a burst below releaseAfterBurst")
+	}
+	// A large heap's quiet ticks allocate more: an eighth of it is quiet,
+	// so its ticks of 10 MiB are no burst.
+	for range 5 {
+		if tick(10*mib, 400*mib) {
+			t.Fatal("released while quiet for a 400 MiB heap")
+		}
+	}
+	if tick(mib/2, 400*mib) {
+		t.Fatal("a 400 MiB heap's quiet ticks counted as a burst")
+	}
+	// Steady load never goes quiet: nothing is released under it.
+	for range 20 {
+		if tick(20*mib, 30*mib) {
+			t.Fatal("released under steady load")
+		}
+	}
+}

@@ -39,6 +39,12 @@ type Config struct {
 	Concurrency int
 	// PIDs are the server processes whose RSS is reported.
 	PIDs []int
+	// IdleSettle is how long the RSS of PIDs is read after the last idle
+	// socket registered; the RSS right after it is reported too. Zero reads
+	// it only then. The wait lets a server return the memory of the
+	// handshake burst (courtd edge does at its first quiet second:
+	// docs/performance.md).
+	IdleSettle time.Duration
 	// CPU are the server processes whose CPU is counted over the sessions.
 	CPU []CPUGroup
 	// ActionTimeout bounds every wait. Zero means 10 s.
@@ -54,6 +60,12 @@ type Result struct {
 	RSSBaseline  int64   `json:"rss_baseline_bytes"`
 	RSSIdle      int64   `json:"rss_idle_bytes"`
 	BytesPerIdle float64 `json:"bytes_per_idle_socket"`
+	// IdleSettle is Config.IdleSettle in seconds: RSSIdle and BytesPerIdle
+	// are read that long after the last register ack, RSSAtLastAck and
+	// BytesPerIdleAtLastAck right after it.
+	IdleSettle            float64 `json:"idle_settle_seconds"`
+	RSSAtLastAck          int64   `json:"rss_at_last_ack_bytes"`
+	BytesPerIdleAtLastAck float64 `json:"bytes_per_idle_socket_at_last_ack"`
 	// RSSCurve is the RSS of Config.PIDs as the idle sockets opened, at
 	// about every tenth of them.
 	RSSCurve          []RSSPoint         `json:"rss_curve,omitempty"`
@@ -111,11 +123,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 	res.IdleOpenDuration = time.Since(start).Seconds()
 	res.IdleErrors = idleErrs
-	if res.RSSIdle, err = rssOrZero(cfg.PIDs); err != nil {
+	if res.RSSAtLastAck, err = rssOrZero(cfg.PIDs); err != nil {
 		return nil, err
+	}
+	res.RSSIdle = res.RSSAtLastAck
+	if len(cfg.PIDs) > 0 && cfg.IdleSettle > 0 && len(idle) > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(cfg.IdleSettle):
+		}
+		res.IdleSettle = cfg.IdleSettle.Seconds()
+		if res.RSSIdle, err = rssOrZero(cfg.PIDs); err != nil {
+			return nil, err
+		}
 	}
 	if n := len(idle); n > 0 && res.RSSIdle > 0 {
 		res.BytesPerIdle = float64(res.RSSIdle-res.RSSBaseline) / float64(n)
+		res.BytesPerIdleAtLastAck = float64(res.RSSAtLastAck-res.RSSBaseline) / float64(n)
 	}
 	series := map[string]*Series{}
 	for _, name := range actionOrder {
@@ -328,6 +353,10 @@ func WriteReport(w io.Writer, res *Result) {
 		if res.RSSIdle > 0 {
 			fmt.Fprintf(w, "server RSS: %.1f MiB → %.1f MiB; %.0f bytes (%.2f KiB) per idle socket\n",
 				float64(res.RSSBaseline)/(1<<20), float64(res.RSSIdle)/(1<<20), res.BytesPerIdle, res.BytesPerIdle/1024)
+		}
+		if res.IdleSettle > 0 {
+			fmt.Fprintf(w, "  read %.0fs after the last register ack; right after it: %.1f MiB, %.2f KiB per idle socket\n",
+				res.IdleSettle, float64(res.RSSAtLastAck)/(1<<20), res.BytesPerIdleAtLastAck/1024)
 		}
 	}
 	if res.Couples > 0 {
