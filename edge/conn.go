@@ -81,13 +81,13 @@ type conn struct {
 	ip         string // counted in Server.perIP; guarded by Server.mu
 	sessionID  string
 	version    uint64             // of the newest court:state sent for sessionID, or acked
-	timer      *time.Timer        // the heartbeat's and the expiry's (heartbeat.go)
 	beatAt     time.Duration      // when the heartbeat is due, on Server.since's clock
 	expireAt   time.Duration      // when the token's expiry ends the socket; 0: never (expiry.go)
 	actx       context.Context    // parent of the actions in flight; nil while none
 	acancel    context.CancelFunc // cancels actx
 	nact       int                // actions in flight, see beginAction
 	seq        uint32             // court:state frames sent, see resynced
+	tidx       int32              // the timer's index in Server.timers plus one; 0: none. Guarded by Server.timers.mu
 	writing    bool               // a writer goroutine is running
 	closed     bool
 	parked     bool // armed in the poller, no reader running
@@ -214,9 +214,7 @@ func (c *conn) close(reason closeReason) {
 		reason = c.closing
 	}
 	c.queue = nil
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	c.s.timers.stop(c)
 	c.cancelActionsLocked()
 	c.mu.Unlock()
 	_ = c.ws.NetConn().Close()

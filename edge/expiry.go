@@ -83,12 +83,11 @@ func (c *conn) armExpiry(exp time.Time) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.closing != "" || c.timer == nil {
+	if c.closed || c.closing != "" {
 		return
 	}
-	now := c.s.since()
-	c.expireAt = now + max(time.Until(exp.Add(c.s.cfg.TokenGrace)), 1)
-	c.armLocked(now)
+	c.expireAt = c.s.since() + max(time.Until(exp.Add(c.s.cfg.TokenGrace)), 1)
+	c.armLocked()
 }
 
 // expire ends the socket whose token expired.

@@ -2,15 +2,15 @@ package edge
 
 import "time"
 
-// A socket has one timer, for its heartbeat and its token's expiry
-// (expiry.go): a timer is about 130 bytes of an idle socket's memory.
+// A socket has one timer (timers.go), for its heartbeat and its token's
+// expiry (expiry.go).
 //
 // The heartbeat fires PingInterval after the socket opened or its last
 // pong, sends a ping, and is due again PingTimeout later; if it comes due
-// before a pong, the socket is closed. The timer is armed for whichever of
+// before a pong, the socket is closed. The timer is set for whichever of
 // the heartbeat and the expiry is due first; a firing before either is due
-// (the timer was re-armed while its function waited for c.mu) only re-arms
-// it.
+// (the timer was set again while onTimer waited for c.mu) only sets it
+// again.
 
 // since returns the time since the server's epoch, the clock of the
 // sockets' timers.
@@ -21,18 +21,18 @@ func (c *conn) startHeartbeat() {
 	defer c.mu.Unlock()
 	if !c.closed {
 		c.beatAt = c.s.since() + c.s.cfg.PingInterval
-		c.timer = time.AfterFunc(c.s.cfg.PingInterval, c.onTimer)
+		c.armLocked()
 	}
 }
 
-// armLocked arms the timer for the heartbeat or the expiry, whichever is
-// due first. c.mu is held; the timer exists.
-func (c *conn) armLocked(now time.Duration) {
+// armLocked sets the timer for the heartbeat or the expiry, whichever is due
+// first. c.mu is held.
+func (c *conn) armLocked() {
 	at := c.beatAt
 	if c.expireAt != 0 && c.expireAt < at {
 		at = c.expireAt
 	}
-	c.timer.Reset(at - now)
+	c.s.timers.set(c, at)
 }
 
 func (c *conn) onTimer() {
@@ -49,7 +49,7 @@ func (c *conn) onTimer() {
 		c.expire()
 		return
 	case now < c.beatAt:
-		c.armLocked(now)
+		c.armLocked()
 		c.mu.Unlock()
 		return
 	case c.awaitPong:
@@ -64,7 +64,7 @@ func (c *conn) onTimer() {
 	}
 	c.awaitPong = true
 	c.beatAt = now + c.s.cfg.PingTimeout
-	c.armLocked(now)
+	c.armLocked()
 	start, ok := c.enqueueLocked(pingFrame)
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
@@ -77,6 +77,6 @@ func (c *conn) onPong() {
 		c.awaitPong = false
 		now := c.s.since()
 		c.beatAt = now + c.s.cfg.PingInterval
-		c.armLocked(now)
+		c.armLocked()
 	}
 }

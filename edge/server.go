@@ -43,6 +43,7 @@ type Server struct {
 	handler    http.Handler
 
 	epoch      time.Time       // the sockets' timers count from it (heartbeat.go)
+	timers     socketTimers    // the sockets' timers (timers.go)
 	base       context.Context // parent of every socket's context
 	cancelBase context.CancelFunc
 	ready      chan struct{}
@@ -102,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		perIP:      make(map[string]int),
 		local:      directory.NewMemory(),
 	}
+	s.timers.s, s.timers.run = s, (*conn).onTimer
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  0, // reuse the hijacked reader: see hijackWriter
