@@ -80,7 +80,9 @@ func newEdgeCmd() *cobra.Command {
 to home nodes over the QUIC mesh; it finds the homes in the membership in Redis.
 SIGTERM drains it: lame duck over --drain-window, then exit. Environment: SUPABASE_JWT_SECRET (required),
 REDIS_URL (required), COURT_REDIS_PREFIX; GOGC (default 50 here, not Go's 100:
-less memory per idle socket, see docs/performance.md).`,
+less memory per idle socket, see docs/performance.md). After a burst of
+allocation (a wave of handshakes) the edge returns its free memory to the
+system at the first quiet second.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defaultGCPercent(edgeGCPercent)
@@ -119,7 +121,7 @@ less memory per idle socket, see docs/performance.md).`,
 			g, ctx := errgroup.WithContext(cmd.Context())
 			g.Go(func() error { return r.run(ctx) })
 			g.Go(func() error { return runOps(ctx, opsAddr, reg, r.ready, logger) })
-			g.Go(func() error { return releaseAfterBursts(ctx) })
+			g.Go(func() error { return releaseAfterBursts(ctx, logger) })
 			return g.Wait()
 		},
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
@@ -52,8 +53,9 @@ const (
 	// 10 000 idle sockets allocate about 0.5 MiB a second (their pings).
 	releaseQuietFloor = 4 << 20
 	// releaseAfterBurst is the allocation of the busy ticks since the last
-	// release that makes a quiet tick release: about 1 200 handshakes.
-	releaseAfterBurst = 32 << 20
+	// release that makes a quiet tick release: about 600 handshakes. A
+	// burst that paused for a second (a stalled client) is released twice.
+	releaseAfterBurst = 16 << 20
 )
 
 // burstRelease decides, once a releaseTick, whether to return the heap's
@@ -64,24 +66,25 @@ type burstRelease struct {
 }
 
 // tick takes the cumulative heap allocation and the live heap now and
-// reports whether to release: the tick is quiet and a burst came before it.
-func (b *burstRelease) tick(allocs, live uint64) bool {
+// reports whether to release, and the burst's allocation: the tick is quiet
+// and a burst came before it.
+func (b *burstRelease) tick(allocs, live uint64) (release bool, burst uint64) {
 	n := allocs - b.allocs
 	b.allocs = allocs
 	if n >= max(releaseQuietFloor, live/8) {
 		b.burst += n
-		return false
+		return false, 0
 	}
 	if b.burst < releaseAfterBurst {
-		return false
+		return false, 0
 	}
-	b.burst = 0
-	return true
+	burst, b.burst = b.burst, 0
+	return true, burst
 }
 
 // releaseAfterBursts returns the heap's free memory to the operating system
 // after each burst of allocation, until ctx is done.
-func releaseAfterBursts(ctx context.Context) error {
+func releaseAfterBursts(ctx context.Context, log *slog.Logger) error {
 	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(samples)
 	b := burstRelease{allocs: samples[0].Value.Uint64()}
@@ -94,8 +97,11 @@ func releaseAfterBursts(ctx context.Context) error {
 		case <-t.C:
 		}
 		metrics.Read(samples)
-		if b.tick(samples[0].Value.Uint64(), samples[1].Value.Uint64()) {
+		if release, burst := b.tick(samples[0].Value.Uint64(), samples[1].Value.Uint64()); release {
+			start := time.Now()
 			debug.FreeOSMemory()
+			log.Debug("returned the heap's free memory after a burst", "component", "memory",
+				"burst_mib", burst>>20, "live_mib", samples[1].Value.Uint64()>>20, "took", time.Since(start))
 		}
 	}
 }

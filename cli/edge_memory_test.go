@@ -27,7 +27,11 @@ func TestBurstRelease(t *testing.T) {
 	const mib = 1 << 20
 	var b burstRelease
 	var allocs uint64
-	tick := func(n, live uint64) bool { allocs += n; return b.tick(allocs, live) }
+	tick := func(n, live uint64) bool {
+		allocs += n
+		release, _ := b.tick(allocs, live)
+		return release
+	}
 
 	for range 10 { // idle sockets' pings: quiet, nothing to release
 		if tick(mib/2, 30*mib) {
@@ -48,6 +52,9 @@ func TestBurstRelease(t *testing.T) {
 
 	if tick(8*mib, 30*mib) || tick(mib/2, 30*mib) {
 		t.Fatal("released after a burst below releaseAfterBurst")
+	}
+	if tick(8*mib, 30*mib) || !tick(mib/2, 30*mib) { // 16 MiB now, in two bursts
+		t.Fatal("no release once the bursts since the last release add up")
 	}
 	// A large heap's quiet ticks allocate more: an eighth of it is quiet,
 	// so its ticks of 10 MiB are no burst.
