@@ -41,3 +41,19 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	require.Contains(t, md, "Server CPU per whole session, courtmesh: 6.0 ms (home 4.0, postgres 2.0 ms); the load generator's own: 2.0 ms.")
 	require.NotContains(t, md, "| 6000 clients", "the pinned run is not taken for the unpinned row")
 }
+
+// The idle row is read after the settle, beside the reading right after the
+// last register ack, and checked against 3.5 KiB.
+func TestBenchReportIdleRow(t *testing.T) {
+	dir := t.TempDir()
+	writeResult(t, dir, "ours-idle.json", Result{Idle: 10000, IdleSettle: 5, BytesPerIdle: 3.2 * 1024, BytesPerIdleAtLastAck: 4.3 * 1024})
+	writeResult(t, dir, "peer-idle.json", Result{Idle: 10000, IdleSettle: 5, BytesPerIdle: 17 * 1024, BytesPerIdleAtLastAck: 17.5 * 1024})
+	b, err := LoadBench(dir)
+	require.NoError(t, err)
+	var out strings.Builder
+	b.WriteMarkdown(&out)
+	md := out.String()
+	require.Contains(t, md, "| memory per idle registered socket, 10000 sockets on one edge / instance, RSS 5 s after the last register ack | 3.20 KiB | 17.00 KiB | 0.19 |")
+	require.Contains(t, md, "met (3.20 KiB vs 8); met (3.20 KiB vs 3.5); met (0.19× of the peer vs 0.20) |")
+	require.Contains(t, md, "| the same, right after the last register ack | 4.30 KiB | 17.50 KiB | 0.25 | | |")
+}
