@@ -29,9 +29,15 @@ func newBenchCmd() *cobra.Command {
 --couples whole sessions (serve → … → CLOSED), creator on URLs[i%n] and
 partner on URLs[(i+1)%n], and reports for each action the time from the
 actor's emit to the partner's court:state, and the RSS of --pids per idle
-socket (--idle-settle after the last register ack, and right after it). With --cpu and --cpu-pg it reports the user+system CPU of those
-processes (/proc/<pid>/stat) over the sessions, per completed session, and
-always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
+socket (--idle-settle after the last register ack, and right after it).
+Without --think each couple acts back to back (the closed loop: as much
+load as the servers take); with --think D each couple arrives within the
+first D and then offers one action every D (±--think-jitter of it, drawn
+from a generator seeded by the couple's index), so the run offers
+min(--concurrency, --couples)/D actions a second; the report gives the
+offered and the achieved rate. With --cpu and --cpu-pg it reports the
+user+system CPU of those processes (/proc/<pid>/stat) over the sessions,
+per completed session, and always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.URLs = splitList(urls)
@@ -75,6 +81,8 @@ always its own. Tokens are signed with SUPABASE_JWT_SECRET (or the dev secret).`
 	f.IntVar(&cfg.Couples, "couples", 0, "couples, each running one session")
 	f.IntVar(&cfg.Concurrency, "concurrency", 50, "couples and dials in flight")
 	f.IntVar(&cfg.RampPerSec, "ramp", 0, "start at most this many couples a second (0: no ramp)")
+	f.DurationVar(&cfg.Think, "think", 0, "pace each couple: one action every D on average (0: back to back, closed loop)")
+	f.Float64Var(&cfg.ThinkJitter, "think-jitter", 0.5, "each think time is drawn within ±this fraction of --think, in [0, 1)")
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
 	f.DurationVar(&cfg.IdleSettle, "idle-settle", 5*time.Second, "with --pids: read the RSS this long after the last idle socket registered (and right after it)")
 	f.StringArrayVar(&cpu, "cpu", nil, "NAME=PID,PID: server processes whose CPU over the sessions is reported as NAME (repeatable)")

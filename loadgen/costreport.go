@@ -42,9 +42,48 @@ func (b *Bench) writeCost(w io.Writer) {
 			target = "below the peer's and < 20 ms"
 			met = verdict(oa.P99 < pa.P99 && oa.P99 < 20, fmt.Sprintf("%.1f ms vs %.1f ms and 20 ms", oa.P99, pa.P99))
 		}
-		fmt.Fprintf(w, "| pinned: %d clients (200 couples in sessions + %d idle): p50 / p99 / errors | %.1f / %.1f ms / %d | %.1f / %.1f ms / %d | %.2f (p99) | %s | %s |\n",
-			n, o.Idle, oa.P50, oa.P99, oa.Errors+o.IdleErrors, pa.P50, pa.P99, pa.Errors+p.IdleErrors, ratio(oa.P99, pa.P99), target, met)
+		if o.OfferedActionsPerSec != p.OfferedActionsPerSec {
+			met = fmt.Sprintf("not comparable (offered %.1f vs %.1f actions/s)", o.OfferedActionsPerSec, p.OfferedActionsPerSec)
+		}
+		fmt.Fprintf(w, "| pinned: %d clients (%d couples in sessions, %s%s; + %d idle): p50 / p99 / errors / achieved | %s | %s | %.2f (p99) | %s | %s |\n",
+			n, o.Couples, clientsLoad(o), b.ofSaturation(o), o.Idle, clientsCell(o), clientsCell(p), ratio(oa.P99, pa.P99), target, met)
 	}
+}
+
+// clientsLoad says what load a latency-under-load run offered, so that a
+// paced row is not read as saturation, nor a closed-loop one as people
+// acting at their pace.
+func clientsLoad(r *Result) string {
+	if r.OfferedActionsPerSec == 0 {
+		return fmt.Sprintf("closed loop: %d in flight acting back to back, as much as the servers take", r.Concurrency)
+	}
+	return fmt.Sprintf("paced: %d in flight, one action per couple every %s ±%.0f%%, offered %.0f actions/s",
+		r.Concurrency, seconds(r.ThinkSeconds), r.ThinkJitter*100, r.OfferedActionsPerSec)
+}
+
+// ofSaturation puts a paced run's offered rate against the slower side's
+// pinned saturation of the same run (actions a second at saturation).
+func (b *Bench) ofSaturation(r *Result) string {
+	o, p := b.PinnedCouples[0], b.PinnedCouples[1]
+	if r.OfferedActionsPerSec == 0 || o == nil || p == nil || o.AchievedActionsPerSec == 0 || p.AchievedActionsPerSec == 0 {
+		return ""
+	}
+	slower, name := o.AchievedActionsPerSec, "ours"
+	if p.AchievedActionsPerSec < slower {
+		slower, name = p.AchievedActionsPerSec, "the peer's"
+	}
+	return fmt.Sprintf(" = %.2f× the slower pinned saturation (%s, %.0f actions/s)", r.OfferedActionsPerSec/slower, name, slower)
+}
+
+// clientsCell is one side of a latency-under-load row: p50 / p99 / errors
+// and the achieved rate, with the actions sent late when there were.
+func clientsCell(r *Result) string {
+	a := r.Actions[ActAll]
+	cell := fmt.Sprintf("%.1f / %.1f ms / %d / %.0f actions/s", a.P50, a.P99, a.Errors+r.IdleErrors, r.AchievedActionsPerSec)
+	if r.LateActions > 0 {
+		cell += fmt.Sprintf(" (%d late)", r.LateActions)
+	}
+	return cell
 }
 
 // saturation is the couples a pinned run had in flight: all of them when

@@ -23,10 +23,20 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	writeResult(t, dir, "ours-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 50, Actions: all(1, 5), ServerCPUMS: 6, LoadgenCPUMS: 2,
 		BytesPerSession: 300 << 10, FloorBytesPerSession: 200 << 10, CPU: []CPUUse{{Name: "home", MSPerSession: 4}, {Name: "postgres", MSPerSession: 2}}})
 	writeResult(t, dir, "peer-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 50, Actions: all(2, 8), ServerCPUMS: 24, LoadgenCPUMS: 3})
-	writeResult(t, dir, "ours-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 20, Actions: all(1, 4), ServerCPUMS: 5, LoadgenCPUMS: 2})
-	writeResult(t, dir, "peer-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 10, Actions: all(2, 9), ServerCPUMS: 20, LoadgenCPUMS: 3})
-	writeResult(t, dir, "ours-pinned-clients-6000.json", Result{Idle: 5600, Couples: 200, Actions: all(3, 25)})
-	writeResult(t, dir, "peer-pinned-clients-6000.json", Result{Idle: 5600, Couples: 200, Actions: all(4, 30)})
+	writeResult(t, dir, "ours-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 20, AchievedActionsPerSec: 240, Actions: all(1, 4), ServerCPUMS: 5, LoadgenCPUMS: 2})
+	writeResult(t, dir, "peer-pinned-couples.json", Result{Couples: 100, Completed: 100, Concurrency: 100, SessionsPerSec: 10, AchievedActionsPerSec: 120, Actions: all(2, 9), ServerCPUMS: 20, LoadgenCPUMS: 3})
+	paced := func(p50, p99, achieved float64, late int) Result {
+		return Result{Idle: 5600, Couples: 200, Concurrency: 200, ThinkSeconds: 2, ThinkJitter: 0.5, OfferedActionsPerSec: 100,
+			AchievedActionsPerSec: achieved, LateActions: late, Actions: all(p50, p99)}
+	}
+	writeResult(t, dir, "ours-pinned-clients-6000.json", paced(3, 25, 99.6, 0))
+	writeResult(t, dir, "peer-pinned-clients-6000.json", paced(4, 30, 97.2, 3))
+	writeResult(t, dir, "ours-pinned-clients-2000.json", paced(2, 8, 99.9, 0))
+	unpaced := paced(2, 9, 99.1, 0)
+	unpaced.ThinkSeconds, unpaced.OfferedActionsPerSec = 0, 0
+	writeResult(t, dir, "peer-pinned-clients-2000.json", unpaced)
+	writeResult(t, dir, "ours-clients-6000.json", Result{Idle: 5600, Couples: 200, Concurrency: 50, AchievedActionsPerSec: 310, Actions: all(80, 215)})
+	writeResult(t, dir, "peer-clients-6000.json", Result{Idle: 5600, Couples: 200, Concurrency: 50, AchievedActionsPerSec: 420, Actions: all(51, 140)})
 	b, err := LoadBench(dir)
 	require.NoError(t, err)
 	var out strings.Builder
@@ -37,9 +47,13 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	require.Contains(t, md, "| 300.0 KiB (floor 200.0 KiB, 1.50×) | 0.0 KiB (floor 0.0 KiB) | 0.00 | the floor | **missed** (1.50× the floor) |")
 	require.Contains(t, md, "| pinned: sessions per second at saturation (100 sessions, 100 in flight;")
 	require.Contains(t, md, "| 20.0 | 10.0 | 2.00 | ≥ 3× the peer | **missed** (2.00× vs 3×) |")
-	require.Contains(t, md, "| pinned: 6000 clients (200 couples in sessions + 5600 idle): p50 / p99 / errors | 3.0 / 25.0 ms / 0 | 4.0 / 30.0 ms / 0 | 0.83 (p99) | below the peer's and < 20 ms | **missed** (25.0 ms vs 30.0 ms and 20 ms) |")
+	require.Contains(t, md, "| pinned: 6000 clients (200 couples in sessions, paced: 200 in flight, one action per couple every 2s ±50%, offered 100 actions/s = 0.83× the slower pinned saturation (the peer's, 120 actions/s); + 5600 idle): p50 / p99 / errors / achieved | 3.0 / 25.0 ms / 0 / 100 actions/s | 4.0 / 30.0 ms / 0 / 97 actions/s (3 late) | 0.83 (p99) | below the peer's and < 20 ms | **missed** (25.0 ms vs 30.0 ms and 20 ms) |",
+		"the paced row states its offered load against saturation, each side's achieved rate and late actions")
+	require.Contains(t, md, "| not comparable (offered 100.0 vs 0.0 actions/s) |", "a row whose sides were offered different loads is judged neither way")
+	require.Contains(t, md, "| 6000 clients (200 couples in sessions, closed loop: 50 in flight acting back to back, as much as the servers take; + 5600 idle): p50 / p99 / errors / achieved | 80.0 / 215.0 ms / 0 / 310 actions/s | 51.0 / 140.0 ms / 0 / 420 actions/s |",
+		"the unpinned row says it is the closed loop")
 	require.Contains(t, md, "Server CPU per whole session, courtmesh: 6.0 ms (home 4.0, postgres 2.0 ms); the load generator's own: 2.0 ms.")
-	require.NotContains(t, md, "| 6000 clients", "the pinned run is not taken for the unpinned row")
+	require.Equal(t, 1, strings.Count(md, "| 6000 clients"), "the pinned run is not taken for the unpinned row")
 }
 
 // The idle row is read after the settle, beside the reading right after the

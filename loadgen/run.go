@@ -37,6 +37,13 @@ type Config struct {
 	RampPerSec int
 	// Concurrency bounds couples in flight and dials in flight. Zero means 50.
 	Concurrency int
+	// Think, when positive, paces each couple (see pacer): one action per
+	// Think on average, each interval drawn within ±ThinkJitter (a fraction
+	// of Think) of it. The offered rate is then min(Concurrency, Couples)
+	// actions per Think. Zero is the closed loop: each action as soon as the
+	// previous one reached the partner.
+	Think       time.Duration
+	ThinkJitter float64
 	// PIDs are the server processes whose RSS is reported.
 	PIDs []int
 	// IdleSettle is how long the RSS of PIDs is read after the last idle
@@ -79,6 +86,17 @@ type Result struct {
 	ConnectRegister   Summary            `json:"connect_register"`
 	CouplesDuration   float64            `json:"couples_seconds"`
 	IdleOpenDuration  float64            `json:"idle_open_seconds"`
+	// ThinkSeconds and ThinkJitter are Config's (zero: closed loop);
+	// OfferedActionsPerSec the rate they offer (zero: closed loop, as much
+	// as the servers take); AchievedActionsPerSec the actions that reached
+	// the partner over the span from the first emit to the last arrival;
+	// LateActions those a paced couple sent after they fell due, because
+	// the previous action had not reached the partner yet.
+	ThinkSeconds          float64 `json:"think_seconds,omitempty"`
+	ThinkJitter           float64 `json:"think_jitter,omitempty"`
+	OfferedActionsPerSec  float64 `json:"offered_actions_per_sec,omitempty"`
+	AchievedActionsPerSec float64 `json:"achieved_actions_per_sec"`
+	LateActions           int     `json:"late_actions"`
 	// CPU is what each of Config.CPU used over the sessions; ServerCPUMS
 	// their sum per completed session, LoadgenCPUMS the load generator's own.
 	CPU          []CPUUse `json:"cpu,omitempty"`
@@ -107,7 +125,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.IdleURL == "" {
 		cfg.IdleURL = cfg.URLs[0]
 	}
+	if cfg.Think < 0 || cfg.ThinkJitter < 0 || cfg.ThinkJitter >= 1 {
+		return nil, fmt.Errorf("loadgen: think %v ±%v: want think ≥ 0 and a jitter in [0, 1)", cfg.Think, cfg.ThinkJitter)
+	}
 	res := &Result{Idle: cfg.Idle, Couples: cfg.Couples, Concurrency: min(cfg.Concurrency, cfg.Couples), Actions: map[string]Summary{}}
+	if cfg.Think > 0 {
+		res.ThinkSeconds, res.ThinkJitter = cfg.Think.Seconds(), cfg.ThinkJitter
+		res.OfferedActionsPerSec = float64(res.Concurrency) / cfg.Think.Seconds()
+	}
 	var err error
 	if res.RSSBaseline, err = rssOrZero(cfg.PIDs); err != nil {
 		return nil, err
@@ -152,9 +177,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	start = time.Now()
-	var traffic trafficSum
-	res.Completed = runCouples(ctx, cfg, series, &connect, &traffic)
+	var (
+		traffic trafficSum
+		rate    actionRate
+	)
+	res.Completed = runCouples(ctx, cfg, series, &connect, &traffic, &rate)
 	res.CouplesDuration = time.Since(start).Seconds()
+	res.AchievedActionsPerSec, res.LateActions = rate.perSec(), rate.late
 	cpuAfter, err := snapshotCPU(ctx, append(cfg.CPU, self...))
 	if err != nil {
 		return nil, err
@@ -266,7 +295,7 @@ func openIdle(ctx context.Context, cfg Config, connect *Series) ([]*Client, int,
 // trafficSum adds up the Traffic of completed sessions.
 type trafficSum struct{ bytes, floor atomic.Int64 }
 
-func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series, traffic *trafficSum) int {
+func runCouples(ctx context.Context, cfg Config, series map[string]*Series, connect *Series, traffic *trafficSum, rate *actionRate) int {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
 	var done, completed atomic.Int64
@@ -278,7 +307,7 @@ func runCouples(ctx context.Context, cfg Config, series map[string]*Series, conn
 			time.Sleep(time.Second / time.Duration(cfg.RampPerSec)) // the ramp: at most RampPerSec new couples a second
 		}
 		g.Go(func() error {
-			if runCouple(gctx, cfg, i, series, connect, traffic) {
+			if runCouple(gctx, cfg, i, series, connect, traffic, rate) {
 				completed.Add(1)
 			}
 			if n := done.Add(1); cfg.Progress != nil && (n%100 == 0 || int(n) == cfg.Couples) {
@@ -292,9 +321,14 @@ func runCouples(ctx context.Context, cfg Config, series map[string]*Series, conn
 }
 
 // runCouple connects couple i, creator on URLs[i%n] and partner on
-// URLs[(i+1)%n], and runs one whole session. It reports whether the session
-// completed, and adds what reached both sockets over it to traffic.
-func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series, traffic *trafficSum) bool {
+// URLs[(i+1)%n], when it arrives (see pacer), and runs one whole session.
+// It reports whether the session completed, and adds what reached both
+// sockets over it to traffic, its actions to rate.
+func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series, connect *Series, traffic *trafficSum, rate *actionRate) bool {
+	pace := newPacer(cfg, i)
+	if pace.arrive(ctx) != nil {
+		return false
+	}
 	n := len(cfg.URLs)
 	a, _, err := connectUser(ctx, cfg, cfg.URLs[i%n], connect)
 	if err != nil {
@@ -309,7 +343,9 @@ func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series
 	}
 	defer b.Close()
 	ta, tb := a.Traffic(), b.Traffic()
-	if err := runSession(ctx, cfg, a, b, bID, series); err != nil {
+	err = runSession(ctx, cfg, a, b, bID, series, pace, rate)
+	rate.addLate(pace.late)
+	if err != nil {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "couple %d: %v\n", i, err)
 		}
@@ -367,6 +403,7 @@ func WriteReport(w io.Writer, res *Result) {
 			order = actionOrder
 		}
 		writeTable(w, append(order, "connect+register"), withConnect(res))
+		fmt.Fprintf(w, "actions: %s; achieved %.1f actions/s (%d sent late)\n", offered(res), res.AchievedActionsPerSec, res.LateActions)
 		for _, u := range res.CPU {
 			fmt.Fprintf(w, "cpu %-20s %8.2f s  %7.2f ms per session\n", u.Name, u.Seconds, u.MSPerSession)
 		}
@@ -377,6 +414,18 @@ func WriteReport(w io.Writer, res *Result) {
 		fmt.Fprintf(w, "bytes reaching both sockets per whole session: %.0f (floor: every ack and each distinct state once: %.0f)\n", res.BytesPerSession, res.FloorBytesPerSession)
 	}
 }
+
+// offered says what load a run offered: its paced rate, or the closed loop.
+func offered(res *Result) string {
+	if res.OfferedActionsPerSec == 0 {
+		return fmt.Sprintf("closed loop, %d couples in flight acting back to back (offered: as much as the servers take)", res.Concurrency)
+	}
+	return fmt.Sprintf("paced, %d couples in flight, one action per couple every %s ±%.0f%%: offered %.1f actions/s",
+		res.Concurrency, seconds(res.ThinkSeconds), res.ThinkJitter*100, res.OfferedActionsPerSec)
+}
+
+// seconds prints s seconds as a duration ("2s", "1.5s", "250ms").
+func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
 func withConnect(res *Result) map[string]Summary {
 	rows := make(map[string]Summary, len(res.Actions)+1)

@@ -29,6 +29,10 @@ const (
 // actionOrder is the report order.
 var actionOrder = []string{ActServe, ActAccept, ActEvidence, ActAnalysis, ActPriming, ActJoint, ActPick, ActAcceptVerdict, ActAll}
 
+// ActionsPerSession is how many actions one whole session takes (the
+// steps of sessionSteps).
+const ActionsPerSession = 12
+
 // TransitionsPerSession is how many state transitions one whole session
 // commits: serve, accept, 2 evidence, the judge's result, 2 priming, 2 joint,
 // 2 picks, 2 verdict accepts.
@@ -68,19 +72,28 @@ var sessionSteps = []step{
 }
 
 // runSession runs one whole session between a (creator) and b, bID being
-// b's user id, and records each action. It stops at the first failure.
-func runSession(ctx context.Context, cfg Config, a, b *Client, bID string, series map[string]*Series) error {
-	for _, st := range sessionSteps {
+// b's user id, each action when pace says it is due, and records each
+// action in series and rate. It stops at the first failure.
+func runSession(ctx context.Context, cfg Config, a, b *Client, bID string, series map[string]*Series, pace *pacer, rate *actionRate) error {
+	pace.first()
+	for k, st := range sessionSteps {
+		if k > 0 {
+			if err := pace.next(ctx); err != nil {
+				return err
+			}
+		}
 		actor, partner := a, b
 		if !st.actorA {
 			actor, partner = b, a
 		}
+		emit := time.Now()
 		d, err := measure(ctx, cfg, actor, partner, st.event, st.payload(bID), st.want)
 		if err != nil {
 			series[st.name].Fail()
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		series[st.name].Add(d)
+		rate.add(emit, emit.Add(d))
 		if st.name != ActAnalysis {
 			series[ActAll].Add(d)
 		}

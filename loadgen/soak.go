@@ -133,11 +133,12 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	var (
 		next    atomic.Int64
 		traffic trafficSum // the soak reports no traffic
+		rate    actionRate // nor its rate of actions
 	)
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			for gctx.Err() == nil {
-				ok := runCouple(gctx, cfg.Config, int(next.Add(1)), series, &connect, &traffic)
+				ok := runCouple(gctx, cfg.Config, int(next.Add(1)), series, &connect, &traffic, &rate)
 				switch {
 				case ok:
 					completed.Add(1)

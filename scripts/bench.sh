@@ -14,6 +14,10 @@
 #   OUT       output folder (bench-out)
 #   SATURATION couples in flight in the pinned sessions-per-second row (100)
 #   PINNED_CLIENTS client counts of the pinned latency rows ($CLIENTS)
+#   THINK     the pinned latency rows' pace: all 200 couples in flight, each
+#             acting once every THINK on average (±50 %), so 200/THINK actions
+#             a second are offered (2s: 100/s, a third or less of either
+#             side's pinned saturation; docs/decisions.md, issue 11)
 #
 # Cost: the couples runs count the user+system CPU (/proc/<pid>/stat) of every
 # server process over the sessions: ours the home and both edges, the
@@ -22,6 +26,9 @@
 # nothing else uses it during the bench); the peer its two node processes and
 # its own Redis. The pinned rows put the load generator on core 0 and every
 # one of those processes on core 1 (taskset), ours and the peer's alike.
+# Latency is measured twice over: the unpinned 2k/6k rows in the closed loop
+# (CONC couples acting back to back: queueing at saturation), the pinned ones
+# at the fixed offered load THINK sets, beside the pinned saturation row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${IDLE:-10000}
@@ -35,6 +42,7 @@ PG_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PEER_REDIS_PORT=${PEER_REDIS_PORT:-6391}
 SATURATION=${SATURATION:-100}
 PINNED_CLIENTS=${PINNED_CLIENTS:-$CLIENTS}
+THINK=${THINK:-2s}
 export SUPABASE_JWT_SECRET=${SUPABASE_JWT_SECRET:-bench-secret-$RANDOM$RANDOM}
 export REDIS_URL
 
@@ -116,7 +124,7 @@ OURS_CPU=(--cpu "home=$HOME1_PID" --cpu "edges=$US_PID,$ASIA_PID" --cpu-pg "post
 echo "== courtmesh: $COUPLES whole sessions, creator and partner on different edges, one home node"
 "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$CONC" "${OURS_CPU[@]}" --json-out "$OUT/ours-couples.json" | tee "$OUT/ours-couples.txt"
 for clients in $CLIENTS; do
-  echo "== courtmesh: $clients clients: 200 couples in sessions plus idle sockets"
+  echo "== courtmesh: $clients clients: 200 couples in sessions, $CONC in flight back to back (closed loop), plus idle sockets"
   "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/ours-clients-$clients.json" > "$OUT/ours-clients-$clients.txt"
 done
 
@@ -125,7 +133,8 @@ rm -f "$OUT"/ours-pinned-* # a client count PINNED_CLIENTS no longer has must no
 pin "$HOME1_PID" "$US_PID" "$ASIA_PID" "$REDIS_PID" $(pg_backends)
 "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do
-  "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
+  echo "== courtmesh pinned: $clients clients: 200 couples all in flight, one action per couple every $THINK, plus idle sockets"
+  "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
 done
 unpin
 stop_all
@@ -176,7 +185,7 @@ echo "== peer: $COUPLES whole sessions, creator and partner on different instanc
 PEER_CPU=(--cpu "servers=$PEER1_PID,$PEER2_PID" --cpu "redis=$(cat "$OUT/peer-redis.pid")")
 "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$CONC" "${PEER_CPU[@]}" --json-out "$OUT/peer-couples.json" | tee "$OUT/peer-couples.txt"
 for clients in $CLIENTS; do
-  echo "== peer: $clients clients: 200 couples in sessions plus idle sockets"
+  echo "== peer: $clients clients: 200 couples in sessions, $CONC in flight back to back (closed loop), plus idle sockets"
   "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" --json-out "$OUT/peer-clients-$clients.json" > "$OUT/peer-clients-$clients.txt"
 done
 
@@ -185,7 +194,8 @@ rm -f "$OUT"/peer-pinned-*
 pin "$PEER1_PID" "$PEER2_PID" "$(cat "$OUT/peer-redis.pid")"
 "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do
-  "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency "$CONC" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
+  echo "== peer pinned: $clients clients: 200 couples all in flight, one action per couple every $THINK, plus idle sockets"
+  "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
 done
 unpin
 stop_all

@@ -150,14 +150,19 @@ CTL=$DIR/bin/courtctl
   echo "## Commands"
   echo
   echo '```sh'
-  echo "make bench            # IDLE=${IDLE:-10000} COUPLES=${COUPLES:-500} CONC=${CONC:-50} FAILOVER=${FAILOVER:-10000} SATURATION=${SATURATION:-100} scripts/bench.sh"
+  echo "make bench            # IDLE=${IDLE:-10000} COUPLES=${COUPLES:-500} CONC=${CONC:-50} FAILOVER=${FAILOVER:-10000} SATURATION=${SATURATION:-100} THINK=${THINK:-2s} scripts/bench.sh"
   echo '```'
   echo
   echo "- courtmesh: \`courtd home\` (one node; two for the failover row), \`courtd edge\` in us and in asia, separate"
   echo "  processes, the real Redis and Postgres, the dev judge. The peer: two \`node server.js\` instances on their own Redis."
   echo "- memory: idle registered sockets on one edge (one peer instance); RSS delta of that process over the sockets."
   echo "- latency: whole sessions (serve → … → CLOSED, 12 actions), creator and partner on different edges (instances);"
-  echo "  each action is timed from the actor's emit to the partner's court:state showing it."
+  echo "  each action is timed from the actor's emit to the partner's court:state showing it. Two loads, each row says which:"
+  echo "  the **closed loop** (the couples rows and the unpinned 2k/6k rows: CONC couples in flight acting back to back, as"
+  echo "  much as the servers take, so p99 is queueing at saturation) and **paced** (the pinned 2k/6k rows: all 200 couples in"
+  echo "  flight, each acting once every THINK ±50 %, a fixed offered load well below either side's pinned saturation, so p99"
+  echo "  is the latency a person acting at a human pace sees; its row gives the offered and each side's achieved rate)."
+  echo "  Saturation itself is its own row: pinned sessions per second at SATURATION in flight."
   echo "- failover: two homes share the sessions; the fuller one gets kill -9; timed until the survivor's"
   echo "  \`court_home_sessions\` counts every session (each installed with its timers armed)."
   echo
