@@ -62,17 +62,19 @@ func clientsLoad(r *Result) string {
 }
 
 // ofSaturation puts a paced run's offered rate against the slower side's
-// pinned saturation of the same run (actions a second at saturation).
+// pinned saturation of the same run: its sessions per second (each with
+// its two connects), in actions.
 func (b *Bench) ofSaturation(r *Result) string {
 	o, p := b.PinnedCouples[0], b.PinnedCouples[1]
-	if r.OfferedActionsPerSec == 0 || o == nil || p == nil || o.AchievedActionsPerSec == 0 || p.AchievedActionsPerSec == 0 {
+	if r.OfferedActionsPerSec == 0 || o == nil || p == nil || o.SessionsPerSec == 0 || p.SessionsPerSec == 0 {
 		return ""
 	}
-	slower, name := o.AchievedActionsPerSec, "ours"
-	if p.AchievedActionsPerSec < slower {
-		slower, name = p.AchievedActionsPerSec, "the peer's"
+	slower, name := o.SessionsPerSec, "ours"
+	if p.SessionsPerSec < slower {
+		slower, name = p.SessionsPerSec, "the peer's"
 	}
-	return fmt.Sprintf(" = %.2f× the slower pinned saturation (%s, %.0f actions/s)", r.OfferedActionsPerSec/slower, name, slower)
+	perSec := slower * ActionsPerSession
+	return fmt.Sprintf(" = %.2f× the slower pinned saturation (%s: %.1f sessions/s, %.0f actions/s)", r.OfferedActionsPerSec/perSec, name, slower, perSec)
 }
 
 // clientsCell is one side of a latency-under-load row: p50 / p99 / errors

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -71,39 +72,66 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// actionRate counts the actions that reached the partner and the span from
-// the first emit to the last arrival: the rate the run achieved.
+// actionRate gathers when each action that reached the partner was
+// emitted, and over which span every couple was acting, to tell the rate a
+// run achieved.
 type actionRate struct {
-	mu          sync.Mutex
-	n, late     int
+	mu    sync.Mutex
+	emits []time.Time
+	late  int
+	// first and last are the first emit of the whole session that started
+	// last and the last emit of the one that ended first: between them
+	// every couple of the run was acting (when first is before last).
 	first, last time.Time
+	// end is the last arrival at a partner.
+	end time.Time
 }
 
-func (r *actionRate) add(emit, arrived time.Time) {
+// addSession records the actions of one couple's session (their emits, in
+// order, and when the last one arrived), whether it was whole, and how many
+// of them were sent late.
+func (r *actionRate) addSession(emits []time.Time, end time.Time, whole bool, late int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.n++
-	if r.first.IsZero() || emit.Before(r.first) {
-		r.first = emit
+	r.emits = append(r.emits, emits...)
+	r.late += late
+	if end.After(r.end) {
+		r.end = end
 	}
-	if arrived.After(r.last) {
-		r.last = arrived
+	if !whole || len(emits) == 0 {
+		return
+	}
+	if f := emits[0]; f.After(r.first) {
+		r.first = f
+	}
+	if l := emits[len(emits)-1]; r.last.IsZero() || l.Before(r.last) {
+		r.last = l
 	}
 }
 
-func (r *actionRate) addLate(n int) {
-	r.mu.Lock()
-	r.late += n
-	r.mu.Unlock()
-}
-
-// perSec is the achieved rate: actions over the span.
+// perSec is the achieved rate: the actions emitted while every couple was
+// acting, over that span (a paced run's steady state, without the couples
+// arriving and leaving at its ends); when there was no such span (a closed
+// loop with fewer couples in flight than in the run), every action over the
+// span from the first emit to the last arrival.
 func (r *actionRate) perSec() float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	span := r.last.Sub(r.first).Seconds()
-	if r.n < 2 || span <= 0 {
+	if len(r.emits) < 2 {
 		return 0
 	}
-	return float64(r.n) / span
+	if span := r.last.Sub(r.first); !r.first.IsZero() && span > 0 {
+		n := 0
+		for _, e := range r.emits {
+			if !e.Before(r.first) && e.Before(r.last) { // [first, last): one end counted, as in a rate
+				n++
+			}
+		}
+		return float64(n) / span.Seconds()
+	}
+	start := slices.MinFunc(r.emits, time.Time.Compare)
+	if span := r.end.Sub(start); span > 0 {
+		return float64(len(r.emits)) / span.Seconds()
+	}
+	return 0
 }

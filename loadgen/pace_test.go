@@ -106,13 +106,29 @@ func TestRunRefusesABadThink(t *testing.T) {
 	}
 }
 
-func TestActionRateIsActionsOverTheirSpan(t *testing.T) {
+func TestActionRateCountsTheSpanEveryCoupleWasActing(t *testing.T) {
 	t.Parallel()
 	var r actionRate
 	require.Zero(t, r.perSec())
-	t0 := time.Unix(1000, 0)
-	r.add(t0.Add(time.Second), t0.Add(1500*time.Millisecond))
-	r.add(t0, t0.Add(10*time.Millisecond))
-	r.add(t0.Add(1900*time.Millisecond), t0.Add(2*time.Second))
-	require.InDelta(t, 1.5, r.perSec(), 1e-9, "3 actions from the first emit (0 s) to the last arrival (2 s)")
+	at := func(s ...float64) []time.Time {
+		out := make([]time.Time, len(s))
+		for i, x := range s {
+			out[i] = time.Unix(1000, 0).Add(time.Duration(x * float64(time.Second)))
+		}
+		return out
+	}
+	// Two couples arriving at 0 s and 1 s, leaving at 9 s and 10 s: both act
+	// from 1 s to 9 s, when 2 actions a second were emitted.
+	r.addSession(at(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), at(9.1)[0], true, 0)
+	r.addSession(at(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), at(10.1)[0], true, 2)
+	r.addSession(at(0.5), at(0.6)[0], false, 0) // a broken session does not bound the span
+	require.InDelta(t, 2.0, r.perSec(), 1e-9, "16 emits from 1 s to 9 s")
+	require.Equal(t, 2, r.late)
+
+	// Couples that were never all acting at once (a closed loop with fewer
+	// in flight than in the run): every action over the whole span.
+	var seq actionRate
+	seq.addSession(at(0, 1, 2), at(2.5)[0], true, 0)
+	seq.addSession(at(3, 4, 5), at(6)[0], true, 0)
+	require.InDelta(t, 1.0, seq.perSec(), 1e-9, "6 actions from 0 s to 6 s")
 }

@@ -87,9 +87,10 @@ type Result struct {
 	CouplesDuration   float64            `json:"couples_seconds"`
 	IdleOpenDuration  float64            `json:"idle_open_seconds"`
 	// ThinkSeconds and ThinkJitter are Config's (zero: closed loop);
-	// OfferedActionsPerSec the rate they offer (zero: closed loop, as much
-	// as the servers take); AchievedActionsPerSec the actions that reached
-	// the partner over the span from the first emit to the last arrival;
+	// OfferedActionsPerSec the rate they offer with every couple in flight
+	// (zero: closed loop, as much as the servers take);
+	// AchievedActionsPerSec the rate of actions that reached the partner
+	// while every couple was acting (see actionRate.perSec);
 	// LateActions those a paced couple sent after they fell due, because
 	// the previous action had not reached the partner yet.
 	ThinkSeconds          float64 `json:"think_seconds,omitempty"`
@@ -343,9 +344,7 @@ func runCouple(ctx context.Context, cfg Config, i int, series map[string]*Series
 	}
 	defer b.Close()
 	ta, tb := a.Traffic(), b.Traffic()
-	err = runSession(ctx, cfg, a, b, bID, series, pace, rate)
-	rate.addLate(pace.late)
-	if err != nil {
+	if err := runSession(ctx, cfg, a, b, bID, series, pace, rate); err != nil {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "couple %d: %v\n", i, err)
 		}

@@ -74,7 +74,10 @@ var sessionSteps = []step{
 // runSession runs one whole session between a (creator) and b, bID being
 // b's user id, each action when pace says it is due, and records each
 // action in series and rate. It stops at the first failure.
-func runSession(ctx context.Context, cfg Config, a, b *Client, bID string, series map[string]*Series, pace *pacer, rate *actionRate) error {
+func runSession(ctx context.Context, cfg Config, a, b *Client, bID string, series map[string]*Series, pace *pacer, rate *actionRate) (err error) {
+	emits := make([]time.Time, 0, len(sessionSteps))
+	var end time.Time
+	defer func() { rate.addSession(emits, end, err == nil, pace.late) }()
 	pace.first()
 	for k, st := range sessionSteps {
 		if k > 0 {
@@ -93,7 +96,7 @@ func runSession(ctx context.Context, cfg Config, a, b *Client, bID string, serie
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		series[st.name].Add(d)
-		rate.add(emit, emit.Add(d))
+		emits, end = append(emits, emit), emit.Add(d)
 		if st.name != ActAnalysis {
 			series[ActAll].Add(d)
 		}
