@@ -42,11 +42,19 @@ func (b *Bench) writeCost(w io.Writer) {
 			target = "below the peer's and < 20 ms"
 			met = verdict(oa.P99 < pa.P99 && oa.P99 < 20, fmt.Sprintf("%.1f ms vs %.1f ms and 20 ms", oa.P99, pa.P99))
 		}
+		load := clientsLoad(o)
+		if sat, sessions, name := b.slowerSaturation(); o.OfferedActionsPerSec > 0 && sat > 0 {
+			f := o.OfferedActionsPerSec / sat
+			load += fmt.Sprintf(" = %.2f× the slower pinned saturation (%s: %.1f sessions/s, %.0f actions/s)", f, name, sessions, sat)
+			if f > 0.5 {
+				met = fmt.Sprintf("not judged (offered %.2f× the slower saturation, above half: raise THINK)", f)
+			}
+		}
 		if o.OfferedActionsPerSec != p.OfferedActionsPerSec {
 			met = fmt.Sprintf("not comparable (offered %.1f vs %.1f actions/s)", o.OfferedActionsPerSec, p.OfferedActionsPerSec)
 		}
-		fmt.Fprintf(w, "| pinned: %d clients (%d couples in sessions, %s%s; + %d idle): p50 / p99 / errors / achieved | %s | %s | %.2f (p99) | %s | %s |\n",
-			n, o.Couples, clientsLoad(o), b.ofSaturation(o), o.Idle, clientsCell(o), clientsCell(p), ratio(oa.P99, pa.P99), target, met)
+		fmt.Fprintf(w, "| pinned: %d clients (%d couples in sessions, %s; + %d idle): p50 / p99 / errors / achieved | %s | %s | %.2f (p99) | %s | %s |\n",
+			n, o.Couples, load, o.Idle, clientsCell(o), clientsCell(p), ratio(oa.P99, pa.P99), target, met)
 	}
 }
 
@@ -61,20 +69,21 @@ func clientsLoad(r *Result) string {
 		r.Concurrency, seconds(r.ThinkSeconds), r.ThinkJitter*100, r.OfferedActionsPerSec)
 }
 
-// ofSaturation puts a paced run's offered rate against the slower side's
-// pinned saturation of the same run: its sessions per second (each with
-// its two connects), in actions.
-func (b *Bench) ofSaturation(r *Result) string {
+// slowerSaturation is the slower side's pinned saturation of the run, in
+// actions a second (its sessions per second, each with its two connects,
+// times the actions of a session) and in sessions, and whose it is; zero
+// when a side has no saturation row. A paced row is judged only when it
+// offered at most half of it: above, its p99 is queueing again.
+func (b *Bench) slowerSaturation() (actionsPerSec, sessionsPerSec float64, name string) {
 	o, p := b.PinnedCouples[0], b.PinnedCouples[1]
-	if r.OfferedActionsPerSec == 0 || o == nil || p == nil || o.SessionsPerSec == 0 || p.SessionsPerSec == 0 {
-		return ""
+	if o == nil || p == nil || o.SessionsPerSec == 0 || p.SessionsPerSec == 0 {
+		return 0, 0, ""
 	}
-	slower, name := o.SessionsPerSec, "ours"
-	if p.SessionsPerSec < slower {
-		slower, name = p.SessionsPerSec, "the peer's"
+	sessionsPerSec, name = o.SessionsPerSec, "ours"
+	if p.SessionsPerSec < sessionsPerSec {
+		sessionsPerSec, name = p.SessionsPerSec, "the peer's"
 	}
-	perSec := slower * ActionsPerSession
-	return fmt.Sprintf(" = %.2f× the slower pinned saturation (%s: %.1f sessions/s, %.0f actions/s)", r.OfferedActionsPerSec/perSec, name, slower, perSec)
+	return sessionsPerSec * ActionsPerSession, sessionsPerSec, name
 }
 
 // clientsCell is one side of a latency-under-load row: p50 / p99 / errors

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -42,20 +43,29 @@ type run struct {
 }
 
 // latency draws the distribution (CDF) of action → partner latency of
-// every couples run that kept its samples.
+// every couples run that kept its samples, and of the paced pinned run of
+// the most clients (the latency at a human pace), on a log scale: the
+// closed loop's hundreds of ms and the paced run's few ms on one axis.
 func latency(b *loadgen.Bench) (*plot.Plot, error) {
-	p := newPlot("Action → partner latency (CDF)", "ms", "fraction of actions")
+	p := newPlot("Action → partner latency (CDF)", "ms (log scale)", "fraction of actions")
 	p.Y.Max = 1
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p.X.Min = math.Inf(1)
+	runs := []run{{"courtmesh", b.OursCouples}, {"peer", b.PeerCouples}, {"courtmesh pinned", b.PinnedCouples[0]}, {"peer pinned", b.PinnedCouples[1]}}
+	if n := pacedClients(b); n > 0 {
+		runs = append(runs, run{fmt.Sprintf("courtmesh paced, %d clients", n), b.PinnedClients[n][0]}, run{fmt.Sprintf("peer paced, %d clients", n), b.PinnedClients[n][1]})
+	}
 	n := 0
-	for i, r := range []run{{"courtmesh", b.OursCouples}, {"peer", b.PeerCouples}, {"courtmesh pinned", b.PinnedCouples[0]}, {"peer pinned", b.PinnedCouples[1]}} {
+	for i, r := range runs {
 		if r.res == nil || len(r.res.AllMS) == 0 {
 			continue
 		}
 		xs := r.res.AllMS
 		xys := make(plotter.XYs, len(xs))
 		for k, x := range xs {
-			xys[k] = plotter.XY{X: x, Y: float64(k+1) / float64(len(xs))}
+			xys[k] = plotter.XY{X: max(x, minLatencyMS), Y: float64(k+1) / float64(len(xs))}
 		}
+		p.X.Min = min(p.X.Min, xys[0].X)
 		if err := addLine(p, r.name, i, xys); err != nil {
 			return nil, err
 		}
@@ -65,6 +75,21 @@ func latency(b *loadgen.Bench) (*plot.Plot, error) {
 		return nil, errors.New("plots: no couples run with latency samples")
 	}
 	return p, nil
+}
+
+// minLatencyMS is the least latency drawn, as a log scale has no zero.
+const minLatencyMS = 0.01
+
+// pacedClients is the most clients of a pinned latency run that was paced
+// on both sides, or zero.
+func pacedClients(b *loadgen.Bench) int {
+	most := 0
+	for n, r := range b.PinnedClients {
+		if r[0] != nil && r[1] != nil && r[0].OfferedActionsPerSec > 0 && r[1].OfferedActionsPerSec > 0 {
+			most = max(most, n)
+		}
+	}
+	return most
 }
 
 // cpu draws the server CPU per whole session of each side, one bar per

@@ -26,6 +26,12 @@ func TestWriteBench(t *testing.T) {
 	}
 	b := &loadgen.Bench{OursCouples: couples(1, 2, 3, 9), PeerCouples: couples(2, 4, 8, 30), OursIdle: idle(4), PeerIdle: idle(17)}
 	b.PinnedCouples[0] = couples(1, 1.5, 2)
+	paced := func(ms ...float64) *loadgen.Result {
+		r := couples(ms...)
+		r.OfferedActionsPerSec = 100
+		return r
+	}
+	b.PinnedClients = map[int][2]*loadgen.Result{2000: {paced(0, 1, 2), paced(1, 3)}, 6000: {paced(0.5, 2), paced(1, 4)}}
 	var out bytes.Buffer
 	require.NoError(t, plots.WriteBench(&out, b))
 	img, err := png.Decode(&out)
