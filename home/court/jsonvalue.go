@@ -137,17 +137,22 @@ func appendObject(dst []byte, m map[string]json.RawMessage) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(appendString(dst, k), ':')
-		switch v := m[k]; {
-		case v == nil:
-			dst = append(dst, "null"...)
-		case compactEscaped(v):
-			dst = append(dst, v...)
-		default:
-			dst = append(dst, mustJSON(v)...)
-		}
+		dst = appendRaw(append(appendString(dst, k), ':'), m[k])
 	}
 	return append(dst, '}')
+}
+
+// appendRaw appends raw, valid JSON, as json.Marshal writes a
+// json.RawMessage: nil (or empty) as null, else compacted and HTML-escaped
+// (copied as it is when already so).
+func appendRaw(dst []byte, raw json.RawMessage) []byte {
+	switch {
+	case len(raw) == 0:
+		return append(dst, "null"...)
+	case compactEscaped(raw):
+		return append(dst, raw...)
+	}
+	return append(dst, mustJSON(raw)...)
 }
 
 // truthy reports whether raw is a JavaScript truthy value.

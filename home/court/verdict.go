@@ -2,6 +2,7 @@ package court
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -11,40 +12,6 @@ const (
 	defaultTitle   = "Resolution"
 	defaultClosing = "May this resolution bring you closer together."
 )
-
-// verdictEnvelope is the verdict of T10, keys in the original's order.
-type verdictEnvelope struct {
-	Status       string       `json:"status"`
-	JudgeContent judgeContent `json:"judgeContent"`
-	Meta         verdictMeta  `json:"_meta"`
-}
-
-type judgeContent struct {
-	TheSummary       json.RawMessage `json:"theSummary"`
-	TheSentence      sentence        `json:"theSentence"`
-	ClosingStatement json.RawMessage `json:"closingStatement"`
-}
-
-// sentence omits a missing description or rationale, as JSON.stringify
-// drops undefined.
-type sentence struct {
-	Title       json.RawMessage `json:"title"`
-	Description json.RawMessage `json:"description,omitempty"`
-	Rationale   json.RawMessage `json:"rationale,omitempty"`
-}
-
-type verdictMeta struct {
-	Analysis            json.RawMessage `json:"analysis"`
-	AssessedIntensity   json.RawMessage `json:"assessedIntensity"`
-	Resolutions         json.RawMessage `json:"resolutions"`
-	PrimingContent      json.RawMessage `json:"primingContent"`
-	JointMenu           json.RawMessage `json:"jointMenu"`
-	FinalResolution     json.RawMessage `json:"finalResolution"`
-	IsHybrid            bool            `json:"isHybrid"`
-	UserAResolutionPick json.RawMessage `json:"userAResolutionPick"`
-	UserBResolutionPick json.RawMessage `json:"userBResolutionPick"`
-	HybridResolution    json.RawMessage `json:"hybridResolution"`
-}
 
 // errorVerdict is the verdict of a failed pipeline (§3.6).
 type errorVerdict struct {
@@ -63,29 +30,16 @@ func (s *Session) toVerdict(now time.Time, d Durations) {
 	menu := members(s.JointMenu)
 	r := members(final)
 	hybridID := idOf(s.HybridResolution)
-	s.Verdict = mustJSON(verdictEnvelope{
-		Status: "success",
-		JudgeContent: judgeContent{
-			TheSummary: or(menu["theSummary"], jsonString(defaultSummary)),
-			TheSentence: sentence{
-				Title:       or(r["title"], jsonString(defaultTitle)),
-				Description: or(r["description"], r["combinedDescription"]),
-				Rationale:   r["rationale"],
-			},
-			ClosingStatement: or(menu["closingWisdom"], jsonString(defaultClosing)),
-		},
-		Meta: verdictMeta{
-			Analysis:            orNull(s.Analysis),
-			AssessedIntensity:   orNull(s.AssessedIntensity),
-			Resolutions:         orNull(s.Resolutions),
-			PrimingContent:      orNull(s.PrimingContent),
-			JointMenu:           orNull(s.JointMenu),
-			FinalResolution:     final,
-			IsHybrid:            hybridID != "" && idOf(final) == hybridID,
-			UserAResolutionPick: pickA,
-			UserBResolutionPick: pickB,
-			HybridResolution:    orNull(s.HybridResolution),
-		},
+	s.Verdict = appendVerdict(nil, s, verdictParts{
+		summary:  or(menu["theSummary"], jsonString(defaultSummary)),
+		title:    or(r["title"], jsonString(defaultTitle)),
+		desc:     or(r["description"], r["combinedDescription"]),
+		rat:      r["rationale"],
+		closing:  or(menu["closingWisdom"], jsonString(defaultClosing)),
+		final:    final,
+		isHybrid: hybridID != "" && idOf(final) == hybridID,
+		pickA:    pickA,
+		pickB:    pickB,
 	})
 	s.recordVerdict(now)
 	at := now.UnixMilli()
@@ -109,6 +63,50 @@ func (s *Session) recordVerdict(now time.Time) {
 		v.AddendumBy, v.AddendumText = &a.FromUser, &a.Text
 	}
 	s.VerdictHistory = append(s.VerdictHistory, v)
+}
+
+// verdictParts are the values of a T10 verdict that are not the session's
+// own: the sentence, the summary and closing, and the final resolution.
+type verdictParts struct {
+	summary, title, desc, rat, closing json.RawMessage
+	final, pickA, pickB                json.RawMessage
+	isHybrid                           bool
+}
+
+// appendVerdict appends the verdict of T10 to dst, keys in the original's
+// order, as json.Marshal wrote it from a struct of raw members: a missing
+// description or rationale left out (JSON.stringify drops undefined), a
+// missing value null, every value compacted and HTML-escaped. Written by
+// hand so that the deliberation's outputs it carries (about 50 KiB) are
+// copied once, not validated and compacted again by encoding/json
+// (docs/decisions.md, issue 11).
+func appendVerdict(dst []byte, s *Session, p verdictParts) []byte {
+	n := 512 + len(s.Analysis) + len(s.AssessedIntensity) + len(s.Resolutions) + len(s.PrimingContent) +
+		len(s.JointMenu) + len(s.HybridResolution) + 3*len(p.final) + len(p.summary) + len(p.title) +
+		len(p.desc) + len(p.rat) + len(p.closing)
+	if cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
+	dst = appendRaw(append(dst, `{"status":"success","judgeContent":{"theSummary":`...), p.summary)
+	dst = appendRaw(append(dst, `,"theSentence":{"title":`...), p.title)
+	if len(p.desc) > 0 {
+		dst = appendRaw(append(dst, `,"description":`...), p.desc)
+	}
+	if len(p.rat) > 0 {
+		dst = appendRaw(append(dst, `,"rationale":`...), p.rat)
+	}
+	dst = appendRaw(append(dst, `},"closingStatement":`...), p.closing)
+	dst = appendRaw(append(dst, `},"_meta":{"analysis":`...), orNull(s.Analysis))
+	dst = appendRaw(append(dst, `,"assessedIntensity":`...), orNull(s.AssessedIntensity))
+	dst = appendRaw(append(dst, `,"resolutions":`...), orNull(s.Resolutions))
+	dst = appendRaw(append(dst, `,"primingContent":`...), orNull(s.PrimingContent))
+	dst = appendRaw(append(dst, `,"jointMenu":`...), orNull(s.JointMenu))
+	dst = appendRaw(append(dst, `,"finalResolution":`...), p.final)
+	dst = strconv.AppendBool(append(dst, `,"isHybrid":`...), p.isHybrid)
+	dst = appendRaw(append(dst, `,"userAResolutionPick":`...), p.pickA)
+	dst = appendRaw(append(dst, `,"userBResolutionPick":`...), p.pickB)
+	dst = appendRaw(append(dst, `,"hybridResolution":`...), orNull(s.HybridResolution))
+	return append(dst, "}}"...)
 }
 
 func (s *Session) findPick(id *string) json.RawMessage {
