@@ -73,6 +73,7 @@ type entry struct {
 }
 
 func newEntry(sess *court.Session, epoch uint64) *entry {
+	sess.KeepEncodings()
 	return &entry{sess: sess, epoch: epoch, sessionID: sess.ID, users: sess.Users()}
 }
 

@@ -11,10 +11,12 @@ import (
 // docs/performance.md: the pure state machine step (a copy of the session,
 // so the previous one stays for the fenced commit, and one verdict
 // acceptance) and the encoding of both users' court:state. No mesh, no
-// store, no socket.
+// store, no socket. The session keeps its encodings, as a home's held
+// session does.
 func BenchmarkTransitionFloor(b *testing.B) {
 	prev := verdictSized(b)
 	prev.Partner.VerdictAccepted = false // the creator's acceptance stays in VERDICT
+	prev.KeepEncodings()                 // as the home holds it
 	var size int
 	b.ReportAllocs()
 	for b.Loop() {

@@ -83,6 +83,10 @@ type Session struct {
 	// effects are the side effects of the transitions run since the last
 	// TakeEffects; never serialised nor cloned.
 	effects []Effect
+	// raws is what the state encoding made of the raw values, shared by
+	// the clones of a session KeepEncodings was called on (viewjson.go);
+	// never serialised.
+	raws *rawMemo
 }
 
 // UserState is one participant's part of a session.
@@ -182,6 +186,16 @@ func (s *Session) Clone() *Session {
 		c.MismatchPicks = &p
 	}
 	return &c
+}
+
+// KeepEncodings makes the state encodings of s and of its clones from now on
+// remember what they made of the raw values (the LLM outputs), so that each
+// version encodes again only the values its transition replaced. For the
+// session a home holds; call it before s is shared.
+func (s *Session) KeepEncodings() {
+	if s.raws == nil {
+		s.raws = new(rawMemo)
+	}
 }
 
 // Ended reports whether a transition ended the session.

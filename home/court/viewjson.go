@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // StateEncoder writes the state objects of one session version, byte for
@@ -37,7 +39,7 @@ func NewStateEncoder(s *Session) (*StateEncoder, error) {
 	if s == nil || s.Ended() {
 		return &StateEncoder{}, nil
 	}
-	w := jsonWriter{}
+	w := jsonWriter{raws: s.raws}
 	w.session(s)
 	if w.err != nil {
 		return nil, w.err
@@ -51,7 +53,7 @@ func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
 	if e.sess != nil {
 		phase, view = string(e.sess.Phase), ViewPhase(e.sess, userID)
 	}
-	if n := len(e.session) + 128; cap(dst)-len(dst) < n {
+	if n := e.stateLen(userID); cap(dst)-len(dst) < n {
 		dst = append(make([]byte, 0, len(dst)+n), dst...)
 	}
 	dst = append(dst, `{"phase":`...)
@@ -61,6 +63,24 @@ func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
 	dst = append(dst, `,"session":`...)
 	dst = e.appendSession(dst, userID)
 	return append(dst, '}')
+}
+
+// stateLen is at least the length of the state object userID sees, with
+// room for a short suffix (an ack's closing brace): AppendState makes room
+// for it at once, so that a state of 50 KiB is not copied again as it grows
+// past its private parts.
+func (e *StateEncoder) stateLen(userID string) int {
+	n := len(e.session) + 128
+	if e.sess == nil {
+		return n
+	}
+	viewer := sideOf(e.sess, userID)
+	for _, h := range e.holes {
+		if h.owner == viewer {
+			n += len(h.val)
+		}
+	}
+	return n
 }
 
 // appendSession appends the sanitised session userID sees, null for IDLE.
@@ -116,7 +136,7 @@ func (w *jsonWriter) session(s *Session) {
 	w.mark()
 	w.pair(`},"verdictAcceptances":`, s.Creator.VerdictAccepted, s.Partner.VerdictAccepted)
 	w.mark()
-	w.rawPrivate(`,"verdict":`, s.Verdict, verdictHalves)
+	w.rawPrivate(rawVerdict, `,"verdict":`, s.Verdict, verdictHalves)
 	w.mark()
 	w.strPtr(`,"settlementRequested":`, s.SettlementRequested)
 	w.mark()
@@ -130,15 +150,15 @@ func (w *jsonWriter) session(s *Session) {
 	w.mark()
 	w.int(`,"addendumRemaining":`, int64(max(AddendumLimit-s.AddendumCount, 0)))
 	w.mark()
-	w.raw(`,"analysis":`, s.Analysis)
+	w.raw(rawAnalysis, `,"analysis":`, s.Analysis)
 	w.mark()
-	w.raw(`,"resolutions":`, s.Resolutions)
+	w.raw(rawResolutions, `,"resolutions":`, s.Resolutions)
 	w.mark()
-	w.raw(`,"assessedIntensity":`, s.AssessedIntensity)
+	w.raw(rawIntensity, `,"assessedIntensity":`, s.AssessedIntensity)
 	w.mark()
-	w.rawPrivate(`,"primingContent":`, s.PrimingContent, primingHalves)
+	w.rawPrivate(rawPriming, `,"primingContent":`, s.PrimingContent, primingHalves)
 	w.mark()
-	w.raw(`,"jointMenu":`, s.JointMenu)
+	w.raw(rawJointMenu, `,"jointMenu":`, s.JointMenu)
 	w.mark()
 	w.pair(`,"primingReady":`, s.Creator.PrimingReady, s.Partner.PrimingReady)
 	w.mark()
@@ -146,9 +166,9 @@ func (w *jsonWriter) session(s *Session) {
 	w.mark()
 	w.picks(`,"resolutionPicks":`, &Picks{UserA: s.UserAResolutionPick, UserB: s.UserBResolutionPick})
 	w.mark()
-	w.raw(`,"hybridResolution":`, s.HybridResolution)
+	w.raw(rawHybrid, `,"hybridResolution":`, s.HybridResolution)
 	w.mark()
-	w.raw(`,"finalResolution":`, s.FinalResolution)
+	w.raw(rawFinal, `,"finalResolution":`, s.FinalResolution)
 	w.mark()
 	w.picks(`,"mismatchOriginal":`, s.MismatchOriginal)
 	w.mark()
@@ -170,6 +190,9 @@ type jsonWriter struct {
 	holes []hole
 	marks []mark
 	err   error
+	// raws, when not nil, remembers the raw values' encodings across a
+	// session's versions.
+	raws *rawMemo
 }
 
 // mark is where a field of the encoded session starts: its offset in the
@@ -264,26 +287,96 @@ func (w *jsonWriter) private(owner side, s *string) {
 }
 
 // raw appends a raw JSON value, null when it holds none (orNull).
-func (w *jsonWriter) raw(key string, raw json.RawMessage) {
-	w.rawPrivate(key, raw, [2][]string{})
+func (w *jsonWriter) raw(slot rawSlot, key string, raw json.RawMessage) {
+	w.rawPrivate(slot, key, raw, [2][]string{})
 }
 
 // rawPrivate appends a raw JSON value, null when it holds none (orNull), the
-// values at the halves' paths as holes.
-func (w *jsonWriter) rawPrivate(key string, raw json.RawMessage, halves [2][]string) {
+// values at the halves' paths as holes. slot is the value's place in the
+// memo.
+func (w *jsonWriter) rawPrivate(slot rawSlot, key string, raw json.RawMessage, halves [2][]string) {
 	w.b = append(w.b, key...)
-	c := w.compact(raw)
-	if c == nil {
+	enc, ok := w.raws.get(slot, raw)
+	if !ok {
+		enc = rawEncoding{src: raw, c: w.compact(raw)}
+		if enc.c != nil {
+			enc.ranges = privateRanges(enc.c, halves)
+		}
+		if w.err == nil {
+			w.raws.put(slot, enc)
+		}
+	}
+	if enc.c == nil {
 		w.b = append(w.b, "null"...)
 		return
 	}
 	at := 0
-	for _, r := range privateRanges(c, halves) {
-		w.b = append(w.b, c[at:r.start]...)
-		w.holes = append(w.holes, hole{len(w.b), r.owner, c[r.start:r.end]})
+	for _, r := range enc.ranges {
+		w.b = append(w.b, enc.c[at:r.start]...)
+		w.holes = append(w.holes, hole{len(w.b), r.owner, enc.c[r.start:r.end]})
 		at = r.end
 	}
-	w.b = append(w.b, c[at:]...)
+	w.b = append(w.b, enc.c[at:]...)
+}
+
+// rawSlot is the place of one of a session's raw values in its rawMemo.
+type rawSlot int
+
+const (
+	rawVerdict rawSlot = iota
+	rawAnalysis
+	rawResolutions
+	rawIntensity
+	rawPriming
+	rawJointMenu
+	rawHybrid
+	rawFinal
+	rawSlots
+)
+
+// rawMemo remembers, for each raw value of a session, the last encoding
+// made of it: the compacted value and its private ranges. The raw values
+// (the LLM outputs, tens of KiB) are shared by the session's versions and
+// never changed in place (Session), so a version encodes again only the
+// values a transition replaced, instead of scanning every one of them at
+// every version (docs/decisions.md, issue 11). A value is known by where
+// its bytes are and how many there are. Safe for concurrent use: a state
+// read encodes an older version outside the session's lock.
+type rawMemo struct {
+	mu    sync.Mutex
+	slots [rawSlots]rawEncoding
+}
+
+// rawEncoding is what rawPrivate made of the raw value src: c, nil for no
+// value, and the private ranges of c.
+type rawEncoding struct {
+	src    json.RawMessage
+	c      []byte
+	ranges []privateRange
+}
+
+// get returns the encoding of raw in slot, if m remembers it.
+func (m *rawMemo) get(slot rawSlot, raw json.RawMessage) (rawEncoding, bool) {
+	if m == nil {
+		return rawEncoding{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.slots[slot]
+	if len(e.src) != len(raw) || unsafe.SliceData(e.src) != unsafe.SliceData(raw) {
+		return rawEncoding{}, false
+	}
+	return e, true
+}
+
+// put remembers e in slot.
+func (m *rawMemo) put(slot rawSlot, e rawEncoding) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.slots[slot] = e
+	m.mu.Unlock()
 }
 
 // compact is raw as json.Marshal writes a json.RawMessage, nil when it holds

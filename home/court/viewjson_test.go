@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -214,4 +215,35 @@ func BenchmarkState(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A session whose encodings are kept encodes each version as a fresh
+// encoder does: the raw values a transition replaced (spaced, with
+// characters json.Marshal escapes, or gone) are encoded again, not taken
+// from the previous version; an older version encoded at the same time,
+// as a state read does outside the session's lock, still gets its own.
+func TestKeptEncodingsFollowReplacedValues(t *testing.T) {
+	t.Parallel()
+	prev := verdictSized(t)
+	prev.KeepEncodings()
+	next := prev.Clone()
+	next.Analysis = json.RawMessage(`{ "summary": "a <b> & c" }`)
+	next.Verdict = json.RawMessage(`{"status":"success","judgeContent":{"theVerdict":"new"}}`)
+	next.JointMenu = nil
+	next.Version++
+	var wg sync.WaitGroup
+	for range 4 {
+		for _, s := range []*court.Session{prev, next, prev, next} {
+			wg.Go(func() {
+				enc, err := court.NewStateEncoder(s)
+				require.NoError(t, err)
+				for _, u := range s.Users() {
+					want, err := json.Marshal(court.View(s, u))
+					require.NoError(t, err)
+					require.Equal(t, string(want), string(enc.AppendState(nil, u)), "version %d, %s", s.Version, u)
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
