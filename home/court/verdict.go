@@ -109,6 +109,43 @@ func appendVerdict(dst []byte, s *Session, p verdictParts) []byte {
 	return append(dst, "}}"...)
 }
 
+// AppendVerdictHistory appends h as json.Marshal encodes it, [] for none,
+// with each verdict (tens of KiB) copied as it is when already compact and
+// escaped instead of validated and compacted again: the store's
+// verdict_history column.
+func AppendVerdictHistory(dst []byte, h []VerdictVersion) []byte {
+	n := 2
+	for _, v := range h {
+		n += 128 + len(v.Content) + len(v.CreatedAt)
+		if v.AddendumText != nil {
+			n += len(*v.AddendumText) + len(*v.AddendumText)/8
+		}
+	}
+	if cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
+	dst = append(dst, '[')
+	for i, v := range h {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(append(dst, `{"version":`...), int64(v.Version), 10)
+		dst = appendRaw(append(dst, `,"content":`...), v.Content)
+		dst = appendStringPtr(append(dst, `,"addendumBy":`...), v.AddendumBy)
+		dst = appendStringPtr(append(dst, `,"addendumText":`...), v.AddendumText)
+		dst = append(appendString(append(dst, `,"createdAt":`...), v.CreatedAt), '}')
+	}
+	return append(dst, ']')
+}
+
+// appendStringPtr appends *s as a JSON string, null for nil.
+func appendStringPtr(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return appendString(dst, *s)
+}
+
 func (s *Session) findPick(id *string) json.RawMessage {
 	if id == nil {
 		return nil

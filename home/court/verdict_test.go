@@ -179,3 +179,21 @@ func redo(t *testing.T, s *court.Session) {
 	pickBoth(t, s, "resolution_3", "resolution_3")
 	require.Equal(t, court.PhaseVerdict, s.Phase)
 }
+
+// The store's verdict_history is what json.Marshal writes of the history:
+// [] for none, a missing or spaced verdict, addenda with characters it
+// escapes.
+func TestAppendVerdictHistoryMatchesMarshal(t *testing.T) {
+	t.Parallel()
+	by, text := "alice", "more <info> & \u2028 \"quoted\"\n"
+	for _, h := range [][]court.VerdictVersion{
+		nil,
+		{{Version: 1, Content: json.RawMessage(`{"status":"success","x":[1,2]}`), CreatedAt: "2023-11-14T22:21:20.000Z"}},
+		{{Version: 1, CreatedAt: "t"},
+			{Version: 2, Content: json.RawMessage(`{ "status": "success", "s": "<b>" }`), AddendumBy: &by, AddendumText: &text, CreatedAt: "t2"}},
+	} {
+		want, err := json.Marshal(append([]court.VerdictVersion{}, h...))
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(court.AppendVerdictHistory([]byte("x"), h)[1:]))
+	}
+}

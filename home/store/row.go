@@ -100,7 +100,9 @@ func evidenceCols(s *court.Session) []col {
 		return evidenceSide{u.EvidenceSubmitted, deref(u.Evidence), deref(u.Feelings), deref(u.Needs)}
 	}
 	return []col{
-		{"evidence_submissions", mustJSON(map[string]evidenceSide{"creator": side(s.Creator), "partner": side(s.Partner)}), groupEvidence},
+		{"evidence_submissions", lazy(func() any {
+			return mustJSON(map[string]evidenceSide{"creator": side(s.Creator), "partner": side(s.Partner)})
+		}), groupEvidence},
 		{"user_a_evidence", deref(s.Creator.Evidence), groupEvidence},
 		{"user_a_feelings", deref(s.Creator.Feelings), groupEvidence},
 		{"user_a_needs", deref(s.Creator.Needs), groupEvidence},
@@ -129,7 +131,7 @@ func verdictCols(s *court.Session) []col {
 		{"resolved_at", resolvedAt, 0},
 		{"addendum_history", lazy(func() any { return mustJSON(nonNil(s.AddendumHistory)) }), groupAddenda},
 		{"addendum_count", s.AddendumCount, 0},
-		{"verdict_history", lazy(func() any { return mustJSON(nonNil(s.VerdictHistory)) }), groupVerdict},
+		{"verdict_history", lazy(func() any { return court.AppendVerdictHistory(nil, s.VerdictHistory) }), groupVerdict},
 	}
 }
 
