@@ -132,6 +132,13 @@ func skipSpacedValue(c []byte, i int) int {
 // map[string]json.RawMessage: keys sorted, each value compacted and
 // HTML-escaped (as they are when already so), nil as null.
 func appendObject(dst []byte, m map[string]json.RawMessage) []byte {
+	n := 2
+	for k, v := range m {
+		n += len(k) + len(v) + 8
+	}
+	if cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
 	dst = append(dst, '{')
 	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
