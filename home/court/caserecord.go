@@ -43,6 +43,17 @@ const CaseStatus = "RESOLVED"
 // CaseRow returns the case record of s, as saveCaseFromSession builds it
 // (courtDatabase.js); the store inserts it for a SaveCase effect.
 func CaseRow(s *Session) CaseRecord {
+	rec, history, final := caseFields(s)
+	rec.Verdicts = verdictRows(history, final)
+	return rec
+}
+
+// caseFields returns the case record of s without its verdict rows, the
+// verdict history they are made of (one entry at least) and the final
+// resolution. The rows, which copy every verdict with its _meta (tens of
+// KiB), are left to CaseRow: the case_resolved announcement needs only
+// their count.
+func caseFields(s *Session) (CaseRecord, []VerdictVersion, json.RawMessage) {
 	a, b := s.Creator, s.Partner
 	ua, ub := s.CreatorID, s.PartnerID
 	if ub < ua {
@@ -75,8 +86,7 @@ func CaseRow(s *Session) CaseRecord {
 		SeverityLevel:   text(or(meta["severityLevel"], meta["severity_level"])),
 		PrimaryHissTag:  text(meta["primaryHissTag"]),
 		ShortResolution: text(or(meta["shortResolution"], members(final)["title"])),
-		Verdicts:        verdictRows(history, final),
-	}
+	}, history, final
 }
 
 // verdictRows returns one row per history entry, by version.

@@ -41,7 +41,7 @@ const EventCaseResolved = "case_resolved"
 
 // caseResolved is the CaseResolved of s, closing now as caseID.
 func caseResolved(s *Session, caseID string, now time.Time) CaseResolved {
-	rec := CaseRow(s)
+	rec, history, _ := caseFields(s)
 	env := members(s.Verdict)
 	content := members(env["judgeContent"])
 	hybrid := string(members(env["_meta"])["isHybrid"]) == "true"
@@ -50,7 +50,7 @@ func caseResolved(s *Session, caseID string, now time.Time) CaseResolved {
 		CreatorID: s.CreatorID, PartnerID: s.PartnerID, JudgeType: s.JudgeType,
 		ResolvedAt: now.UnixMilli(),
 		Verdict: VerdictSummary{
-			Version: len(rec.Verdicts), AddendumCount: s.AddendumCount,
+			Version: len(history), AddendumCount: s.AddendumCount,
 			CaseTitle: rec.CaseTitle, SeverityLevel: rec.SeverityLevel, ShortResolution: rec.ShortResolution,
 			Summary: text(content["theSummary"]), Title: text(members(content["theSentence"])["title"]),
 			IsHybrid: hybrid,
