@@ -86,7 +86,7 @@ type conn struct {
 	actx       context.Context    // parent of the actions in flight; nil while none
 	acancel    context.CancelFunc // cancels actx
 	nact       int                // actions in flight, see beginAction
-	seq        uint32             // court:state frames sent, see resynced
+	seq        uint32             // court:state frames sent and versions acked, see resynced
 	tidx       int32              // the timer's index in Server.timers plus one; 0: none. Guarded by Server.timers.mu
 	writing    bool               // a writer goroutine is running
 	closed     bool

@@ -115,3 +115,25 @@ func TestPresenceRefresh(t *testing.T) {
 	added, _ := te.dir.counts("a11ce000-0000-4000-8000-0000000000a1")
 	require.Equal(t, 2, added)
 }
+
+// TestRegisterIdleOlderThanAPushIsNotSent: a register the cache answers
+// IDLE while the socket learns of a session (here a push; in the rolling
+// deploy, the ack of a serve the client sent right after reconnecting)
+// must not send that IDLE after it: the cache was behind, and the register
+// asks the primary instead. Before, the client saw its new session vanish.
+func TestRegisterIdleOlderThanAPushIsNotSent(t *testing.T) {
+	t.Parallel()
+	const user = "a11ce000-0000-4000-8000-0000000000a1"
+	te := newTestEdge(t, nil)
+	te.mesh.setFn(ackWithVersion(1))
+	c := te.connect(t, user)
+	te.dir.fresh[user] = routeS1 // the primary has the session; the cache does not yet
+	te.dir.onCachedLookup = func(string) { te.s.DeliverEvent(stateEvent(user, 1)) }
+	c.write(`421["court:register",{}]`)
+	_, p := event(t, c.read())
+	require.JSONEq(t, `{"phase":"EVIDENCE","v":1}`, p, "the push")
+	name, p := event(t, c.read())
+	require.Equal(t, "court:state", name)
+	require.JSONEq(t, `{"v":1}`, p, "the register's state is the primary's, not the cache's IDLE")
+	require.Equal(t, `431[{"ok":true,"state":{"v":1}}]`, c.read())
+}

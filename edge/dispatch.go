@@ -154,9 +154,10 @@ func (c *conn) handleEvent(p sio.Packet) {
 	}
 	var resp *wire.Response
 	var state json.RawMessage
+	var cachedIdle *uint32 // set when a register is answered IDLE by the cache
 	var err error
 	if p.Event == evRegister {
-		resp, state, err = c.register(ctx)
+		resp, state, cachedIdle, err = c.register(ctx)
 	} else {
 		resp, err = c.s.forward(ctx, c.request(p.Event, withLanguage(p.Event, p.Data, c.lang)), false)
 	}
@@ -172,6 +173,21 @@ func (c *conn) handleEvent(p sio.Packet) {
 	}
 	c.s.m.actions.WithLabelValues(p.Event, result).Inc()
 	c.s.m.observe(p.Event, result, start)
+	if c.replyUnlessLearned(p, resp, state, cachedIdle) {
+		return
+	}
+	// The socket learned of a session while the cache said there was none
+	// (an action it sent alongside the register found one): the cache is
+	// behind, and the primary answers.
+	if resp, err = c.s.forward(ctx, c.request(evRegister, nil), true); errors.Is(err, errNoSession) {
+		resp, state, err = &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
+	} else if err == nil {
+		state = stateOf(resp.Ack)
+	}
+	if err != nil {
+		c.s.log.Debug("action failed", "conn_id", c.sid, "event", p.Event, "err", err)
+		resp, state = unavailable, nil
+	}
 	c.reply(p, resp, state)
 }
 
@@ -179,19 +195,26 @@ func (c *conn) handleEvent(p sio.Packet) {
 // A user in no session (as the directory's cache says) is answered here,
 // in-region; its presence and a resync that checks that answer follow off
 // the ack path (presence_async.go).
-func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, error) {
+//
+// An IDLE answered by the cache comes with the socket's seq before the
+// read: if the socket learned of a state since, the IDLE may be older than
+// it, and replyUnlessLearned does not send it.
+func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, *uint32, error) {
 	written := c.s.addRegistered(c)
+	c.mu.Lock()
+	seq := c.seq
+	c.mu.Unlock()
 	resp, err := c.s.forward(ctx, c.request(evRegister, nil), false)
 	if errors.Is(err, errNoSession) {
 		if written != nil {
 			c.s.resyncAfter(written, c.userID)
 		}
-		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
+		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, &seq, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return resp, stateOf(resp.Ack), nil
+	return resp, stateOf(resp.Ack), nil, nil
 }
 
 func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
@@ -220,6 +243,13 @@ func stateOf(ack json.RawMessage) json.RawMessage {
 // state is set and not older than what the socket has), court:error (when
 // resp carries one) and the ack (when the client asked for one).
 func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
+	c.replyUnlessLearned(p, resp, state, nil)
+}
+
+// replyUnlessLearned is reply, unless since is set and the socket's seq
+// moved from it (the socket learned of a state after the answer was read):
+// then it sends nothing and reports false.
+func (c *conn) replyUnlessLearned(p sio.Packet, resp *wire.Response, state json.RawMessage, since *uint32) bool {
 	frames := make([][]byte, 0, 3)
 	if state != nil {
 		frames = append(frames, sio.AppendEvent(nil, sio.DefaultNamespace, evState, state))
@@ -235,6 +265,10 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 		frames = append(frames, sio.AppendAck(nil, sio.DefaultNamespace, p.ID, ack))
 	}
 	c.mu.Lock()
+	if since != nil && c.seq != *since {
+		c.mu.Unlock()
+		return false
+	}
 	fresh := c.admitLocked(resp.SessionID, resp.Version, false)
 	if state != nil && !fresh {
 		c.s.m.dropped.WithLabelValues(dropStale).Inc()
@@ -250,6 +284,7 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 	}
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
+	return true
 }
 
 // admitLocked reports whether a court:state of (session, version) may be
@@ -267,6 +302,7 @@ func (c *conn) admitLocked(session string, version uint64, strict bool) bool {
 	}
 	if session != c.sessionID || version != c.version {
 		c.sent = false
+		c.seq++ // an ack's version is news too (see register)
 	}
 	c.sessionID, c.version = session, version
 	return true

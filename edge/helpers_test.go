@@ -83,6 +83,9 @@ type fakeDir struct {
 	fresh    map[string]directory.Route // answers of fresh lookups, when set
 	presence map[string]int             // user → AddPresence calls
 	removed  map[string]int             // user → RemovePresence calls
+	// onCachedLookup, when set, runs at each lookup that is not fresh,
+	// before it answers.
+	onCachedLookup func(user string)
 }
 
 func newFakeDir() *fakeDir {
@@ -91,6 +94,9 @@ func newFakeDir() *fakeDir {
 }
 
 func (d *fakeDir) Lookup(_ context.Context, user string, fresh bool) (directory.Route, error) {
+	if !fresh && d.onCachedLookup != nil {
+		d.onCachedLookup(user)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if r, ok := d.fresh[user]; ok && fresh {

@@ -189,7 +189,7 @@ func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Tim
 }
 
 // resynced delivers frame, the state (session, version) read by a resync
-// that began when the socket had delivered seq states, if it is news to the
+// that began at the socket's seq (states delivered and versions acked), if it is news to the
 // socket: a newer version of the socket's session; or, when no state was
 // delivered since the read began (so the read is the newer), another
 // session, or IDLE to a socket that does not show IDLE.
