@@ -189,10 +189,10 @@ func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Tim
 }
 
 // resynced delivers frame, the state (session, version) read by a resync
-// that began at the socket's seq (states delivered and versions acked), if it is news to the
-// socket: a newer version of the socket's session; or, when no state was
-// delivered since the read began (so the read is the newer), another
-// session, or IDLE to a socket that does not show IDLE.
+// that began at the socket's seq (states delivered and versions acked), if
+// it is news to the socket: a newer version of the socket's session; or,
+// when the seq did not move since the read began (so the read is the
+// newer), another session, or IDLE to a socket that does not show IDLE.
 func (c *conn) resynced(frame []byte, seq uint32, session string, version uint64, idle bool) bool {
 	c.mu.Lock()
 	var news bool
