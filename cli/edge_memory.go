@@ -45,7 +45,10 @@ const edgeCacheBytesEachConn = 512 << 10
 // sockets then keeps a heap sized for the burst. So `courtd edge` watches
 // the allocation rate and, at the first quiet second after a burst, collects
 // and returns the free pages at once (debug.FreeOSMemory): one forced
-// collection per burst, not per socket (docs/decisions.md, issue 11).
+// collection per burst, not per socket (docs/decisions.md, issue 11). A quiet
+// second counts only against the busy seconds before it: steady traffic that
+// hovers about the floor (a paced bench: 3 to 12 MiB a second an edge) dips
+// below it now and then, and such a dip is no end of a burst.
 const (
 	releaseTick = time.Second
 	// releaseQuietFloor is the allocation in one releaseTick below which
@@ -56,6 +59,11 @@ const (
 	// release that makes a quiet tick release: about 600 handshakes. A
 	// burst that paused for a second (a stalled client) is released twice.
 	releaseAfterBurst = 16 << 20
+	// releaseDipRatio: a quiet tick ends a burst only if it allocated at
+	// most 1/releaseDipRatio of the burst's busy ticks on average. After
+	// handshakes (tens of MiB a second) the pings of idle sockets are far
+	// below that; a dip of steady traffic is not.
+	releaseDipRatio = 8
 )
 
 // burstRelease decides, once a releaseTick, whether to return the heap's
@@ -63,22 +71,25 @@ const (
 type burstRelease struct {
 	allocs uint64 // cumulative heap allocation at the last tick
 	burst  uint64 // allocated in busy ticks since the last release
+	busy   uint64 // busy ticks since the last release
 }
 
 // tick takes the cumulative heap allocation and the live heap now and
-// reports whether to release, and the burst's allocation: the tick is quiet
-// and a burst came before it.
+// reports whether to release, and the burst's allocation: the tick is quiet,
+// a burst came before it, and the tick is far below the burst's ticks (not
+// a dip of steady traffic).
 func (b *burstRelease) tick(allocs, live uint64) (release bool, burst uint64) {
 	n := allocs - b.allocs
 	b.allocs = allocs
 	if n >= max(releaseQuietFloor, live/8) {
 		b.burst += n
+		b.busy++
 		return false, 0
 	}
-	if b.burst < releaseAfterBurst {
+	if b.burst < releaseAfterBurst || n*releaseDipRatio > b.burst/b.busy {
 		return false, 0
 	}
-	burst, b.burst = b.burst, 0
+	burst, b.burst, b.busy = b.burst, 0, 0
 	return true, burst
 }
 

@@ -72,4 +72,28 @@ func TestBurstRelease(t *testing.T) {
 			t.Fatal("released under steady load")
 		}
 	}
+	if !tick(mib/2, 30*mib) {
+		t.Fatal("no release when the steady load stopped")
+	}
+	// Steady traffic about the floor (a paced bench's edge, measured: 3 to
+	// 12 MiB a second) dips below it now and then: no release at a dip,
+	// however much it allocated in all.
+	for range 10 {
+		for _, n := range []uint64{5, 6, 4, 5, 3} {
+			if tick(n*mib, 30*mib) {
+				t.Fatalf("released at a dip to %d MiB of steady traffic", n)
+			}
+		}
+	}
+	// A wave of handshakes during that traffic is released at the first
+	// second quiet against it, not at the traffic's next dip.
+	for range 3 {
+		tick(80*mib, 30*mib)
+	}
+	if tick(3*mib, 30*mib) {
+		t.Fatal("released at a dip of the traffic after the wave")
+	}
+	if !tick(mib/2, 30*mib) {
+		t.Fatal("no release at the first quiet second after a wave")
+	}
 }
