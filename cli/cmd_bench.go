@@ -15,12 +15,13 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	var (
-		cfg     loadgen.Config
-		urls    string
-		pids    string
-		jsonOut string
-		cpu     []string
-		cpuPG   []string
+		cfg        loadgen.Config
+		urls       string
+		pids       string
+		jsonOut    string
+		serverCore int
+		cpu        []string
+		cpuPG      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench --urls <edge,...>",
@@ -55,6 +56,9 @@ per completed session, and always its own. Tokens are signed with SUPABASE_JWT_S
 			if cfg.CPU, err = cpuGroups(cpu, cpuPG); err != nil {
 				return err
 			}
+			if serverCore >= 0 {
+				cfg.ServerCore = &serverCore
+			}
 			secret, _, _ := jwtSecret(true)
 			cfg.Secret = []byte(secret)
 			cfg.Progress = cmd.ErrOrStderr()
@@ -86,6 +90,7 @@ per completed session, and always its own. Tokens are signed with SUPABASE_JWT_S
 	f.StringVar(&pids, "pids", "", "comma-separated server pids whose RSS is reported")
 	f.DurationVar(&cfg.IdleSettle, "idle-settle", 5*time.Second, "with --pids: read the RSS this long after the last idle socket registered (and right after it)")
 	f.StringArrayVar(&cpu, "cpu", nil, "NAME=PID,PID: server processes whose CPU over the sessions is reported as NAME (repeatable)")
+	f.IntVar(&serverCore, "server-core", -1, "with --cpu: the core the servers are pinned to; its busy time over the sessions, and what other processes took of it, is reported (-1: none)")
 	f.StringArrayVar(&cpuPG, "cpu-pg", nil, "NAME=APPLICATION_NAME: the Postgres backends of DATABASE_URL with that application_name, counted as NAME (repeatable)")
 	f.DurationVar(&cfg.ActionTimeout, "action-timeout", 10*time.Second, "bound on every wait")
 	f.StringVar(&jsonOut, "json-out", "", "also write the JSON summary to this file")

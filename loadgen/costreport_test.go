@@ -56,6 +56,33 @@ func TestBenchReportHasTheCostAndPinnedRows(t *testing.T) {
 	require.Equal(t, 1, strings.Count(md, "| 6000 clients"), "the pinned run is not taken for the unpinned row")
 }
 
+// A pinned latency row run while other processes took the servers' core is
+// not judged either way, and each side says how much of it they took.
+func TestBenchReportDoesNotJudgeAPinnedRowOnABusyCore(t *testing.T) {
+	dir := t.TempDir()
+	all := func(p50, p99 float64) map[string]Summary { return map[string]Summary{ActAll: {P50: p50, P99: p99}} }
+	paced := func(p99, others float64) Result {
+		return Result{Idle: 5600, Couples: 200, Concurrency: 200, ThinkSeconds: 2, ThinkJitter: 0.5, OfferedActionsPerSec: 100,
+			AchievedActionsPerSec: 99, Actions: all(2, p99), ServerCoreSeconds: 30, ServerCoreBusy: 20, ServerCoreOthers: others}
+	}
+	writeResult(t, dir, "ours-pinned-clients-6000.json", paced(12, 0.3))
+	writeResult(t, dir, "peer-pinned-clients-6000.json", paced(30, 9))
+	b, err := LoadBench(dir)
+	require.NoError(t, err)
+	var out strings.Builder
+	b.WriteMarkdown(&out)
+	md := out.String()
+	require.Contains(t, md, "| 2.0 / 12.0 ms / 0 / 99 actions/s; others on the servers' core 1% | 2.0 / 30.0 ms / 0 / 99 actions/s; others on the servers' core 30% |")
+	require.Contains(t, md, "| not judged (other processes took 30% of the servers' core: the box was not quiet) |")
+
+	writeResult(t, dir, "peer-pinned-clients-6000.json", paced(30, 0.6))
+	b, err = LoadBench(dir)
+	require.NoError(t, err)
+	out.Reset()
+	b.WriteMarkdown(&out)
+	require.Contains(t, out.String(), "| met (12.0 ms vs 30.0 ms and 20 ms) |", "a quiet core is judged")
+}
+
 // The idle row is read after the settle, beside the reading right after the
 // last register ack, and checked against 3.5 KiB.
 func TestBenchReportIdleRow(t *testing.T) {

@@ -109,3 +109,45 @@ func parseStatTicks(stat string) (int64, error) {
 	}
 	return utime + stime, nil
 }
+
+// CoreTicks is the busy and total time of one CPU core so far, in clock
+// ticks, from its line in /proc/stat.
+type CoreTicks struct{ Busy, Total int64 }
+
+// ReadCoreTicks reads core's line of /proc/stat.
+func ReadCoreTicks(core int) (CoreTicks, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return CoreTicks{}, fmt.Errorf("read cpu of core %d: %w", core, err)
+	}
+	return parseCoreTicks(string(data), core)
+}
+
+// parseCoreTicks finds the "cpuN" line of a /proc/stat text: user, nice,
+// system, idle, iowait, irq, softirq, steal, ... Busy is all but idle and
+// iowait (guest time is inside user already).
+func parseCoreTicks(stat string, core int) (CoreTicks, error) {
+	prefix := fmt.Sprintf("cpu%d ", core)
+	for line := range strings.Lines(stat) {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		f := strings.Fields(line)[1:]
+		if len(f) < 8 {
+			return CoreTicks{}, fmt.Errorf("proc stat %s: %d fields, want 8", prefix, len(f))
+		}
+		var t CoreTicks
+		for i, v := range f[:8] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return CoreTicks{}, fmt.Errorf("proc stat %s: %w", prefix, err)
+			}
+			t.Total += n
+			if i != 3 && i != 4 { // idle, iowait
+				t.Busy += n
+			}
+		}
+		return t, nil
+	}
+	return CoreTicks{}, fmt.Errorf("proc stat: no core %d", core)
+}

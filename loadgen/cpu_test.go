@@ -43,3 +43,26 @@ func TestCPUTicksOfThisProcessGrow(t *testing.T) {
 	require.NoError(t, err, "a found process that left is skipped")
 	require.Empty(t, snap[0])
 }
+
+func TestParseCoreTicksPicksTheCoreAndLeavesIdleOut(t *testing.T) {
+	stat := "cpu  900 0 300 5000 20 0 10 0 0 0\n" +
+		"cpu0 400 0 100 2600 10 0 5 0 0 0\n" +
+		"cpu1 500 7 200 2400 10 0 5 3 0 0\n" +
+		"cpu10 1 1 1 1 1 1 1 1 0 0\n" +
+		"intr 12345\n"
+	got, err := parseCoreTicks(stat, 1)
+	require.NoError(t, err)
+	require.Equal(t, CoreTicks{Busy: 500 + 7 + 200 + 5 + 3, Total: 500 + 7 + 200 + 2400 + 10 + 5 + 3}, got, "cpu1, not cpu10 nor the sum line; idle and iowait are not busy")
+
+	_, err = parseCoreTicks(stat, 2)
+	require.ErrorContains(t, err, "no core 2")
+	_, err = parseCoreTicks("cpu1 1 2 3\n", 1)
+	require.ErrorContains(t, err, "want 8")
+}
+
+func TestReadCoreTicksOfCoreZero(t *testing.T) {
+	got, err := ReadCoreTicks(0)
+	require.NoError(t, err)
+	require.Positive(t, got.Total)
+	require.LessOrEqual(t, got.Busy, got.Total)
+}

@@ -54,6 +54,11 @@ type Config struct {
 	IdleSettle time.Duration
 	// CPU are the server processes whose CPU is counted over the sessions.
 	CPU []CPUGroup
+	// ServerCore, when set, is the core the servers are pinned to: its busy
+	// time over the sessions is reported beside CPU, so what other
+	// processes took of it shows (a paced row's p99 is the servers' own
+	// only when that is near zero).
+	ServerCore *int
 	// ActionTimeout bounds every wait. Zero means 10 s.
 	ActionTimeout time.Duration
 	// Progress receives a progress line now and then; nil means none.
@@ -103,6 +108,12 @@ type Result struct {
 	CPU          []CPUUse `json:"cpu,omitempty"`
 	ServerCPUMS  float64  `json:"server_cpu_ms_per_session,omitempty"`
 	LoadgenCPUMS float64  `json:"loadgen_cpu_ms_per_session,omitempty"`
+	// ServerCoreBusy is the busy time of Config.ServerCore over the
+	// sessions, in seconds, of ServerCoreSeconds; ServerCoreOthers the part
+	// of it that CPU's processes did not use (other processes on the core).
+	ServerCoreBusy    float64 `json:"server_core_busy_seconds,omitempty"`
+	ServerCoreSeconds float64 `json:"server_core_seconds,omitempty"`
+	ServerCoreOthers  float64 `json:"server_core_others_seconds,omitempty"`
 	// BytesPerSession is what reached both partners' sockets over a whole
 	// session, on average; FloorBytesPerSession the part the protocol needs
 	// (every ack, each distinct court:state once: see Traffic).
@@ -177,6 +188,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var coreBefore CoreTicks
+	if cfg.ServerCore != nil {
+		if coreBefore, err = ReadCoreTicks(*cfg.ServerCore); err != nil {
+			return nil, err
+		}
+	}
 	start = time.Now()
 	var (
 		traffic trafficSum
@@ -189,11 +206,26 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ServerCore != nil {
+		coreAfter, err := ReadCoreTicks(*cfg.ServerCore)
+		if err != nil {
+			return nil, err
+		}
+		res.ServerCoreBusy = float64(coreAfter.Busy-coreBefore.Busy) / clockTicks
+		res.ServerCoreSeconds = float64(coreAfter.Total-coreBefore.Total) / clockTicks
+	}
 	if cfg.Couples > 0 {
 		use := cpuUse(append(cfg.CPU, self...), cpuBefore, cpuAfter, res.Completed)
 		res.CPU = use[:len(cfg.CPU)]
 		for _, u := range res.CPU {
 			res.ServerCPUMS += u.MSPerSession
+		}
+		if res.ServerCoreSeconds > 0 {
+			res.ServerCoreOthers = res.ServerCoreBusy
+			for _, u := range res.CPU {
+				res.ServerCoreOthers -= u.Seconds
+			}
+			res.ServerCoreOthers = max(res.ServerCoreOthers, 0)
 		}
 		res.LoadgenCPUMS = use[len(cfg.CPU)].MSPerSession
 		res.AllMS = series[ActAll].Millis()
@@ -410,6 +442,10 @@ func WriteReport(w io.Writer, res *Result) {
 			fmt.Fprintf(w, "server cpu per whole session: %.2f ms\n", res.ServerCPUMS)
 		}
 		fmt.Fprintf(w, "load generator cpu per whole session: %.2f ms\n", res.LoadgenCPUMS)
+		if res.ServerCoreSeconds > 0 {
+			fmt.Fprintf(w, "server core: busy %.1f s of %.1f s, other processes %.1f s of it\n",
+				res.ServerCoreBusy, res.ServerCoreSeconds, res.ServerCoreOthers)
+		}
 		fmt.Fprintf(w, "bytes reaching both sockets per whole session: %.0f (floor: every ack and each distinct state once: %.0f)\n", res.BytesPerSession, res.FloorBytesPerSession)
 	}
 }

@@ -25,7 +25,9 @@
 # DATABASE_URL) and the machine's Redis (process_id of REDIS_URL: fair when
 # nothing else uses it during the bench); the peer its two node processes and
 # its own Redis. The pinned rows put the load generator on core 0 and every
-# one of those processes on core 1 (taskset), ours and the peer's alike.
+# one of those processes on core 1 (taskset), ours and the peer's alike, and
+# report that core's busy time and what other processes took of it
+# (--server-core): a paced p99 is the servers' own only when that is near 0.
 # Latency is measured twice over: the unpinned 2k/6k rows in the closed loop
 # (CONC couples acting back to back: queueing at saturation), the pinned ones
 # at the fixed offered load THINK sets, beside the pinned saturation row.
@@ -131,10 +133,10 @@ done
 echo "== courtmesh pinned: the load generator on core $LG_CORE; home, edges, their Postgres backends and Redis on core $SRV_CORE"
 rm -f "$OUT"/ours-pinned-* # a client count PINNED_CLIENTS no longer has must not linger in the report
 pin "$HOME1_PID" "$US_PID" "$ASIA_PID" "$REDIS_PID" $(pg_backends)
-"${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
+"${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples "$COUPLES" --concurrency "$SATURATION" "${OURS_CPU[@]}" --server-core "$SRV_CORE" --json-out "$OUT/ours-pinned-couples.json" | tee "$OUT/ours-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do
   echo "== courtmesh pinned: $clients clients: 200 couples all in flight, one action per couple every $THINK, plus idle sockets"
-  "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${OURS_CPU[@]}" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
+  "${LG[@]}" "$CTL" bench --urls "$US,$ASIA" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${OURS_CPU[@]}" --server-core "$SRV_CORE" --json-out "$OUT/ours-pinned-clients-$clients.json" > "$OUT/ours-pinned-clients-$clients.txt"
 done
 unpin
 stop_all
@@ -192,10 +194,10 @@ done
 echo "== peer pinned: the load generator on core $LG_CORE; both instances and their Redis on core $SRV_CORE"
 rm -f "$OUT"/peer-pinned-*
 pin "$PEER1_PID" "$PEER2_PID" "$(cat "$OUT/peer-redis.pid")"
-"${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
+"${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples "$COUPLES" --concurrency "$SATURATION" "${PEER_CPU[@]}" --server-core "$SRV_CORE" --json-out "$OUT/peer-pinned-couples.json" | tee "$OUT/peer-pinned-couples.txt"
 for clients in $PINNED_CLIENTS; do
   echo "== peer pinned: $clients clients: 200 couples all in flight, one action per couple every $THINK, plus idle sockets"
-  "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${PEER_CPU[@]}" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
+  "${LG[@]}" "$CTL" bench --urls "http://127.0.0.1:$P1,http://127.0.0.1:$P2" --couples 200 --idle "$((clients - 400))" --concurrency 200 --think "$THINK" "${PEER_CPU[@]}" --server-core "$SRV_CORE" --json-out "$OUT/peer-pinned-clients-$clients.json" > "$OUT/peer-pinned-clients-$clients.txt"
 done
 unpin
 stop_all
