@@ -5,5 +5,6 @@
 // (each couple acting back to back) or paced at a stated offered rate
 // (pacer), and the report (latency percentiles, errors, offered and
 // achieved rates, memory per connection and CPU per session from /proc,
+// what other processes took of the servers' core,
 // bytes per session against their floor).
 package loadgen
