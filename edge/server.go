@@ -49,7 +49,8 @@ type Server struct {
 	ready      chan struct{}
 	done       chan struct{} // closed by Close
 	closeOnce  sync.Once
-	wg         sync.WaitGroup         // every socket and goroutine; Add only under mu while !closed
+	wg         sync.WaitGroup         // every socket and task; Add only under mu while !closed
+	tasks      chan func()            // to a worker waiting for one (workers.go); unbuffered
 	connGone   chan struct{}          // signalled when a socket leaves conns
 	poller     atomic.Pointer[poller] // nil when unavailable; see idle.go
 	rs         *resyncs               // users waiting for a resync (resync.go)
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		done:       make(chan struct{}),
 		runDone:    make(chan struct{}),
 		connGone:   make(chan struct{}, 1),
+		tasks:      make(chan func()),
 		conns:      make(map[uint64]*conn),
 		users:      make(map[string][]*conn),
 		rs:         newResyncs(),
@@ -250,17 +252,6 @@ func (s *Server) closeNow() {
 		s.cancelBase()
 	})
 	s.wg.Wait()
-}
-
-// spawn runs f on a goroutine Close waits for. Callers hold a socket that
-// is not finished (a socket counts in s.wg from track to finish), so the
-// count is above zero and Add cannot race Close's Wait.
-func (s *Server) spawn(f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
 }
 
 func (s *Server) snapshotLocked() []*conn {

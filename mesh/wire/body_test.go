@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -186,4 +187,41 @@ func BenchmarkEvent(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestWriteFrameReusesNothingWritten writes every message, large ones and
+// small ones in turn, through WriteFrame's pooled buffers: each frame on the
+// stream must be exactly EncodeFrame's, so a buffer reused for the next
+// frame cannot have changed what an earlier Write was given, and a frame
+// shorter than the buffer's last one carries none of its bytes.
+func TestWriteFrameReusesNothingWritten(t *testing.T) {
+	var stream bytes.Buffer
+	var want [][]byte
+	for range 3 {
+		for _, set := range []map[wire.FrameType]any{realMessages(), samples()} {
+			for typ, msg := range set {
+				frame, err := wire.EncodeFrame(typ, msg)
+				require.NoError(t, err)
+				want = append(want, frame)
+				require.NoError(t, wire.WriteFrame(&stream, typ, msg))
+			}
+		}
+	}
+	for i, w := range want {
+		got := stream.Next(len(w))
+		require.Equal(t, w, got, "frame %d", i)
+	}
+	require.Zero(t, stream.Len())
+}
+
+// BenchmarkWriteFrame writes the answer of an action (a VERDICT-sized ack)
+// as the home does: allocations per answer are the point.
+func BenchmarkWriteFrame(b *testing.B) {
+	resp := realMessages()[wire.FrameResponse].(*wire.Response)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := wire.WriteFrame(io.Discard, wire.FrameResponse, resp); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -49,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ProtocolVersion is the mesh protocol version carried in FrameHello. Nodes
@@ -226,22 +227,45 @@ var (
 
 // WriteFrame writes one frame whose body is v encoded: binary for *Request,
 // *Response and *Event, JSON otherwise.
+//
+// The frame is encoded into a pooled buffer, given back once w.Write
+// returned (an io.Writer does not keep what it is given): an answer of
+// tens of KiB (an ack carrying a court:state) costs no allocation.
 func WriteFrame(w io.Writer, t FrameType, v any) error {
-	frame, err := EncodeFrame(t, v)
-	if err != nil {
-		return err
+	bp := framePool.Get().(*[]byte)
+	frame, err := appendFrame((*bp)[:0], t, v)
+	if err == nil {
+		_, err = w.Write(frame)
 	}
-	_, err = w.Write(frame)
+	if cap(frame) <= maxPooledFrame {
+		*bp = frame
+		framePool.Put(bp)
+	}
 	return err
 }
 
+// framePool holds the buffers of WriteFrame, as *[]byte so that putting
+// one back allocates nothing.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledFrame bounds the buffers framePool keeps: a rare large frame
+// does not stay held.
+const maxPooledFrame = 256 << 10
+
 // EncodeFrame returns the whole frame, header and body, of type t with body
-// v, encoded as WriteFrame does. The body of FrameRequest, FrameResponse and
-// FrameEvent must be a *Request, *Response or *Event respectively.
+// v, encoded as WriteFrame does, in one allocation of the frame's size.
+// The body of FrameRequest, FrameResponse and FrameEvent must be a
+// *Request, *Response or *Event respectively.
 func EncodeFrame(t FrameType, v any) ([]byte, error) {
-	hdr := make([]byte, headerLen, headerLen+512)
+	return appendFrame(nil, t, v)
+}
+
+// appendFrame appends the frame of type t with body v to dst (empty). The
+// binary bodies grow dst once, by their size.
+func appendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
+	var hdr [headerLen]byte
 	hdr[0] = byte(t)
-	frame, err := appendBody(hdr, t, v)
+	frame, err := appendBody(append(dst, hdr[:]...), t, v)
 	if err != nil {
 		return nil, err
 	}
@@ -255,42 +279,19 @@ func EncodeFrame(t FrameType, v any) ([]byte, error) {
 
 // appendBody appends the encoded body v of a frame of type t to dst.
 func appendBody(dst []byte, t FrameType, v any) ([]byte, error) {
-	if b, ok := binaryBody(t); ok {
-		return b.append(dst, v)
+	switch t { // a switch, not a table of closures: nothing allocated per frame
+	case FrameRequest:
+		return appendAs(dst, t, v, AppendRequest)
+	case FrameResponse:
+		return appendAs(dst, t, v, AppendResponse)
+	case FrameEvent:
+		return appendAs(dst, t, v, AppendEvent)
 	}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
 	return append(dst, body...), nil
-}
-
-// binaryCodec encodes and decodes the binary body of one frame type.
-type binaryCodec struct {
-	append func(dst []byte, v any) ([]byte, error)
-	decode func(body []byte, v any) error
-}
-
-// binaryBody returns the codec of t, if its body is binary.
-func binaryBody(t FrameType) (binaryCodec, bool) {
-	switch t {
-	case FrameRequest:
-		return binaryCodec{
-			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendRequest) },
-			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeRequest) },
-		}, true
-	case FrameResponse:
-		return binaryCodec{
-			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendResponse) },
-			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeResponse) },
-		}, true
-	case FrameEvent:
-		return binaryCodec{
-			func(dst []byte, v any) ([]byte, error) { return appendAs(dst, t, v, AppendEvent) },
-			func(b []byte, v any) error { return decodeInto(b, t, v, DecodeEvent) },
-		}, true
-	}
-	return binaryCodec{}, false
 }
 
 func appendAs[T any](dst []byte, t FrameType, v any, enc func([]byte, *T) []byte) ([]byte, error) {
@@ -376,8 +377,13 @@ func DecodeBody(t FrameType, body []byte, want FrameType, v any) error {
 	if t != want {
 		return fmt.Errorf("wire: got %s frame, want %s", t, want)
 	}
-	if b, ok := binaryBody(t); ok {
-		return b.decode(body, v)
+	switch t {
+	case FrameRequest:
+		return decodeInto(body, t, v, DecodeRequest)
+	case FrameResponse:
+		return decodeInto(body, t, v, DecodeResponse)
+	case FrameEvent:
+		return decodeInto(body, t, v, DecodeEvent)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("decode %s: %w", t, err)

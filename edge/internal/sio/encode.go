@@ -47,6 +47,7 @@ func AppendConnectError(dst []byte, nsp, message string) []byte {
 
 // AppendEvent appends 42["name",payload], or 42["name"] when payload is nil.
 func AppendEvent(dst []byte, nsp, name string, payload json.RawMessage) []byte {
+	dst = grow(dst, len(nsp)+len(name)+len(payload)+16)
 	dst = appendHeader(dst, Event, nsp)
 	dst = append(dst, '[')
 	dst = appendString(dst, name)
@@ -69,6 +70,7 @@ func AppendEventFunc(dst []byte, nsp, name string, payload func([]byte) []byte) 
 
 // AppendAck appends 43<id>[payload], or 43<id>[] when payload is nil.
 func AppendAck(dst []byte, nsp string, id uint64, payload json.RawMessage) []byte {
+	dst = grow(dst, len(nsp)+len(payload)+32)
 	dst = appendHeader(dst, Ack, nsp)
 	dst = strconv.AppendUint(dst, id, 10)
 	dst = append(dst, '[')
@@ -79,6 +81,16 @@ func AppendAck(dst []byte, nsp string, id uint64, payload json.RawMessage) []byt
 // AppendDisconnect appends a server-side DISCONNECT: 41.
 func AppendDisconnect(dst []byte, nsp string) []byte {
 	return appendHeader(dst, Disconnect, nsp)
+}
+
+// grow makes room for n more bytes in dst at once, so a frame around a
+// large payload (a court:state of tens of KiB) is allocated once, at its
+// size, not grown by append as its parts arrive.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	return append(make([]byte, 0, len(dst)+n), dst...)
 }
 
 func appendHeader(dst []byte, t Type, nsp string) []byte {
