@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"runtime/debug"
+	"sync"
 
 	"github.com/quic-go/quic-go"
 
@@ -28,7 +29,7 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 		n.m.dropped(dropLinkDown)
 		return unavailable(nodeID, "link down")
 	}
-	frame, err := wire.EncodeFrame(wire.FrameEvent, ev)
+	frame, err := wire.AppendFrame(takeEventFrame(), wire.FrameEvent, ev)
 	if errors.Is(err, wire.ErrFrameTooLarge) {
 		return fmt.Errorf("mesh event for %s: %w", nodeID, err)
 	}
@@ -41,9 +42,31 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 		n.m.depth.Observe(float64(len(flow)))
 		return nil
 	default:
+		giveEventFrame(frame)
 		n.m.dropped(dropQueueFull)
 		return ErrQueueFull
 	}
+}
+
+// eventFrames holds the buffers of queued event frames: SendEvent encodes
+// into one, writeFlow gives it back once the frame is written or copied
+// into its batch. A frame still queued when its link closes is left to the
+// collector.
+var eventFrames = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledEventFrame bounds the buffers eventFrames keeps: a rare whole
+// document of a large session does not stay held.
+const maxPooledEventFrame = 128 << 10
+
+func takeEventFrame() []byte { return (*eventFrames.Get().(*[]byte))[:0] }
+
+// giveEventFrame hands frame's buffer back to eventFrames; the caller does
+// not touch frame again.
+func giveEventFrame(frame []byte) {
+	if cap(frame) == 0 || cap(frame) > maxPooledEventFrame {
+		return
+	}
+	eventFrames.Put(&frame)
 }
 
 // flowOf picks the flow of an event by its session, or by its user for
@@ -86,9 +109,14 @@ func (l *link) writeFlow(queue chan []byte) error {
 		}
 		batch = appendQueued(batch[:0], frame, queue)
 		if len(batch) > 0 {
+			giveEventFrame(frame) // copied into batch
 			frame = batch
 		}
-		if _, err := s.Write(frame); err != nil {
+		_, err := s.Write(frame)
+		if len(batch) == 0 {
+			giveEventFrame(frame) // written: quic-go keeps no reference to it
+		}
+		if err != nil {
 			l.fail(closeProtocol, fmt.Errorf("write event: %w", err))
 			return nil
 		}
@@ -109,6 +137,7 @@ func appendQueued(batch, first []byte, queue chan []byte) []byte {
 				batch = append(batch, first...)
 			}
 			batch = append(batch, next...)
+			giveEventFrame(next)
 		default:
 			return batch
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,10 +104,15 @@ func TestEventsInOrder(t *testing.T) {
 	edge := startEdge(t, ids["edge"], home, edgeH)
 	eventually(t, 2*time.Second, 10*time.Millisecond, linkIs(home, "edge", true))
 
+	// Payloads of every size up to a few KiB, each naming its session and
+	// version: the frames' pooled buffers must not carry one into another.
+	payload := func(s string, v int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"s":%q,"v":%d,"pad":%q}`, s, v, strings.Repeat("x", v*37%5000)))
+	}
 	const n = 500
 	for v := 1; v <= n; v++ {
 		for _, s := range []string{"s1", "s2"} {
-			ev := &wire.Event{UserID: "u", Name: "court:state", Payload: json.RawMessage(`{}`), SessionID: s, Version: uint64(v)}
+			ev := &wire.Event{UserID: "u", Name: "court:state", Payload: payload(s, v), SessionID: s, Version: uint64(v)}
 			require.NoError(t, home.SendEvent("edge", ev))
 		}
 	}
@@ -123,6 +129,7 @@ func TestEventsInOrder(t *testing.T) {
 	for _, s := range []string{"s1", "s2"} {
 		for i, ev := range edgeH.eventsOf(s) {
 			require.Equal(t, uint64(i+1), ev.Version, "session %s", s)
+			require.Equal(t, string(payload(s, i+1)), string(ev.Payload), "session %s", s)
 		}
 	}
 }

@@ -260,8 +260,15 @@ func EncodeFrame(t FrameType, v any) ([]byte, error) {
 	return appendFrame(nil, t, v)
 }
 
-// appendFrame appends the frame of type t with body v to dst (empty). The
-// binary bodies grow dst once, by their size.
+// AppendFrame appends the frame of type t with body v, encoded as
+// WriteFrame does, to dst, which must be empty: a caller that reuses its
+// buffers encodes without allocating. The binary bodies grow dst once, by
+// their size, when it is too small.
+func AppendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
+	return appendFrame(dst, t, v)
+}
+
+// appendFrame is AppendFrame.
 func appendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
 	var hdr [headerLen]byte
 	hdr[0] = byte(t)
