@@ -533,6 +533,17 @@ func (m meshForHome) TakesStateDocs(nodeID string) bool {
 	return up && p.StateDocs
 }
 
+// Edges returns the edges linked now.
+func (m meshForHome) Edges() []string {
+	var edges []string
+	for _, p := range m.node.Peers() {
+		if p.Up && p.Role == wire.RoleEdge {
+			edges = append(edges, p.NodeID)
+		}
+	}
+	return edges
+}
+
 func (m meshForHome) SendEvent(nodeID string, ev *wire.Event) error {
 	if role, up := m.node.PeerRole(nodeID); up && role != wire.RoleEdge {
 		return errForbidden(fmt.Sprintf("node %s is a %s: client events go to edges only", nodeID, role))

@@ -41,6 +41,24 @@ type wanOpts struct {
 	// replica gives the asia edge a Redis replica in asia, replicating from
 	// the primary across the WAN, to read the directory from.
 	replica bool
+	// holdPresence, when set, holds the asia edge's presence writes until
+	// it is closed: they have not reached the primary yet.
+	holdPresence chan struct{}
+}
+
+// heldPresence holds a directory's presence writes until release is closed.
+type heldPresence struct {
+	directory.Store
+	release <-chan struct{}
+}
+
+func (h heldPresence) AddPresence(ctx context.Context, edgeNode string, ttl time.Duration, users ...string) error {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.Store.AddPresence(ctx, edgeNode, ttl, users...)
 }
 
 func startWANMesh(t *testing.T, o wanOpts) *wanMesh {
@@ -55,6 +73,9 @@ func startWANMesh(t *testing.T, o wanOpts) *wanMesh {
 	require.NoError(t, err)
 	w := &wanMesh{wan: meshtest.NewNetwork(regions.Default()), secret: []byte("wan-test-secret")}
 	asiaDir := wanDirectory(t, w.wan, "asia", prefix, o.replica)
+	if o.holdPresence != nil {
+		asiaDir = heldPresence{Store: asiaDir, release: o.holdPresence}
+	}
 	logger := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
@@ -268,4 +289,34 @@ func TestWANAsiaInRegion(t *testing.T) {
 	states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "PENDING_PARTNER" })
 	onceAcross("court:accept", b, map[string]any{})
 	onceAcross("court:submit_evidence", a, map[string]string{"evidence": "e", "feelings": "f", "needs": "n"})
+}
+
+// TestWANServedBeforeThePartnersPresence serves a partner whose presence has
+// not reached the Redis primary (its edge writes it after the register's
+// ack, across the ocean): the partner gets the session's first state by the
+// home's push, which fans a user not yet located out to every edge, not by
+// the resync that follows the presence write. Its states stay in version
+// order once the presence and that resync arrive.
+func TestWANServedBeforeThePartnersPresence(t *testing.T) {
+	t.Parallel()
+	hold := make(chan struct{})
+	w := startWANMesh(t, wanOpts{holdPresence: hold})
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold)
+		}
+	}
+	t.Cleanup(release)
+	a, _ := w.user(t, w.asiaURL)
+	b, bID := w.user(t, w.asiaURL)
+	requireAck(t, a, "court:serve", map[string]any{"partnerId": bID, "coupleId": nil, "judgeType": "swift"}, true)
+	require.Equal(t, []uint64{1}, states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "PENDING_PARTNER" }),
+		"b's first state arrives while its presence is held")
+
+	release()
+	requireAck(t, b, "court:accept", map[string]any{}, true)
+	require.Equal(t, []uint64{2}, states(t, b, func(s loadgen.State) bool { return s.MyViewPhase == "EVIDENCE" }),
+		"no version twice, none out of order")
 }

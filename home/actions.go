@@ -36,7 +36,9 @@ func storeEvent(event string) string { return strings.TrimPrefix(event, "court:"
 // register answers court:register and the state read (ReadState) with the user's
 // current state. The edge asking gets a whole document at the session's next
 // push: it reads the state when a socket registers or it could not apply a
-// delta (statedocs.go).
+// delta (statedocs.go). Until a push finds the user's presence, which the
+// edge writes after the register's ack, the user's states are fanned out
+// (publish.go).
 func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Response, error) {
 	e, err := rt.lockUser(ctx, req.UserID)
 	if err != nil {
@@ -47,6 +49,7 @@ func (rt *sessions) register(ctx context.Context, req *wire.Request) (*wire.Resp
 	}
 	sess := e.sess
 	delete(e.docs.sent, req.EdgeNode)
+	e.unlocateLocked(req.UserID)
 	e.mu.Unlock()
 	return ackState(sess, req.UserID)
 }

@@ -27,6 +27,8 @@ type Mesh interface {
 	// documents (statedocs.go); an edge of an earlier release does not,
 	// and gets each user's court:state.
 	TakesStateDocs(nodeID string) bool
+	// Edges returns the edges linked now.
+	Edges() []string
 }
 
 // Directory is what a home needs of the Redis directory: routes and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,14 @@ type fakeMesh struct {
 	docBytes map[string]int
 	// plainEdges take no documents (an earlier release).
 	plainEdges map[string]bool
+	// linked are the edges Edges returns; none unless a test sets them.
+	linked []string
+}
+
+func (m *fakeMesh) Edges() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.linked)
 }
 
 type sent struct {

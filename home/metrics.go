@@ -36,6 +36,7 @@ type metrics struct {
 	judgeSeconds      *prometheus.HistogramVec
 	commitSeconds     prometheus.Histogram
 	docBytes          *prometheus.CounterVec
+	fanOuts           prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -83,6 +84,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "court_home_state_doc_bytes_total",
 			Help: "Bytes of court:state documents queued to edges, by kind: full or delta (the fields that changed).",
 		}, []string{"kind"}),
+		fanOuts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "court_home_state_fanouts_total",
+			Help: "court:state pushes of a user no presence record named, sent to every linked edge (publish.go).",
+		}),
 	}
 	for _, ev := range protocol.Labels() {
 		for _, r := range []string{resultOK, resultRejected, resultError, resultNotOwner, resultRepeat} {
@@ -105,7 +110,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.actions, m.transitions, m.sessions, m.fires,
-		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds, m.commitSeconds, m.docBytes} {
+		m.timerLag, m.leaseAcquisitions, m.leaseLosses, m.judgeSeconds, m.commitSeconds, m.docBytes, m.fanOuts} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register home metrics: %w", err)
 		}

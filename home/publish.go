@@ -30,7 +30,7 @@ func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Ses
 		rt.log.Error("encode court:state", "session", sess.ID, "err", err)
 	} else if sess.Ended() {
 		e.docs = docs{}
-		rt.pushStatesLocked(ctx, sess, enc, o)
+		rt.pushStatesLocked(ctx, e, sess, enc, o)
 	} else {
 		rt.pushDocsLocked(ctx, e, sess, enc, o)
 	}
@@ -48,19 +48,77 @@ func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Ses
 // pushStatesLocked sends court:state, each user's own view of sess (IDLE,
 // for an ended session), to every edge holding a socket of either user,
 // and to the edge the acting user's request came through, so the actor's
-// other sockets there follow even before its presence is recorded.
-func (rt *sessions) pushStatesLocked(ctx context.Context, sess *court.Session, enc *court.StateEncoder, o origin) {
+// other sockets there follow even before its presence is recorded. A user
+// not yet located gets it on every edge (fanOut).
+func (rt *sessions) pushStatesLocked(ctx context.Context, e *entry, sess *court.Session, enc *court.StateEncoder, o origin) {
 	for _, u := range sess.Users() {
 		payload := enc.AppendState(nil, u)
 		ev := &wire.Event{UserID: u, Name: protocol.State, Payload: payload, SessionID: sess.ID, Version: sess.Version}
-		edges, err := rt.cfg.Directory.Presence(ctx, u)
-		if err != nil {
-			rt.log.Warn("presence lookup failed", "user", u, "err", err)
-		}
+		edges := rt.presenceLocked(ctx, e, u)
 		if u == o.user && o.edge != "" && !slices.Contains(edges, o.edge) {
 			edges = append(edges, o.edge)
 		}
 		rt.publishState(edges, ev)
+		if !e.locatedLocked(u) {
+			rt.fanOut(ev, edges)
+		}
+	}
+}
+
+// presenceLocked returns the edges the directory names as holding a socket
+// of user u, and records in e whether it named any.
+func (rt *sessions) presenceLocked(ctx context.Context, e *entry, u string) []string {
+	edges, err := rt.cfg.Directory.Presence(ctx, u)
+	if err != nil {
+		rt.log.Warn("presence lookup failed", "user", u, "err", err)
+	}
+	if i := slices.Index(e.users[:], u); i >= 0 && len(edges) > 0 {
+		e.located[i] = true
+	}
+	return edges
+}
+
+// unlocateLocked forgets that user's presence was found: it read its state
+// (a socket registered, or its edge resynced), maybe through an edge its
+// presence does not name yet.
+func (e *entry) unlocateLocked(user string) {
+	if i := slices.Index(e.users[:], user); i >= 0 {
+		e.located[i] = false
+	}
+}
+
+// locatedLocked reports whether a publication found user's presence since
+// the session began or the user last read its state.
+func (e *entry) locatedLocked(user string) bool {
+	i := slices.Index(e.users[:], user)
+	return i < 0 || e.located[i]
+}
+
+// fanOut sends ev, the court:state of a user not yet located, to every
+// linked edge but sent (the edges it already went to).
+//
+// This closes the register window: an edge answers the register of a user
+// in no session by itself and writes the user's presence after the ack, so
+// a session created meanwhile (the partner serving the instant the user
+// registered) is published before the presence reaches the directory. The
+// edge's resync once the presence is written would find the session, but
+// about four round trips later; the fan-out gets there with the other
+// pushes, on the session's flow, so in version order. An edge delivers a
+// court:state only to the user's sockets and keeps no document copy of it
+// (edge/presence.go): edges without the user drop it. Best effort: a send
+// that fails is not retried, the resync covers it. A user found once and
+// gone since (offline) costs nothing more: the fan-out stops at the first
+// publication that finds the user, and starts again only when it reads its
+// state (a register that reached the home).
+func (rt *sessions) fanOut(ev *wire.Event, sent []string) {
+	rt.metrics.fanOuts.Inc()
+	for _, edge := range rt.cfg.Mesh.Edges() {
+		if slices.Contains(sent, edge) {
+			continue
+		}
+		if err := rt.cfg.Mesh.SendEvent(edge, ev); err != nil {
+			rt.log.Debug("fan out court:state", "edge", edge, "user", ev.UserID, "err", err)
+		}
 	}
 }
 

@@ -70,6 +70,11 @@ type entry struct {
 	// docs is what the edges have of its court:state documents
 	// (statedocs.go); guarded by mu.
 	docs docs
+	// located tells, per user (as in users), whether a publication found
+	// the user's presence since the entry began or the user last read its
+	// state; until one does, its states are fanned out (publish.go).
+	// Guarded by mu.
+	located [2]bool
 }
 
 func newEntry(sess *court.Session, epoch uint64) *entry {

@@ -104,16 +104,15 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 	}
 	users := sess.Users()
 	byEdge := make(map[string][]statedoc.User, 2)
-	var edges []string             // in the order found, so sends are deterministic
-	plain := map[string][]string{} // user → edges that get their court:state
+	var edges []string               // in the order found, so sends are deterministic
+	plain := map[string][]string{}   // user → edges that get their court:state
+	reached := map[string][]string{} // user → edges that get their state either way
 	for _, u := range users {
-		found, err := rt.cfg.Directory.Presence(ctx, u)
-		if err != nil {
-			rt.log.Warn("presence lookup failed", "user", u, "err", err)
-		}
+		found := rt.presenceLocked(ctx, e, u)
 		if u == o.user && o.edge != "" && !slices.Contains(found, o.edge) {
 			found = append(found, o.edge)
 		}
+		reached[u] = found
 		for _, edge := range found {
 			if !rt.cfg.Mesh.TakesStateDocs(edge) {
 				plain[u] = append(plain[u], edge)
@@ -156,12 +155,18 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 	e.docs = next
 	// Each user's pending states are replaced: by this version where it
 	// goes as a court:state, by nothing elsewhere (retry.go).
+	// A user not yet located gets its court:state on every other edge
+	// (publish.go).
 	for _, u := range users {
+		fanOut := !e.locatedLocked(u)
 		ev := &wire.Event{UserID: u}
-		if len(plain[u]) > 0 {
+		if len(plain[u]) > 0 || fanOut {
 			ev = &wire.Event{UserID: u, Name: protocol.State, Payload: enc.AppendState(nil, u), SessionID: sess.ID, Version: sess.Version}
 		}
 		rt.publishState(plain[u], ev)
+		if fanOut {
+			rt.fanOut(ev, reached[u])
+		}
 	}
 }
 
