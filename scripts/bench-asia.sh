@@ -8,14 +8,21 @@
 #   wan-asia-after   asia couples; the asia edge reads a replica in asia
 #                    (REDIS_REPLICA_URL) that replicates across the ocean
 #   wan-us           us couples on the same mesh, for comparison
+# Each run starts with ASIA_WARMUP couples that are not recorded: a fresh
+# mesh link starts QUIC's congestion window at 32 packets, and the first
+# sessions' large states (the judge's analysis) wait one or two extra round
+# trips for it to grow (docs/decisions.md, issue 13); the rows are the
+# steady state. The warm-up's own figures are kept (ours-warm-*.json).
 # Writes ours-wan-*.json to $OUT; benchmarks-md.sh puts them side by side.
 #
 #   ASIA_COUPLES  couples of each run (30)
+#   ASIA_WARMUP   unrecorded couples before each run (10)
 #   ASIA_CONC     couples in flight (5)
 #   OUT           output folder (bench-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ASIA_COUPLES=${ASIA_COUPLES:-30}
+ASIA_WARMUP=${ASIA_WARMUP:-10}
 ASIA_CONC=${ASIA_CONC:-5}
 OUT=${OUT:-bench-out}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
@@ -57,6 +64,7 @@ start_dev() {
   wait_ready "$US" /readyz; wait_ready "$ASIA" /readyz
 }
 couples() { # name urls
+  "$CTL" bench --urls "$2" --couples "$ASIA_WARMUP" --concurrency "$ASIA_CONC" --json-out "$OUT/ours-warm-$1.json" >"$OUT/ours-warm-$1.txt"
   "$CTL" bench --urls "$2" --couples "$ASIA_COUPLES" --concurrency "$ASIA_CONC" --json-out "$OUT/ours-$1.json" | tee "$OUT/ours-$1.txt"
 }
 

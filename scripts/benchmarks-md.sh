@@ -54,6 +54,11 @@ asia_section() {
   echo "measured main before any of it: register 304 ms, serve 154 ms, submit_evidence 457 ms, analysis 307 ms."
   echo "Each action is timed from the actor's emit to the partner's court:state showing it, so one mesh RTT is its floor;"
   echo "connect + register is each partner's first connect, a user in no session."
+  if [ -f "$dir/ours-warm-wan-asia-after.json" ]; then
+    echo "Each run follows $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["couples"])' "$dir/ours-warm-wan-asia-after.json") unrecorded warm-up couples on the same mesh: a fresh link starts QUIC's congestion window"
+    echo "at 32 packets, so the first sessions' large states wait for it to grow (the warm-up of the asia \"after\" run: analysis"
+    echo "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["actions"]["analysis"]; print("p50 %.1f / p90 %.1f ms" % (a["p50_ms"], a["p90_ms"]))' "$dir/ours-warm-wan-asia-after.json"); decisions.md, issue 13). The rows are the steady state."
+  fi
   if [ -f "$dir/asia-load.txt" ]; then
     echo "The machine's 1-minute load average was $(head -1 "$dir/asia-load.txt") at the start and $(tail -1 "$dir/asia-load.txt") at the end"
     echo "(on $(nproc) cores): the us column shows what the local work cost under that load, and the asia columns carry it too."
@@ -62,8 +67,8 @@ asia_section() {
   "$dir/bin/courtctl" bench report --wan --dir "$dir"
   echo
   echo "Reading it: what an asia action costs above the us couple's is the crossing; what is left above one RTT + 10 ms"
-  echo "is this machine's local work (the us column) and, for serve, the window after the partner's register (the bench"
-  echo "serves the instant the partner registered, before its presence reached the primary; decisions.md, issue 13)."
+  echo "is this machine's local work, which the us column shows: analysis is two commits, a usage read and the judge; after"
+  echo "the analysis every state is 17–41 KB, encoded for each socket and the ack (decisions.md, issue 13)."
   echo "<!-- asia:end -->"
 }
 
