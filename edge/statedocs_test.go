@@ -88,3 +88,29 @@ func TestStateDocsOfQuietSessionsLeave(t *testing.T) {
 		require.Equal(t, dc.m["live"].sess.Size()+dc.m["new"].sess.Size(), dc.bytes)
 	})
 }
+
+// A court:state a home fans out to every edge (a user it has not located
+// yet, home/publish.go) reaches that user's sockets on this edge, once per
+// version, and leaves no document copy, here or on an edge without them.
+func TestFannedOutStateKeepsNoCopy(t *testing.T) {
+	t.Parallel()
+	te := newTestEdge(t, nil)
+	alice := te.connect(t, "a11ce000-0000-4000-8000-0000000000a1")
+	alice.register()
+	state := func(user string, version uint64) *wire.Event {
+		return &wire.Event{UserID: user, Name: "court:state", SessionID: "s1", Version: version,
+			Payload: []byte(`{"phase":"PENDING","myViewPhase":"PENDING_PARTNER","session":{"id":"s1","v":` + jsonUint(version) + `}}`)}
+	}
+	te.s.DeliverEvent(state("b0b00000-0000-4000-8000-0000000000b2", 1)) // no socket of bob here
+	te.s.DeliverEvent(state("a11ce000-0000-4000-8000-0000000000a1", 1))
+	te.s.DeliverEvent(state("a11ce000-0000-4000-8000-0000000000a1", 1)) // the resync's or a retry's copy
+	te.s.DeliverEvent(state("a11ce000-0000-4000-8000-0000000000a1", 2))
+	for _, v := range []string{"1", "2"} {
+		name, p := event(t, alice.read())
+		require.Equal(t, "court:state", name)
+		require.Contains(t, p, `"v":`+v+`}`)
+	}
+	te.s.docs.mu.Lock()
+	defer te.s.docs.mu.Unlock()
+	require.Empty(t, te.s.docs.m)
+}
