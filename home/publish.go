@@ -60,7 +60,7 @@ func (rt *sessions) pushStatesLocked(ctx context.Context, e *entry, sess *court.
 		}
 		rt.publishState(edges, ev)
 		if !e.locatedLocked(u) {
-			rt.fanOut(ev, edges)
+			rt.fanOut(ev, rt.otherEdges(edges))
 		}
 	}
 }
@@ -94,8 +94,19 @@ func (e *entry) locatedLocked(user string) bool {
 	return i < 0 || e.located[i]
 }
 
-// fanOut sends ev, the court:state of a user not yet located, to every
-// linked edge but sent (the edges it already went to).
+// otherEdges returns the linked edges not in sent.
+func (rt *sessions) otherEdges(sent []string) []string {
+	var out []string
+	for _, edge := range rt.cfg.Mesh.Edges() {
+		if !slices.Contains(sent, edge) {
+			out = append(out, edge)
+		}
+	}
+	return out
+}
+
+// fanOut sends ev, the court:state of a user not yet located, to edges:
+// every linked edge but those it already went to (otherEdges).
 //
 // This closes the register window: an edge answers the register of a user
 // in no session by itself and writes the user's presence after the ack, so
@@ -110,12 +121,12 @@ func (e *entry) locatedLocked(user string) bool {
 // gone since (offline) costs nothing more: the fan-out stops at the first
 // publication that finds the user, and starts again only when it reads its
 // state (a register that reached the home).
-func (rt *sessions) fanOut(ev *wire.Event, sent []string) {
+func (rt *sessions) fanOut(ev *wire.Event, edges []string) {
+	if len(edges) == 0 {
+		return
+	}
 	rt.metrics.fanOuts.Inc()
-	for _, edge := range rt.cfg.Mesh.Edges() {
-		if slices.Contains(sent, edge) {
-			continue
-		}
+	for _, edge := range edges {
 		if err := rt.cfg.Mesh.SendEvent(edge, ev); err != nil {
 			rt.log.Debug("fan out court:state", "edge", edge, "user", ev.UserID, "err", err)
 		}

@@ -158,15 +158,16 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 	// A user not yet located gets its court:state on every other edge
 	// (publish.go).
 	for _, u := range users {
-		fanOut := !e.locatedLocked(u)
+		var others []string
+		if !e.locatedLocked(u) {
+			others = rt.otherEdges(reached[u])
+		}
 		ev := &wire.Event{UserID: u}
-		if len(plain[u]) > 0 || fanOut {
+		if len(plain[u]) > 0 || len(others) > 0 {
 			ev = &wire.Event{UserID: u, Name: protocol.State, Payload: enc.AppendState(nil, u), SessionID: sess.ID, Version: sess.Version}
 		}
 		rt.publishState(plain[u], ev)
-		if fanOut {
-			rt.fanOut(ev, reached[u])
-		}
+		rt.fanOut(ev, others)
 	}
 }
 
