@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes docs/benchmarks.md from the results scripts/bench.sh left in $1, with
 # the asia section from those scripts/bench-asia.sh left there, and the soak
-# section from those scripts/soak.sh left in $1/soak, when present.
+# section from those scripts/soak.sh left in $1/soak, when present (else the
+# soak section the document already has is kept, with its own date).
 #   benchmarks-md.sh --soak DIR   only (re)writes the soak section, from DIR
 #   benchmarks-md.sh --asia DIR   only (re)writes the asia section, from DIR
 #   benchmarks-md.sh --drain DIR  only (re)writes the drain section, from DIR
@@ -132,6 +133,7 @@ esac
 
 DIR=${1:-bench-out}
 CTL=$DIR/bin/courtctl
+KEPT_SOAK=$(sed -n '/^<!-- soak:begin/,/^<!-- soak:end -->/p' "$DOC" 2>/dev/null || true)
 {
   echo "# Benchmarks"
   echo
@@ -188,6 +190,9 @@ CTL=$DIR/bin/courtctl
   if [ -f "$DIR/soak/soak.json" ]; then
     echo
     soak_section "$DIR/soak"
+  elif [ -n "$KEPT_SOAK" ]; then
+    echo
+    echo "$KEPT_SOAK"
   fi
 } > "$DOC"
 echo "wrote docs/benchmarks.md"
