@@ -75,7 +75,7 @@ type conn struct {
 	userID string
 
 	mu         sync.Mutex // guards the fields below (the small ones are last: less padding)
-	queue      [][]byte   // frames waiting for the writer, at most SendQueueLen
+	queue      []frame    // frames waiting for the writer, at most SendQueueLen
 	closing    closeReason
 	counted    string // the user counted in Server.perUser; guarded by Server.mu
 	ip         string // counted in Server.perIP; guarded by Server.mu
@@ -100,26 +100,31 @@ type conn struct {
 	inflight atomic.Int32 // events being handled (dispatch); not guarded
 }
 
-// send queues frame. A full queue cuts the socket off.
-func (c *conn) send(frame []byte) {
+// send queues frame, shared (never given back to the frame pool). A full
+// queue cuts the socket off.
+func (c *conn) send(b []byte) {
 	c.mu.Lock()
-	start, ok := c.enqueueLocked(frame)
+	start, ok := c.enqueueLocked(shared(b))
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
 }
 
-// enqueueLocked queues frame and reports whether a writer must be started
-// and whether the frame was accepted. c.mu is held on entry.
-func (c *conn) enqueueLocked(frame []byte) (start, ok bool) {
+// enqueueLocked queues f and reports whether a writer must be started and
+// whether the socket could take it (a full queue: not, and the socket is
+// to be cut off). A frame the socket owns that is not queued goes back to
+// the pool at once. c.mu is held on entry.
+func (c *conn) enqueueLocked(f frame) (start, ok bool) {
 	if c.closed || c.closing != "" {
 		c.s.m.dropped.WithLabelValues(dropClosed).Inc()
+		f.release()
 		return false, true
 	}
 	if len(c.queue) >= c.s.cfg.SendQueueLen {
 		c.s.m.dropped.WithLabelValues(dropQueueFull).Inc()
+		f.release()
 		return false, false
 	}
-	c.queue = append(c.queue, frame)
+	c.queue = append(c.queue, f)
 	start = !c.writing
 	c.writing = true
 	return start, true
@@ -151,8 +156,13 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.mu.Unlock()
-		for _, f := range batch {
-			if err := c.write(f); err != nil {
+		for i, f := range batch {
+			err := c.write(f.b)
+			// The write returned: gorilla keeps no reference to the
+			// frame (it writes it, or fails, before returning).
+			f.release()
+			if err != nil {
+				releaseAll(batch[i+1:])
 				c.close(reasonTransport)
 				return
 			}
@@ -175,7 +185,9 @@ func (c *conn) closeAfterFlush(reason closeReason, frames ...[]byte) {
 		c.mu.Unlock()
 		return
 	}
-	c.queue = append(c.queue, frames...)
+	for _, b := range frames {
+		c.queue = append(c.queue, shared(b))
+	}
 	c.closing = reason
 	start := !c.writing
 	c.writing = true
@@ -213,6 +225,7 @@ func (c *conn) close(reason closeReason) {
 	if c.closing != "" {
 		reason = c.closing
 	}
+	releaseAll(c.queue) // no writer took these: only the queue holds them
 	c.queue = nil
 	c.s.timers.stop(c)
 	c.cancelActionsLocked()

@@ -250,28 +250,35 @@ func (c *conn) reply(p sio.Packet, resp *wire.Response, state json.RawMessage) {
 // moved from it (the socket learned of a state after the answer was read):
 // then it sends nothing and reports false.
 func (c *conn) replyUnlessLearned(p sio.Packet, resp *wire.Response, state json.RawMessage, since *uint32) bool {
-	frames := make([][]byte, 0, 3)
+	// The frames are this socket's alone: built in pooled buffers that the
+	// writer gives back after their write (frames.go).
+	frames := make([]frame, 0, 3)
 	if state != nil {
-		frames = append(frames, sio.AppendEvent(nil, sio.DefaultNamespace, evState, state))
+		buf := newFrameBuf()
+		frames = append(frames, owned(buf, sio.AppendEvent(*buf, sio.DefaultNamespace, evState, state)))
 	}
 	if resp.CourtError != nil {
-		frames = append(frames, sio.AppendEvent(nil, sio.DefaultNamespace, evError, resp.CourtError))
+		buf := newFrameBuf()
+		frames = append(frames, owned(buf, sio.AppendEvent(*buf, sio.DefaultNamespace, evError, resp.CourtError)))
 	}
 	if p.HasID {
 		ack := resp.Ack
 		if len(ack) == 0 {
 			ack = internalAck
 		}
-		frames = append(frames, sio.AppendAck(nil, sio.DefaultNamespace, p.ID, ack))
+		buf := newFrameBuf()
+		frames = append(frames, owned(buf, sio.AppendAck(*buf, sio.DefaultNamespace, p.ID, ack)))
 	}
 	c.mu.Lock()
 	if since != nil && c.seq != *since {
 		c.mu.Unlock()
+		releaseAll(frames)
 		return false
 	}
 	fresh := c.admitLocked(resp.SessionID, resp.Version, false)
 	if state != nil && !fresh {
 		c.s.m.dropped.WithLabelValues(dropStale).Inc()
+		frames[0].release()
 		frames = frames[1:]
 	} else if state != nil {
 		c.seq++

@@ -65,7 +65,7 @@ func (c *conn) onTimer() {
 	c.awaitPong = true
 	c.beatAt = now + c.s.cfg.PingTimeout
 	c.armLocked()
-	start, ok := c.enqueueLocked(pingFrame)
+	start, ok := c.enqueueLocked(shared(pingFrame))
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
 }

@@ -28,18 +28,29 @@ func (s *Server) DeliverEvent(ev *wire.Event) {
 	if idle && ev.SessionID != "" {
 		s.docs.forget(ev.SessionID)
 	}
-	s.deliverFrame(ev.UserID, sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload), isState, idle, ev.SessionID, ev.Version)
+	s.deliverFrame(ev.UserID, sio.AppendEvent(nil, sio.DefaultNamespace, ev.Name, ev.Payload), nil, isState, idle, ev.SessionID, ev.Version)
 }
 
-// deliverFrame pushes frame, an event for user, to the user's sockets; a
+// deliverFrame pushes b, an event for user, to the user's sockets; a
 // court:state (isState) goes under the version rule, and a version gap
-// resyncs the user.
-func (s *Server) deliverFrame(user string, frame []byte, isState, idle bool, session string, version uint64) {
+// resyncs the user. When buf is set, b was built in it (a buffer of
+// framePool, frames.go) and deliverFrame is its last holder: a user with
+// one socket on this edge gets it as a frame its writer gives back, else
+// it is shared by the user's sockets and left to the collector.
+func (s *Server) deliverFrame(user string, b []byte, buf *[]byte, isState, idle bool, session string, version uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	conns := s.users[user]
+	f := shared(b)
+	if len(conns) <= 1 {
+		f = owned(buf, b)
+	}
+	if len(conns) == 0 {
+		f.release()
+	}
 	gap := false
-	for _, c := range s.users[user] {
-		gap = c.push(frame, isState, idle, session, version) || gap
+	for _, c := range conns {
+		gap = c.push(f, isState, idle, session, version) || gap
 	}
 	if gap {
 		s.m.resyncs.WithLabelValues(resyncGap).Inc()
@@ -50,19 +61,20 @@ func (s *Server) deliverFrame(user string, frame []byte, isState, idle bool, ses
 // push queues frame; a court:state goes under the version rule. It reports
 // a version gap: the socket had an older version of the state's session
 // than the one before it, so a push was lost on the way.
-func (c *conn) push(frame []byte, isState, idle bool, session string, version uint64) (gap bool) {
+func (c *conn) push(f frame, isState, idle bool, session string, version uint64) (gap bool) {
 	c.mu.Lock()
 	if isState {
 		gap = session != "" && session == c.sessionID && version > c.version+1
 		if !c.admitLocked(session, version, true) {
 			c.mu.Unlock()
+			f.release()
 			c.s.m.dropped.WithLabelValues(dropStale).Inc()
 			return false
 		}
 		c.seq++
 		c.idle, c.sent = idle, true
 	}
-	start, ok := c.enqueueLocked(frame)
+	start, ok := c.enqueueLocked(f)
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
 	return gap

@@ -215,7 +215,7 @@ func (c *conn) resynced(frame []byte, seq uint32, session string, version uint64
 	}
 	c.seq++
 	c.idle, c.sent = idle, true
-	start, ok := c.enqueueLocked(frame)
+	start, ok := c.enqueueLocked(shared(frame))
 	c.mu.Unlock()
 	c.afterEnqueue(start, ok)
 	return true

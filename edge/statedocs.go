@@ -119,7 +119,8 @@ func (s *Server) deliverDoc(ev *wire.Event) {
 			s.rs.mark(u.ID)
 			continue
 		}
-		frame := sio.AppendEventFunc(nil, sio.DefaultNamespace, evState, func(b []byte) []byte { return sess.AppendState(b, u) })
-		s.deliverFrame(u.ID, frame, true, false, ev.SessionID, ev.Version)
+		buf := newFrameBuf()
+		b := sio.AppendEventFunc(*buf, sio.DefaultNamespace, evState, func(b []byte) []byte { return sess.AppendState(b, u) })
+		s.deliverFrame(u.ID, b, buf, true, false, ev.SessionID, ev.Version)
 	}
 }
