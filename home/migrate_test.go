@@ -52,6 +52,13 @@ func (s *recordingStore) of(id string) (versions []uint64, events, phases []stri
 // requestSeq numbers the router's requests.
 var requestSeq atomic.Int64
 
+// routerRetryPause is the router's pause between the tries of a request,
+// and edgeRetryBudget how long it retries (the edge's budget).
+const (
+	routerRetryPause = 10 * time.Millisecond
+	edgeRetryBudget  = 3 * time.Second
+)
+
 // router sends actions to the home that owns the user's session, retrying
 // what an edge retries (not_owner, unavailable, shutting_down).
 type router struct {
@@ -75,8 +82,8 @@ func (r *router) act(t *testing.T, user, event string, payload any) ack {
 		resp, err := h.srv.HandleRequest(context.Background(), req)
 		var we *wire.Error
 		if errors.As(err, &we) && (we.Temporary || we.Code == wire.CodeNotOwner || we.Code == wire.CodeShuttingDown) {
-			require.Less(t, time.Since(start), 3*time.Second, "%s %s not answered within the edge's retry budget", user, event)
-			time.Sleep(10 * time.Millisecond)
+			require.Less(t, time.Since(start), edgeRetryBudget, "%s %s not answered within the edge's retry budget", user, event)
+			time.Sleep(routerRetryPause)
 			continue
 		}
 		require.NoError(t, err, "%s %s", user, event)
@@ -116,11 +123,33 @@ func TestLiveMigrationRace(t *testing.T) {
 
 		var flips atomic.Int64
 		migrated := make(chan struct{})
-		go func() { // the migrator: 20 moves, each once the session is held
+		// The migrator: 20 moves, each once the session has been held at
+		// its new home for longer than the router's retry pause. A
+		// hand-off ends at the target's next claim round (up to
+		// ClaimInterval); moving the session on at once would leave it
+		// held for under a millisecond per round, and the router's
+		// retries, at a fixed phase on the synctest clock, would miss
+		// every such window until the migrations end, failing whenever
+		// the 20 moves outlast the retry budget.
+		dwell := 2 * routerRetryPause
+		go func() {
 			defer close(migrated)
+			heldSince, moved := time.Time{}, time.Now()
 			for flips.Load() < 20 {
 				route, err := dir.RouteOf(context.Background(), sid, true)
+				if time.Since(moved) > edgeRetryBudget {
+					t.Errorf("move %d not done within the edge's retry budget: route %+v, %v", flips.Load()+1, route, err)
+					return
+				}
 				if err != nil || route.OwnerInc == "" {
+					heldSince = time.Time{}
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				if heldSince.IsZero() {
+					heldSince = time.Now()
+				}
+				if time.Since(heldSince) < dwell {
 					time.Sleep(time.Millisecond)
 					continue
 				}
@@ -133,7 +162,7 @@ func TestLiveMigrationRace(t *testing.T) {
 					continue
 				}
 				t.Logf("flip %d to %s", flips.Add(1), dst.srv.cfg.NodeID)
-				time.Sleep(7 * time.Millisecond)
+				heldSince, moved = time.Time{}, time.Now()
 			}
 		}()
 		var reads sync.WaitGroup
