@@ -24,7 +24,10 @@ type Handoffs interface {
 	// not cleared yet.
 	HandedTo(ctx context.Context, node string) ([]string, error)
 	// ClearHandoffs removes sessions from handoff:<node> (acquired, or
-	// taken by another node).
+	// taken by another node), except those whose route still awaits node
+	// (names it with no incarnation): a session handed to node again after
+	// it read its set stays there for its next claim round, instead of
+	// being stranded with no node to acquire it.
 	ClearHandoffs(ctx context.Context, node string, sessionIDs ...string) error
 }
 

@@ -35,6 +35,9 @@ func (m *Memory) ClearHandoffs(_ context.Context, node string, sessionIDs ...str
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, id := range sessionIDs {
+		if r, ok := m.routes[id]; ok && r.OwnerNode == node && r.OwnerInc == "" {
+			continue // handed to node again: still awaited
+		}
 		m.handoffs.remove(node, id)
 	}
 	return nil

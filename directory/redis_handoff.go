@@ -54,12 +54,29 @@ func (d *Redis) HandedTo(ctx context.Context, node string) ([]string, error) {
 	return ids, nil
 }
 
-// ClearHandoffs implements Handoffs.
+// clearHandoffsScript removes sessions from a node's hand-off set, except
+// those whose route still awaits the node (a hand-off made again after the
+// node read its set).
+//
+// KEYS: handoff set. ARGV: key prefix, node, session ids.
+var clearHandoffsScript = rueidis.NewLuaScript(`
+local p, node = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  local f = redis.call('HMGET', p .. 'route:' .. ARGV[i], 'owner_node', 'owner_inc')
+  if not (f[1] == node and f[2] == '') then
+    redis.call('SREM', KEYS[1], ARGV[i])
+  end
+end
+return 0
+`)
+
+// ClearHandoffs implements Handoffs with one Lua script.
 func (d *Redis) ClearHandoffs(ctx context.Context, node string, sessionIDs ...string) error {
 	if len(sessionIDs) == 0 {
 		return nil
 	}
-	if err := d.c.Do(ctx, d.c.B().Srem().Key(d.handoffKey(node)).Member(sessionIDs...).Build()).Error(); err != nil {
+	args := append([]string{d.prefix, node}, sessionIDs...)
+	if err := clearHandoffsScript.Exec(ctx, d.c, []string{d.handoffKey(node)}, args).Error(); err != nil {
 		return fmt.Errorf("directory: clear hand-offs to %s: %w", node, err)
 	}
 	return nil
