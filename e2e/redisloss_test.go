@@ -11,18 +11,24 @@ import (
 	"courtmesh/directory/redistest"
 )
 
-// flushPrefix deletes every Redis key of the cluster: Redis lost its data.
+// flushPrefix deletes every Redis key of the cluster at once, as FLUSHALL
+// would: the keys are listed first and deleted by one DEL. Deleting them
+// one by one as the scan went let an edge notice the loss of its presence
+// marker early, record its presence again, and lose that again to the rest
+// of the scan, which a real FLUSHALL never does.
 func (c *cluster) flushPrefix(t *testing.T, rdb rueidis.Client) {
 	t.Helper()
 	ctx := context.Background()
+	var keys []string
 	var cursor uint64
 	for range 1000 {
 		e, err := rdb.Do(ctx, rdb.B().Scan().Cursor(cursor).Match(c.redisPrefix+"*").Count(1000).Build()).AsScanEntry()
 		require.NoError(t, err)
-		for _, k := range e.Elements {
-			require.NoError(t, rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error())
-		}
+		keys = append(keys, e.Elements...)
 		if cursor = e.Cursor; cursor == 0 {
+			if len(keys) > 0 {
+				require.NoError(t, rdb.Do(ctx, rdb.B().Del().Key(keys...).Build()).Error())
+			}
 			return
 		}
 	}
