@@ -85,7 +85,8 @@ type conn struct {
 	expireAt   time.Duration      // when the token's expiry ends the socket; 0: never (expiry.go)
 	actx       context.Context    // parent of the actions in flight; nil while none
 	acancel    context.CancelFunc // cancels actx
-	nact       int                // actions in flight, see beginAction
+	nact       int32              // actions in flight, see beginAction
+	nacting    int32              // of them, actions other than court:register
 	seq        uint32             // court:state frames sent and versions acked, see resynced
 	tidx       int32              // the timer's index in Server.timers plus one; 0: none. Guarded by Server.timers.mu
 	writing    bool               // a writer goroutine is running

@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,4 +138,40 @@ func TestRegisterIdleOlderThanAPushIsNotSent(t *testing.T) {
 	require.Equal(t, "court:state", name)
 	require.JSONEq(t, `{"v":1}`, p, "the register's state is the primary's, not the cache's IDLE")
 	require.Equal(t, `431[{"ok":true,"state":{"v":1}}]`, c.read())
+}
+
+// TestRegisterBesideAnActionWaitsForIt: a reconnecting client sends its
+// buffered serve beside its register. The cache, not yet invalidated, says
+// the user is in no session; the register must not answer IDLE while the
+// serve is in flight (its outcome would come after an IDLE older than it),
+// but once the serve is done, from the primary.
+func TestRegisterBesideAnActionWaitsForIt(t *testing.T) {
+	t.Parallel()
+	const user = "a11ce000-0000-4000-8000-0000000000a1"
+	te := newTestEdge(t, nil)
+	release := make(chan struct{})
+	te.mesh.setFn(func(ctx context.Context, node string, req *wire.Request) (*wire.Response, error) {
+		if req.Event == "court:serve" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return ackWithVersion(1)(ctx, node, req)
+	})
+	c := te.connect(t, user)
+	te.dir.fresh[user] = routeS1 // what the serve created; the cache has not seen it
+	var cached atomic.Int32
+	te.dir.onCachedLookup = func(string) { cached.Add(1) }
+	c.write(`421["court:serve",{"partnerId":"b0b00000-0000-4000-8000-0000000000b2","coupleId":null,"judgeType":"swift"}]`)
+	require.Eventually(t, func() bool { return len(te.mesh.requests()) == 1 }, 5*time.Second, time.Millisecond, "the serve reached the home")
+	c.write(`422["court:register",{}]`)
+	require.Eventually(t, func() bool { return cached.Load() == 2 }, 5*time.Second, time.Millisecond, "the register read the cache")
+	close(release)
+	require.Equal(t, `431[{"ok":true,"state":{"v":1}}]`, c.read(), "the serve's ack comes first")
+	name, p := event(t, c.read())
+	require.Equal(t, "court:state", name)
+	require.JSONEq(t, `{"v":1}`, p, "the register answers the primary's state, not the cache's IDLE")
+	require.Equal(t, `432[{"ok":true,"state":{"v":1}}]`, c.read())
 }

@@ -144,7 +144,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 		return
 	}
 	start := time.Now()
-	ctx, end := c.beginAction()
+	ctx, end := c.beginAction(p.Event)
 	defer end()
 	if retryAfter, ok := c.s.allow(ctx, c.userID, p.Event); !ok {
 		c.s.m.actions.WithLabelValues(p.Event, resultRateLimited).Inc()
@@ -205,6 +205,16 @@ func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, *
 	seq := c.seq
 	c.mu.Unlock()
 	resp, err := c.s.forward(ctx, c.request(evRegister, nil), false)
+	if errors.Is(err, errNoSession) && c.waitForActions(ctx) {
+		// An action of this socket was in flight (a reconnecting client
+		// sends its buffered emits beside its register): the cache's IDLE
+		// may be older than its outcome, so once it is done the primary
+		// answers.
+		c.mu.Lock()
+		seq = c.seq
+		c.mu.Unlock()
+		resp, err = c.s.forward(ctx, c.request(evRegister, nil), true)
+	}
 	if errors.Is(err, errNoSession) {
 		if written != nil {
 			c.s.resyncAfter(written, c.userID)
