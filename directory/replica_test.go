@@ -3,7 +3,6 @@ package directory_test
 import (
 	"testing"
 
-	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
@@ -15,17 +14,9 @@ import (
 // catch up once it resumes), fresh lookups and writes from the primary.
 func TestRedisReplicaReads(t *testing.T) {
 	t.Parallel()
-	rep := redistest.StartReplica(t, "")
-	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{rep.URL[len("redis://"):]}})
-	require.NoError(t, err)
-	t.Cleanup(rc.Close)
-	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
-	require.NoError(t, err)
+	rep, d := replicaWithSession(t)
 	ctx := t.Context()
-	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
-	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
-	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
-	_, err = d.Lookup(ctx, "c", false)
+	_, err := d.Lookup(ctx, "c", false)
 	require.ErrorIs(t, err, directory.ErrNotFound) // now cached
 	require.NoError(t, d.CreateSession(ctx, directory.Route{SessionID: "s2", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}, "c", "e"))
 	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "c", false); return err }) // the replica invalidates what it replicates
@@ -53,17 +44,8 @@ func TestRedisReplicaReads(t *testing.T) {
 // an outage does not cost every read a failed try.
 func TestReplicaDownReadsThePrimary(t *testing.T) {
 	t.Parallel()
-	rep := redistest.StartReplica(t, "")
-	rc, err := directory.DialReplica(rep.URL, 1<<20)
-	require.NoError(t, err)
-	t.Cleanup(rc.Close)
-	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
-	require.NoError(t, err)
+	rep, d := replicaWithSession(t)
 	ctx := t.Context()
-	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
-	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
-	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
-
 	rep.Kill(t)
 	got, err := d.Lookup(ctx, "a", false)
 	require.NoError(t, err, "a dead replica's region reads the primary")
@@ -74,4 +56,22 @@ func TestReplicaDownReadsThePrimary(t *testing.T) {
 	_, err = d.Presence(ctx, "a")
 	require.NoError(t, err)
 	require.EqualValues(t, 1, d.ReplicaFallbacksForTest(), "after one failure the replica is not asked again at once")
+}
+
+// replicaWithSession starts a replica of the test Redis and a directory
+// reading it (dialed as courtd dials one), with session s1 of users a and b
+// created on the primary and seen through the replica.
+func replicaWithSession(t *testing.T) (*redistest.Replica, *directory.Redis) {
+	t.Helper()
+	rep := redistest.StartReplica(t, "")
+	rc, err := directory.DialReplica(rep.URL, 1<<20)
+	require.NoError(t, err)
+	t.Cleanup(rc.Close)
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	require.NoError(t, err)
+	ctx := t.Context()
+	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
+	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
+	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
+	return rep, d
 }
