@@ -180,7 +180,7 @@ func (d *Redis) Lookup(ctx context.Context, userID string, fresh bool) (Route, e
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Get().Key(key).Build())
 	} else {
-		res = d.reads.doCache(ctx, func(b rueidis.Builder) rueidis.Cacheable { return b.Get().Key(key).Cache() }, d.cacheTTL)
+		res = d.reads.doCache(ctx, getCmd, key, d.cacheTTL)
 	}
 	sid, err := res.ToString()
 	if rueidis.IsRedisNil(err) {
@@ -200,7 +200,7 @@ func (d *Redis) RouteOf(ctx context.Context, sessionID string, fresh bool) (Rout
 	if fresh {
 		res = d.c.Do(ctx, d.c.B().Hgetall().Key(key).Build())
 	} else {
-		res = d.reads.doCache(ctx, func(b rueidis.Builder) rueidis.Cacheable { return b.Hgetall().Key(key).Cache() }, d.cacheTTL)
+		res = d.reads.doCache(ctx, hgetallCmd, key, d.cacheTTL)
 	}
 	fields, err := res.AsStrMap()
 	if err != nil {

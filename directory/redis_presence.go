@@ -53,8 +53,7 @@ func (d *Redis) RemovePresence(ctx context.Context, edgeNode, userID string) err
 // this node's clock. Fields that expired stay in the hash until the key's
 // own TTL runs out or the edge is removed.
 func (d *Redis) Presence(ctx context.Context, userID string) ([]string, error) {
-	key := d.presenceKey(userID)
-	fields, err := d.reads.doCache(ctx, func(b rueidis.Builder) rueidis.Cacheable { return b.Hgetall().Key(key).Cache() }, d.cacheTTL).AsStrMap()
+	fields, err := d.reads.doCache(ctx, hgetallCmd, d.presenceKey(userID), d.cacheTTL).AsStrMap()
 	if err != nil {
 		return nil, fmt.Errorf("directory: get presence of %s: %w", userID, err)
 	}

@@ -24,18 +24,29 @@ type reads struct {
 	fallbacks atomic.Int64   // reads the primary answered for a failed replica
 }
 
-// doCache runs the cached read that build makes, on the replica when there is
-// one and it has not just failed, else on the primary. A Redis nil is an
-// answer, not a failure; a done ctx fails the read rather than move it.
-func (r *reads) doCache(ctx context.Context, build func(rueidis.Builder) rueidis.Cacheable, ttl time.Duration) rueidis.RedisResult {
+// cachedRead builds one cached read of key; getCmd and hgetallCmd are the
+// directory's two. Functions, not closures over the key, so a read
+// allocates nothing to choose its client.
+type cachedRead func(b rueidis.Builder, key string) rueidis.Cacheable
+
+func getCmd(b rueidis.Builder, key string) rueidis.Cacheable { return b.Get().Key(key).Cache() }
+
+func hgetallCmd(b rueidis.Builder, key string) rueidis.Cacheable {
+	return b.Hgetall().Key(key).Cache()
+}
+
+// doCache runs the cached read of key, on the replica when there is one and
+// it has not just failed, else on the primary. A Redis nil is an answer,
+// not a failure; a done ctx fails the read rather than move it.
+func (r *reads) doCache(ctx context.Context, read cachedRead, key string, ttl time.Duration) rueidis.RedisResult {
 	if r.replica == nil || time.Now().UnixNano() < r.skipUntil.Load() {
-		return r.primary.DoCache(ctx, build(r.primary.B()), ttl)
+		return r.primary.DoCache(ctx, read(r.primary.B(), key), ttl)
 	}
-	res := r.replica.DoCache(ctx, build(r.replica.B()), ttl)
+	res := r.replica.DoCache(ctx, read(r.replica.B(), key), ttl)
 	if err := res.Error(); err == nil || rueidis.IsRedisNil(err) || ctx.Err() != nil {
 		return res
 	}
 	r.skipUntil.Store(time.Now().Add(replicaRetryAfter).UnixNano())
 	r.fallbacks.Add(1)
-	return r.primary.DoCache(ctx, build(r.primary.B()), ttl)
+	return r.primary.DoCache(ctx, read(r.primary.B(), key), ttl)
 }

@@ -179,12 +179,7 @@ func (c *conn) handleEvent(p sio.Packet) {
 	// The socket learned of a session while the cache said there was none
 	// (an action it sent alongside the register found one): the cache is
 	// behind, and the primary answers.
-	if resp, err = c.s.forward(ctx, c.request(evRegister, nil), true); errors.Is(err, errNoSession) {
-		resp, state, err = &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
-	} else if err == nil {
-		state = stateOf(resp.Ack)
-	}
-	if err != nil {
+	if resp, state, err = c.registerFresh(ctx); err != nil {
 		c.s.log.Debug("action failed", "conn_id", c.sid, "event", p.Event, "err", err)
 		resp, state = unavailable, nil
 	}
@@ -201,18 +196,14 @@ func (c *conn) handleEvent(p sio.Packet) {
 // it, and replyUnlessLearned does not send it.
 func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, *uint32, error) {
 	written := c.s.addRegistered(c)
-	c.mu.Lock()
-	seq := c.seq
-	c.mu.Unlock()
+	seq := c.seqNow()
 	resp, err := c.s.forward(ctx, c.request(evRegister, nil), false)
 	if errors.Is(err, errNoSession) && c.waitForActions(ctx) {
 		// An action of this socket was in flight (a reconnecting client
 		// sends its buffered emits beside its register): the cache's IDLE
 		// may be older than its outcome, so once it is done the primary
 		// answers.
-		c.mu.Lock()
-		seq = c.seq
-		c.mu.Unlock()
+		seq = c.seqNow()
 		resp, err = c.s.forward(ctx, c.request(evRegister, nil), true)
 	}
 	if errors.Is(err, errNoSession) {
@@ -225,6 +216,26 @@ func (c *conn) register(ctx context.Context) (*wire.Response, json.RawMessage, *
 		return nil, nil, nil, err
 	}
 	return resp, stateOf(resp.Ack), nil, nil
+}
+
+// registerFresh answers a register from the primary: the user's state, or
+// IDLE when it is in no session.
+func (c *conn) registerFresh(ctx context.Context) (*wire.Response, json.RawMessage, error) {
+	resp, err := c.s.forward(ctx, c.request(evRegister, nil), true)
+	if errors.Is(err, errNoSession) {
+		return &wire.Response{Ack: protocol.IdleAck}, protocol.IdleState, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, stateOf(resp.Ack), nil
+}
+
+// seqNow returns the socket's seq (states sent and versions acked).
+func (c *conn) seqNow() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq
 }
 
 func (c *conn) request(event string, payload json.RawMessage) *wire.Request {
