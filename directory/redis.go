@@ -44,9 +44,9 @@ type RedisConfig struct {
 	// in this node's region (REDIS_REPLICA_URL). Lookup and RouteOf read
 	// from it, through its client-side cache, unless asked fresh, and so
 	// does Presence; every write and every fresh read goes to Client. While
-	// the replica fails reads (down, resyncing), they go to Client; dial it
-	// with DialReplica (no retries), or a read waits for a dead replica
-	// until its context ends. A
+	// the replica fails reads (down, resyncing, not up yet when the node
+	// started), they go to Client; dial it with DialReplica (no retries,
+	// redials), or a read waits for a dead replica until its context ends. A
 	// replica lags its primary, so what it answers may be stale: a caller
 	// that acts on it must be ready to be told so and read fresh
 	// (docs/ownership.md, "Stale reads"). The caller owns it. Nil means
@@ -106,7 +106,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.CacheTTL < 0 {
 		return nil, fmt.Errorf("directory: negative CacheTTL %v", cfg.CacheTTL)
 	}
-	return &Redis{c: cfg.Client, reads: &reads{primary: cfg.Client, replica: cfg.Replica}, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
+	return &Redis{c: cfg.Client, reads: &reads{primary: cfg.Client, replica: cfg.Replica, retryAfter: replicaRetryAfter}, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
 }
 
 // Dial connects to the Redis at url, a REDIS_URL such as
@@ -134,7 +134,11 @@ func DialCache(url string, bytesEachConn int) (rueidis.Client, error) {
 // DialReplica is DialCache for RedisConfig.Replica: the client does not
 // retry a read that failed (rueidis retries reads until their context ends),
 // so a replica that is down costs one failed attempt before Redis reads the
-// primary instead.
+// primary instead. A replica that does not answer is no error: the client
+// dials it again whenever a read is sent to it, so an edge starts while its
+// replica is down (at start or in a rolling deploy), reads the primary
+// meanwhile, and reads the replica once it answers. A url that does not
+// parse is an error.
 func DialReplica(url string, bytesEachConn int) (rueidis.Client, error) {
 	opt, err := ClientOption(url)
 	if err != nil {
@@ -142,8 +146,11 @@ func DialReplica(url string, bytesEachConn int) (rueidis.Client, error) {
 	}
 	opt.CacheSizeEachConn = bytesEachConn
 	opt.DisableRetry = true
+	// One Redis, not a cluster: a single client, which rueidis returns
+	// even when its first dial fails (with that failure, ignored here).
+	opt.ForceSingleClient = true
 	c, err := rueidis.NewClient(opt)
-	if err != nil {
+	if c == nil {
 		return nil, fmt.Errorf("dial redis replica: %w", err)
 	}
 	return c, nil

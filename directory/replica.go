@@ -9,19 +9,23 @@ import (
 )
 
 // replicaRetryAfter is how long cached reads go to the primary after the
-// replica failed one, before the replica is asked again.
+// replica failed one, before the replica is asked again (and, when it was
+// not answering, dialed again).
 const replicaRetryAfter = 5 * time.Second
 
 // reads sends the cached reads of a Redis directory to the region's replica
 // while it answers, and to the primary while it does not: a replica that is
 // down or resyncing makes its region's reads slower, never failed. One
-// failure moves reads to the primary for replicaRetryAfter, so an outage
-// costs one failed attempt per interval instead of one per read.
+// failure moves reads to the primary for retryAfter (replicaRetryAfter), so
+// an outage costs one failed attempt per interval instead of one per read.
+// A replica that was not answering when its client was dialed is the same
+// outage: its client (DialReplica) dials it again at each attempt.
 type reads struct {
-	primary   rueidis.Client
-	replica   rueidis.Client // nil: every read is the primary's
-	skipUntil atomic.Int64   // unix nanoseconds; the replica is not asked before
-	fallbacks atomic.Int64   // reads the primary answered for a failed replica
+	primary    rueidis.Client
+	replica    rueidis.Client // nil: every read is the primary's
+	retryAfter time.Duration
+	skipUntil  atomic.Int64 // unix nanoseconds; the replica is not asked before
+	fallbacks  atomic.Int64 // reads the primary answered for a failed replica
 }
 
 // cachedRead builds one cached read of key; getCmd and hgetallCmd are the
@@ -46,7 +50,7 @@ func (r *reads) doCache(ctx context.Context, read cachedRead, key string, ttl ti
 	if err := res.Error(); err == nil || rueidis.IsRedisNil(err) || ctx.Err() != nil {
 		return res
 	}
-	r.skipUntil.Store(time.Now().Add(replicaRetryAfter).UnixNano())
+	r.skipUntil.Store(time.Now().Add(r.retryAfter).UnixNano())
 	r.fallbacks.Add(1)
 	return r.primary.DoCache(ctx, read(r.primary.B(), key), ttl)
 }

@@ -3,6 +3,7 @@ package directory_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -63,6 +64,47 @@ func TestReplicaDownReadsThePrimary(t *testing.T) {
 	_, err = d.Presence(ctx, "a")
 	require.NoError(t, err)
 	require.EqualValues(t, 1, d.ReplicaFallbacksForTest(), "after one failure the replica is not asked again at once")
+}
+
+// TestReplicaDownAtStart: a node whose replica does not answer yet starts
+// anyway, reads the primary meanwhile, and reads the replica once it
+// answers; a replica URL that does not parse is still refused.
+func TestReplicaDownAtStart(t *testing.T) {
+	t.Parallel()
+	_, err := directory.DialReplica("http://127.0.0.1:6379", 1<<20)
+	require.ErrorContains(t, err, "parse redis url", "a malformed REDIS_REPLICA_URL is an operator's mistake")
+
+	rep := redistest.NewReplica(t, "")
+	rc, err := directory.DialReplica(rep.URL, 1<<20)
+	require.NoError(t, err, "a replica that does not answer yet is no reason not to start")
+	t.Cleanup(rc.Close)
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	require.NoError(t, err)
+	d.SetReplicaRetryForTest(20 * time.Millisecond)
+	ctx := t.Context()
+	require.NoError(t, d.CreateSession(ctx, directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}, "a", "b"))
+	require.NoError(t, d.CreateSession(ctx, directory.Route{SessionID: "s2", HomeRegion: "us", OwnerNode: "home-2", OwnerInc: "i1"}, "c", "e"))
+	got, err := d.Lookup(ctx, "a", false)
+	require.NoError(t, err, "the primary answers while the replica does not")
+	require.Equal(t, "home-1", got.OwnerNode)
+	require.Positive(t, d.ReplicaFallbacksForTest(), "the replica was tried first")
+
+	// Once the replica is up, only it can still show s2: it stops
+	// replicating before s2 ends on the primary, and the primary's
+	// cache never held c.
+	rep.Start(t)
+	rep.Detach(t)
+	require.NoError(t, d.EndSession(ctx, "s2", "c", "e"))
+	checkFor(t, settle, func() error {
+		r, err := d.Lookup(ctx, "c", false)
+		if err != nil {
+			return fmt.Errorf("the answer is not the replica's: %w", err)
+		}
+		if r.OwnerNode != "home-2" {
+			return fmt.Errorf("owner %q, want home-2", r.OwnerNode)
+		}
+		return nil
+	})
 }
 
 // replicaWithSession starts a replica of the test Redis and a directory

@@ -27,6 +27,9 @@ type Replica struct {
 	URL string
 	// Upstream is the host:port it replicates from.
 	Upstream string
+	bin      string
+	port     int
+	dir      string
 	client   rueidis.Client
 	process  *exec.Cmd
 }
@@ -37,6 +40,15 @@ type Replica struct {
 // their own prefix from it. A machine without redis-server fails the test
 // when CI=true and skips it otherwise.
 func StartReplica(t testing.TB, upstream string) *Replica {
+	t.Helper()
+	r := NewReplica(t, upstream)
+	r.Start(t)
+	return r
+}
+
+// NewReplica is StartReplica without the start: nothing answers at the
+// replica's URL until Start, as when a node starts before its replica.
+func NewReplica(t testing.TB, upstream string) *Replica {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -52,14 +64,20 @@ func StartReplica(t testing.TB, upstream string) *Replica {
 		}
 		upstream = u.Host
 	}
-	host, port, err := net.SplitHostPort(upstream)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(upstream); err != nil {
 		t.Fatalf("redistest: upstream %q: %v", upstream, err)
 	}
 	own := freePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(own), "--bind", "127.0.0.1", "--replicaof", host, port,
-		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", dir+"/redis.log")
+	return &Replica{URL: fmt.Sprintf("redis://127.0.0.1:%d", own), Upstream: upstream, bin: bin, port: own, dir: t.TempDir()}
+}
+
+// Start starts the replica's process and waits until it is in sync; the
+// process is killed when t ends. Start a replica once.
+func (r *Replica) Start(t testing.TB) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(r.Upstream)
+	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--replicaof", host, port,
+		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", r.dir+"/redis.log")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redistest: start replica: %v", err)
 	}
@@ -67,7 +85,7 @@ func StartReplica(t testing.TB, upstream string) *Replica {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	r := &Replica{URL: fmt.Sprintf("redis://127.0.0.1:%d", own), Upstream: upstream, process: cmd}
+	r.process = cmd
 	opt, err := rueidis.ParseURL(r.URL)
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
@@ -82,7 +100,6 @@ func StartReplica(t testing.TB, upstream string) *Replica {
 	}
 	t.Cleanup(r.client.Close)
 	r.waitInSync(t, deadline)
-	return r
 }
 
 // Detach stops the replication (REPLICAOF NO ONE): the replica keeps what
