@@ -79,10 +79,11 @@ func newEdgeCmd() *cobra.Command {
 		Long: `edge accepts the app's Socket.IO clients on --addr and forwards their actions
 to home nodes over the QUIC mesh; it finds the homes in the membership in Redis.
 SIGTERM drains it: lame duck over --drain-window, then exit. Environment: SUPABASE_JWT_SECRET (required),
-REDIS_URL (required), COURT_REDIS_PREFIX; GOGC (default 50 here, not Go's 100:
-less memory per idle socket, see docs/performance.md). After a burst of
-allocation (a wave of handshakes) the edge returns its free memory to the
-system at the first quiet second.`,
+REDIS_URL (required), COURT_REDIS_PREFIX, REDIS_REPLICA_URL (optional: the
+region's replica, read while it answers, else the primary); GOGC (default 50
+here, not Go's 100: less memory per idle socket, see docs/performance.md).
+After a burst of allocation (a wave of handshakes) the edge returns its free
+memory to the system at the first quiet second.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defaultGCPercent(edgeGCPercent)

@@ -43,7 +43,8 @@ func openEdgeDirectory() (directory.Store, func(), error) {
 }
 
 // openRedisDirectory connects a directory to the Redis primary at url and,
-// when replicaURL is set, reads it from the replica there; each client's
+// when replicaURL is set, reads it from the replica there once it answers
+// (an unreachable replica is no error; a malformed URL is); each client's
 // cache holds at most cacheBytes a connection.
 func openRedisDirectory(url, replicaURL string, cacheBytes int) (directory.Store, func(), error) {
 	client, err := directory.DialCache(url, cacheBytes)
@@ -55,7 +56,7 @@ func openRedisDirectory(url, replicaURL string, cacheBytes int) (directory.Store
 	if replicaURL != "" {
 		if cfg.Replica, err = directory.DialReplica(replicaURL, cacheBytes); err != nil {
 			client.Close()
-			return nil, nil, fmt.Errorf("connect redis replica: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", envRedisReplicaURL, err)
 		}
 		closeFn = func() { cfg.Replica.Close(); client.Close() }
 	}
