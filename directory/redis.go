@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
 
 	"courtmesh/directory/rediscache"
@@ -56,6 +58,13 @@ type RedisConfig struct {
 	// Redis tracking invalidates a cached key as soon as it changes, so this
 	// bounds memory, not staleness. Zero value means DefaultCacheTTL (30 s).
 	CacheTTL time.Duration
+	// Logger receives a warning when cached reads move off the Replica (it
+	// failed one) and a line when it answers again. Nil means discard.
+	Logger *slog.Logger
+	// Registerer, when set with a Replica, receives
+	// court_directory_replica_fallback_reads_total and
+	// court_directory_replica_down.
+	Registerer prometheus.Registerer
 }
 
 // Redis is the production Store on one Redis deployment. Keys, with P the
@@ -106,7 +115,15 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if cfg.CacheTTL < 0 {
 		return nil, fmt.Errorf("directory: negative CacheTTL %v", cfg.CacheTTL)
 	}
-	return &Redis{c: cfg.Client, reads: &reads{primary: cfg.Client, replica: cfg.Replica, retryAfter: replicaRetryAfter}, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &reads{primary: cfg.Client, replica: cfg.Replica, retryAfter: replicaRetryAfter, log: log.With("component", "redis-replica")}
+	if err := r.register(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	return &Redis{c: cfg.Client, reads: r, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}, nil
 }
 
 // Dial connects to the Redis at url, a REDIS_URL such as

@@ -1,10 +1,14 @@
 package directory_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
@@ -16,7 +20,7 @@ import (
 // catch up once it resumes), fresh lookups and writes from the primary.
 func TestRedisReplicaReads(t *testing.T) {
 	t.Parallel()
-	rep, d := replicaWithSession(t)
+	rep, d, obs := replicaWithSession(t)
 	ctx := t.Context()
 	_, err := d.Lookup(ctx, "c", false)
 	require.ErrorIs(t, err, directory.ErrNotFound) // now cached
@@ -38,6 +42,9 @@ func TestRedisReplicaReads(t *testing.T) {
 		}
 		return nil
 	})
+	require.Empty(t, obs.logs.all(), "a replica that lags is not down")
+	require.Zero(t, obs.metric(t, "court_directory_replica_down"))
+	require.Zero(t, obs.metric(t, "court_directory_replica_fallback_reads_total"))
 }
 
 // TestReplicaDownReadsThePrimary: when the region's replica dies, cached
@@ -46,7 +53,7 @@ func TestRedisReplicaReads(t *testing.T) {
 // an outage does not cost every read a failed try.
 func TestReplicaDownReadsThePrimary(t *testing.T) {
 	t.Parallel()
-	rep, d := replicaWithSession(t)
+	rep, d, obs := replicaWithSession(t)
 	ctx := t.Context()
 	rep.Kill(t)
 	got, err := d.Lookup(ctx, "a", false)
@@ -61,9 +68,16 @@ func TestReplicaDownReadsThePrimary(t *testing.T) {
 		}
 		return nil
 	})
+	require.EqualValues(t, 1, d.ReplicaFailuresForTest(), "after one failure the replica is not asked again at once")
+	require.Equal(t, 1.0, obs.metric(t, "court_directory_replica_down"))
+	before := obs.metric(t, "court_directory_replica_fallback_reads_total")
 	_, err = d.Presence(ctx, "a")
 	require.NoError(t, err)
-	require.EqualValues(t, 1, d.ReplicaFallbacksForTest(), "after one failure the replica is not asked again at once")
+	require.Equal(t, before+1, obs.metric(t, "court_directory_replica_fallback_reads_total"), "a read skipping the replica is counted")
+	logs := obs.logs.all()
+	require.Len(t, logs, 1, "one outage, one line: %v", logs)
+	require.Equal(t, slog.LevelWarn, logs[0].level)
+	require.NotEmpty(t, logs[0].err, "the warning says why")
 }
 
 // TestReplicaDownAtStart: a node whose replica does not answer yet starts
@@ -78,7 +92,9 @@ func TestReplicaDownAtStart(t *testing.T) {
 	rc, err := directory.DialReplica(rep.URL, 1<<20)
 	require.NoError(t, err, "a replica that does not answer yet is no reason not to start")
 	t.Cleanup(rc.Close)
-	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	obs := newReplicaObserver()
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t),
+		Logger: obs.logger(), Registerer: obs.reg})
 	require.NoError(t, err)
 	d.SetReplicaRetryForTest(20 * time.Millisecond)
 	ctx := t.Context()
@@ -87,7 +103,19 @@ func TestReplicaDownAtStart(t *testing.T) {
 	got, err := d.Lookup(ctx, "a", false)
 	require.NoError(t, err, "the primary answers while the replica does not")
 	require.Equal(t, "home-1", got.OwnerNode)
-	require.Positive(t, d.ReplicaFallbacksForTest(), "the replica was tried first")
+	// The replica is tried again every 20 ms and fails again: still one
+	// outage, logged once.
+	checkFor(t, settle, func() error {
+		if _, err := d.Lookup(ctx, "a", false); err != nil {
+			return err
+		}
+		if n := d.ReplicaFailuresForTest(); n < 3 {
+			return fmt.Errorf("%d failed replica reads, want 3", n)
+		}
+		return nil
+	})
+	require.Equal(t, []slog.Level{slog.LevelWarn}, obs.logs.levels())
+	require.Equal(t, 1.0, obs.metric(t, "court_directory_replica_down"))
 
 	// Once the replica is up, only it can still show s2: it stops
 	// replicating before s2 ends on the primary, and the primary's
@@ -105,22 +133,113 @@ func TestReplicaDownAtStart(t *testing.T) {
 		}
 		return nil
 	})
+	require.Equal(t, []slog.Level{slog.LevelWarn, slog.LevelInfo}, obs.logs.levels(), "the replica answers again: logged once")
+	require.Equal(t, 0.0, obs.metric(t, "court_directory_replica_down"))
+	fallbacks := obs.metric(t, "court_directory_replica_fallback_reads_total")
+	require.GreaterOrEqual(t, fallbacks, float64(d.ReplicaFailuresForTest()), "each failed read was the primary's")
+
+	rep.Kill(t)
+	_, err = d.Lookup(ctx, "a", false)
+	require.NoError(t, err)
+	require.Equal(t, []slog.Level{slog.LevelWarn, slog.LevelInfo, slog.LevelWarn}, obs.logs.levels(), "a second outage is logged again")
+	require.Equal(t, 1.0, obs.metric(t, "court_directory_replica_down"))
+	require.Greater(t, obs.metric(t, "court_directory_replica_fallback_reads_total"), fallbacks)
 }
 
 // replicaWithSession starts a replica of the test Redis and a directory
 // reading it (dialed as courtd dials one), with session s1 of users a and b
-// created on the primary and seen through the replica.
-func replicaWithSession(t *testing.T) (*redistest.Replica, *directory.Redis) {
+// created on the primary and seen through the replica, and what the
+// directory logs and exports.
+func replicaWithSession(t *testing.T) (*redistest.Replica, *directory.Redis, *replicaObserver) {
 	t.Helper()
 	rep := redistest.StartReplica(t, "")
 	rc, err := directory.DialReplica(rep.URL, 1<<20)
 	require.NoError(t, err)
 	t.Cleanup(rc.Close)
-	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t)})
+	obs := newReplicaObserver()
+	d, err := directory.NewRedis(directory.RedisConfig{Client: redistest.Client(t), Replica: rc, Prefix: redistest.Prefix(t),
+		Logger: obs.logger(), Registerer: obs.reg})
 	require.NoError(t, err)
 	ctx := t.Context()
 	r := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "home-1", OwnerInc: "i1"}
 	require.NoError(t, d.CreateSession(ctx, r, "a", "b"))
 	checkFor(t, settle, func() error { _, err := d.Lookup(ctx, "a", false); return err })
-	return rep, d
+	return rep, d, obs
+}
+
+// replicaObserver holds what a directory logs and the metrics it exports.
+type replicaObserver struct {
+	logs *logRecorder
+	reg  *prometheus.Registry
+}
+
+func newReplicaObserver() *replicaObserver {
+	return &replicaObserver{logs: &logRecorder{}, reg: prometheus.NewRegistry()}
+}
+
+func (o *replicaObserver) logger() *slog.Logger { return slog.New(o.logs) }
+
+// metric is the value of the unlabelled counter or gauge name.
+func (o *replicaObserver) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	families, err := o.reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if c := m.GetCounter(); c != nil {
+			return c.GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("%s is not exported", name)
+	return 0
+}
+
+// logRecorder is a slog.Handler that keeps every record's level, message
+// and err.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []logRecord
+}
+
+type logRecord struct {
+	level slog.Level
+	msg   string
+	err   string
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	rec := logRecord{level: r.Level, msg: r.Message}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" {
+			rec.err = a.Value.String()
+		}
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, rec)
+	return nil
+}
+
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
+
+func (h *logRecorder) all() []logRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]logRecord(nil), h.records...)
+}
+
+func (h *logRecorder) levels() []slog.Level {
+	var ls []slog.Level
+	for _, r := range h.all() {
+		ls = append(ls, r.level)
+	}
+	return ls
 }
