@@ -115,12 +115,14 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 
 	catalog := regions.Default()
 	listenFor := func(string) func(string, string) (net.PacketConn, error) { return nil }
+	reg := newOpsRegistry()
 	asiaDir, asiaRedis := directory.Store(dir), ""
 	if f.wan {
 		wan := meshtest.NewNetwork(catalog)
 		listenFor = wan.ListenPacket
 		if !embedded {
-			w, err := openWANRedis(wan, catalog, "asia", os.Getenv(envRedisURL), f.wanRedisAddr)
+			w, err := openWANRedis(wan, catalog, "asia", os.Getenv(envRedisURL), f.wanRedisAddr,
+				logger, prometheus.WrapRegistererWith(prometheus.Labels{"node": "edge-asia-1"}, reg))
 			if err != nil {
 				return err
 			}
@@ -129,7 +131,6 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		}
 	}
 
-	reg := newOpsRegistry()
 	homeRole, err := newHomeRole(homeRoleConfig{
 		NodeID: "home-us-1", Region: "us", MeshAddr: f.meshAddr, Identity: ids["home-us-1"],
 		Directory: dir, Store: st, Judge: j, App: appSrc, Screen: scr, Outbox: ob, TimerScale: scale, ListenPacket: listenFor("us"),

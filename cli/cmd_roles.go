@@ -104,12 +104,12 @@ memory to the system at the first quiet second.`,
 			if err != nil {
 				return usageError{err}
 			}
-			dir, closeDir, err := openEdgeDirectory()
+			reg := newOpsRegistry()
+			dir, closeDir, err := openEdgeDirectory(logger, reg)
 			if err != nil {
 				return err
 			}
 			defer closeDir()
-			reg := newOpsRegistry()
 			r, err := newEdgeRole(edgeRoleConfig{
 				NodeID: f.nodeID, Region: f.region, ClientAddr: addr, Identity: id, Homes: peers,
 				Verifier: verifier, Directory: dir, HomePolicy: homePolicy, TokenGrace: tokenGrace,

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory"
+	"courtmesh/directory/redistest"
 	"courtmesh/home/judge"
 	"courtmesh/home/outbox"
 	"courtmesh/home/store"
@@ -55,8 +56,9 @@ func (r *descRecorder) Unregister(prometheus.Collector) bool { return true }
 var dashboardMetric = regexp.MustCompile(`\b(court_[a-z_]+)`)
 
 // TestDashboardMetricsExported: every metric the Grafana dashboard queries
-// is registered by an edge, a home (its mesh node included) or the outbox
-// dispatcher, so no panel stays empty because of a renamed metric.
+// is registered by an edge, a home (its mesh node included), the outbox
+// dispatcher or an edge's directory with a replica, so no panel stays empty
+// because of a renamed metric.
 func TestDashboardMetricsExported(t *testing.T) {
 	t.Parallel()
 	raw, err := os.ReadFile("../deploy/grafana/courtmesh.json")
@@ -92,6 +94,10 @@ func TestDashboardMetricsExported(t *testing.T) {
 	_, err = outbox.New(outbox.Config{DB: pool, Discard: true, Registerer: rec})
 	require.NoError(t, err)
 
+	_, closeDir, err := openRedisDirectory(redistest.URL(), redistest.URL(), 1<<20, nil, rec) // any Redis stands for the replica here
+	require.NoError(t, err)
+	defer closeDir()
+
 	suffix := regexp.MustCompile(`_(bucket|count|sum)$`)
 	var queried []string
 	for _, p := range dash.Panels {
@@ -108,7 +114,7 @@ func TestDashboardMetricsExported(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"court_edge_sockets", "court_home_sessions", "court_edge_action_seconds",
-		"court_mesh_link_up", "court_node_draining", "court_outbox_backlog"} {
+		"court_mesh_link_up", "court_node_draining", "court_outbox_backlog", "court_directory_replica_down"} {
 		require.True(t, slices.Contains(queried, want), "the dashboard shows %s", want)
 	}
 }

@@ -1,12 +1,15 @@
 package cli
 
 import (
-	"courtmesh/directory/rediscache"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"courtmesh/directory"
+	"courtmesh/directory/rediscache"
 	"courtmesh/mesh/meshtest"
 	"courtmesh/regions"
 )
@@ -25,8 +28,9 @@ type wanRedis struct {
 }
 
 // openWANRedis opens the directory of an edge in region on the Redis at
-// redisURL, its proxy listening on listen ("127.0.0.1:0" picks a port).
-func openWANRedis(wan *meshtest.Network, catalog *regions.Catalog, region, redisURL, listen string) (*wanRedis, error) {
+// redisURL, its proxy listening on listen ("127.0.0.1:0" picks a port); with
+// REDIS_REPLICA_URL set it reads the replica there, as openEdgeDirectory.
+func openWANRedis(wan *meshtest.Network, catalog *regions.Catalog, region, redisURL, listen string, logger *slog.Logger, reg prometheus.Registerer) (*wanRedis, error) {
 	u, err := url.Parse(redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", envRedisURL, err)
@@ -36,7 +40,7 @@ func openWANRedis(wan *meshtest.Network, catalog *regions.Catalog, region, redis
 		return nil, fmt.Errorf("redis across the wan: %w", err)
 	}
 	u.Host = proxy.Addr()
-	dir, closeDir, err := openRedisDirectory(u.String(), os.Getenv(envRedisReplicaURL), rediscache.DefaultBytesEachConn)
+	dir, closeDir, err := openRedisDirectory(u.String(), os.Getenv(envRedisReplicaURL), rediscache.DefaultBytesEachConn, logger, reg)
 	if err != nil {
 		proxy.Close()
 		return nil, err

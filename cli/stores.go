@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"courtmesh/directory"
 	"courtmesh/directory/rediscache"
@@ -27,31 +28,34 @@ func openDirectory(allowEmbedded bool) (dir directory.Store, embedded bool, clos
 		}
 		return directory.NewMemory(), true, func() {}, nil
 	}
-	d, closeFn, err := openRedisDirectory(url, "", rediscache.DefaultBytesEachConn)
+	d, closeFn, err := openRedisDirectory(url, "", rediscache.DefaultBytesEachConn, nil, nil)
 	return d, false, closeFn, err
 }
 
 // openEdgeDirectory is openDirectory for an edge: with REDIS_REPLICA_URL
-// set, its lookups read the regional replica there (docs/ownership.md); its
+// set, its lookups read the regional replica there (docs/ownership.md),
+// logging to logger and exporting on reg when they move off it; its
 // client-side caches hold edgeCacheBytesEachConn a connection.
-func openEdgeDirectory() (directory.Store, func(), error) {
+func openEdgeDirectory(logger *slog.Logger, reg prometheus.Registerer) (directory.Store, func(), error) {
 	url := os.Getenv(envRedisURL)
 	if url == "" {
 		return nil, nil, errors.New(envRedisURL + " is not set")
 	}
-	return openRedisDirectory(url, os.Getenv(envRedisReplicaURL), edgeCacheBytesEachConn)
+	return openRedisDirectory(url, os.Getenv(envRedisReplicaURL), edgeCacheBytesEachConn, logger, reg)
 }
 
 // openRedisDirectory connects a directory to the Redis primary at url and,
 // when replicaURL is set, reads it from the replica there once it answers
-// (an unreachable replica is no error; a malformed URL is); each client's
-// cache holds at most cacheBytes a connection.
-func openRedisDirectory(url, replicaURL string, cacheBytes int) (directory.Store, func(), error) {
+// (an unreachable replica is no error; a malformed URL is), logging to
+// logger and exporting on reg when reads move off the replica
+// (directory.RedisConfig); each client's cache holds at most cacheBytes a
+// connection.
+func openRedisDirectory(url, replicaURL string, cacheBytes int, logger *slog.Logger, reg prometheus.Registerer) (directory.Store, func(), error) {
 	client, err := directory.DialCache(url, cacheBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect redis: %w", err)
 	}
-	cfg := directory.RedisConfig{Client: client, Prefix: redisPrefix()}
+	cfg := directory.RedisConfig{Client: client, Prefix: redisPrefix(), Logger: logger, Registerer: reg}
 	closeFn := client.Close
 	if replicaURL != "" {
 		if cfg.Replica, err = directory.DialReplica(replicaURL, cacheBytes); err != nil {
