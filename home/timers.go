@@ -135,7 +135,7 @@ type timerQueue struct {
 	mu    sync.Mutex
 	items map[timerKey]*queued // guarded by mu
 	heap  timerHeap            // guarded by mu
-	// wake is signalled when the earliest deadline may have changed.
+	// wake is signalled when a timer became the earliest (set).
 	wake chan struct{}
 }
 
@@ -151,13 +151,18 @@ func newTimerQueue() *timerQueue {
 // arm sets the timers of s from its stored deadlines, replacing its older
 // timers; a deadline of zero means no timer of that kind.
 func (q *timerQueue) arm(s *court.Session) {
-	for kind, at := range map[timerKind]int64{phaseTimer: s.PhaseDeadline, settleTimer: s.SettlementDeadline} {
-		if at == 0 {
-			q.remove(timerKey{s.ID, kind})
-			continue
-		}
-		q.set(timer{session: s.ID, kind: kind, at: time.UnixMilli(at), version: s.Version, phase: s.Phase}, true)
+	q.armKind(s, phaseTimer, s.PhaseDeadline)
+	q.armKind(s, settleTimer, s.SettlementDeadline)
+}
+
+// armKind sets s's timer of kind to fire at at (Unix ms), or removes it
+// when at is zero.
+func (q *timerQueue) armKind(s *court.Session, kind timerKind, at int64) {
+	if at == 0 {
+		q.remove(timerKey{s.ID, kind})
+		return
 	}
+	q.set(timer{session: s.ID, kind: kind, at: time.UnixMilli(at), version: s.Version, phase: s.Phase}, true)
 }
 
 // retry re-arms t at at, unless the session has been armed again since t
@@ -167,21 +172,30 @@ func (q *timerQueue) retry(t timer, at time.Time) {
 	q.set(t, false)
 }
 
+// set queues t, or with replace moves the queued timer of its key to t. It
+// wakes the timer loop only when t is now the earliest timer: the loop
+// sleeps until the earliest deadline it saw, so a later one needs no
+// wake-up, and one that moved a timer off the front only makes the loop
+// wake early, find nothing due and sleep again. Most transitions arm a
+// deadline minutes away behind earlier ones: no goroutine to wake.
 func (q *timerQueue) set(t timer, replace bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if it, ok := q.items[t.key()]; ok {
-		if !replace {
-			return
-		}
+	it, ok := q.items[t.key()]
+	switch {
+	case ok && !replace:
+		return
+	case ok:
 		it.timer = t
 		heap.Fix(&q.heap, it.index)
-	} else {
-		it := &queued{timer: t}
+	default:
+		it = &queued{timer: t}
 		q.items[t.key()] = it
 		heap.Push(&q.heap, it)
 	}
-	q.signal()
+	if it.index == 0 {
+		q.signal()
+	}
 }
 
 // disarm removes the timers of session id.
