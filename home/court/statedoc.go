@@ -7,28 +7,9 @@ import "courtmesh/mesh/statedoc"
 // session's fields.
 
 // Fields returns the encoded session cut into its fields, each hole with
-// its value; nil for the IDLE state, which has no session.
-func (e *StateEncoder) Fields() []statedoc.Field {
-	if e.sess == nil {
-		return nil
-	}
-	out := make([]statedoc.Field, len(e.marks))
-	for i, m := range e.marks {
-		end := mark{len(e.session), len(e.holes)}
-		if i+1 < len(e.marks) {
-			end = e.marks[i+1]
-		}
-		f := statedoc.Field{Lit: e.session[m.at:end.at:end.at]}
-		if end.hole > m.hole {
-			f.Holes = make([]statedoc.Hole, 0, end.hole-m.hole)
-			for _, h := range e.holes[m.hole:end.hole] {
-				f.Holes = append(f.Holes, statedoc.Hole{At: h.at - m.at, Owner: docSide(h.owner), Val: h.val})
-			}
-		}
-		out[i] = f
-	}
-	return out
-}
+// its value; nil for the IDLE state, which has no session. The fields share
+// e's memory and the session's: the caller does not change them.
+func (e *StateEncoder) Fields() []statedoc.Field { return e.fields }
 
 // PhaseJSON is the phase of the state, a JSON string.
 func (e *StateEncoder) PhaseJSON() []byte {

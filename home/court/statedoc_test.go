@@ -2,6 +2,7 @@ package court_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -102,4 +103,66 @@ func TestDocCarriesOnlyTheSidesOnTheEdge(t *testing.T) {
 	require.True(t, edge.Has(enc.DocUser(users[0])))
 	require.False(t, edge.Has(enc.DocUser(users[1])))
 	require.Equal(t, string(enc.AppendState(nil, users[0])), string(edge.AppendState(nil, enc.DocUser(users[0]))))
+}
+
+// A version's fields keep their count whatever the private values hold
+// (absent, both halves, one half, a half repeated), so a version that
+// replaces one differs from the one before in its fields only, and an edge
+// rebuilds each user's state from every one of them, with one side or both.
+// The raw values' fields are the session's bytes, not copies of them.
+func TestDocFieldsStayPutAsPrivateValuesChange(t *testing.T) {
+	t.Parallel()
+	base := inPriming(t)
+	count := len(mustEncode(t, base).Fields())
+	var prev *court.StateEncoder
+	for i, priming := range []string{
+		`null`,
+		`{"userA":{"p":"mine"},"userB":"theirs"}`,
+		`{"userA":"only-a"}`,
+		`{"userA":{"p":"mine"},"user\u0042":"escaped-b","userB":"first-b","userB":"second-b"}`,
+		`{"userB":"b","shared":[1,2],"userA":"a"}`,
+	} {
+		s := base.Clone()
+		s.PrimingContent = json.RawMessage(priming)
+		s.Version += uint64(i + 1)
+		enc := mustEncode(t, s)
+		fields := enc.Fields()
+		require.Len(t, fields, count, "priming %s", priming)
+		users := s.Users()
+		for _, on := range [][]string{users[:], users[:1], users[1:]} {
+			edge, ok := statedoc.Apply(nil, docOf(t, enc, 0, nil, on...), s.Version)
+			require.True(t, ok)
+			for _, u := range on {
+				require.Equal(t, string(enc.AppendState(nil, u)), string(edge.AppendState(nil, enc.DocUser(u))), "priming %s, %s", priming, u)
+			}
+		}
+		if prev != nil {
+			var changed []int
+			for j, f := range fields {
+				if !fieldEqual(f, prev.Fields()[j]) {
+					changed = append(changed, j)
+				}
+			}
+			require.LessOrEqual(t, len(changed), 4, "only the priming's fields and the version change")
+		}
+		prev = enc
+		if s.Analysis != nil {
+			require.True(t, slices.ContainsFunc(fields, func(f statedoc.Field) bool {
+				return len(f.Lit) == len(s.Analysis) && &f.Lit[0] == &s.Analysis[0]
+			}), "the analysis field is the session's own bytes")
+		}
+	}
+}
+
+func mustEncode(t *testing.T, s *court.Session) *court.StateEncoder {
+	t.Helper()
+	enc, err := court.NewStateEncoder(s)
+	require.NoError(t, err)
+	return enc
+}
+
+func fieldEqual(a, b statedoc.Field) bool {
+	return bytes.Equal(a.Lit, b.Lit) && slices.EqualFunc(a.Holes, b.Holes, func(x, y statedoc.Hole) bool {
+		return x.At == y.At && x.Owner == y.Owner && bytes.Equal(x.Val, y.Val)
+	})
 }

@@ -7,29 +7,24 @@ import (
 	"sync"
 	"unicode/utf8"
 	"unsafe"
+
+	"courtmesh/mesh/statedoc"
 )
 
 // StateEncoder writes the state objects of one session version, byte for
 // byte as json.Marshal(View(s, userID)) writes them, without reflection. The
-// sanitised session is encoded once, in NewStateEncoder, with holes where
-// the private parts go (private.go); each user's state splices in that
-// user's own parts and null for the other's. Raw JSON values (the LLM
-// outputs) are copied as they are when they are already compact and
+// sanitised session is encoded once, in NewStateEncoder, cut into its fields
+// with holes where the private parts go (private.go); each user's state
+// splices in that user's own parts and null for the other's. Raw JSON values
+// (the LLM outputs) are copied as they are when they are already compact and
 // HTML-escaped, as values the judge encoded are; others are compacted as
-// json.Marshal would.
+// json.Marshal would. A raw value is a field of its own (its key ends the
+// field before it) whose bytes are the value's encoding itself, not a copy:
+// a version costs the KiB or two of its other fields, not the tens of KiB of
+// LLM outputs it carries unchanged.
 type StateEncoder struct {
-	sess    *Session // nil: IDLE
-	session []byte   // the sanitised session without its private parts; nil for IDLE
-	holes   []hole   // where the private parts go, in order
-	marks   []mark   // where each field of the session starts
-}
-
-// hole is a private part of the encoded session: val at offset at, for
-// owner's view only; the other user's view has null there.
-type hole struct {
-	at    int
-	owner side
-	val   []byte
+	sess   *Session         // nil: IDLE
+	fields []statedoc.Field // the sanitised session; nil for IDLE
 }
 
 // NewStateEncoder encodes the sanitised session of s; nil or an ended
@@ -44,7 +39,7 @@ func NewStateEncoder(s *Session) (*StateEncoder, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	return &StateEncoder{sess: s, session: w.b, holes: w.holes, marks: w.marks}, nil
+	return &StateEncoder{sess: s, fields: w.finish()}, nil
 }
 
 // AppendState appends the state object userID sees to dst.
@@ -70,14 +65,17 @@ func (e *StateEncoder) AppendState(dst []byte, userID string) []byte {
 // for it at once, so that a state of 50 KiB is not copied again as it grows
 // past its private parts.
 func (e *StateEncoder) stateLen(userID string) int {
-	n := len(e.session) + 128
+	n := 128
 	if e.sess == nil {
 		return n
 	}
-	viewer := sideOf(e.sess, userID)
-	for _, h := range e.holes {
-		if h.owner == viewer {
-			n += len(h.val)
+	viewer := docSide(sideOf(e.sess, userID))
+	for _, f := range e.fields {
+		n += len(f.Lit)
+		for _, h := range f.Holes {
+			if h.Owner == viewer {
+				n += len(h.Val)
+			}
 		}
 	}
 	return n
@@ -88,18 +86,21 @@ func (e *StateEncoder) appendSession(dst []byte, userID string) []byte {
 	if e.sess == nil {
 		return append(dst, "null"...)
 	}
-	viewer := sideOf(e.sess, userID)
-	at := 0
-	for _, h := range e.holes {
-		dst = append(dst, e.session[at:h.at]...)
-		if h.owner == viewer {
-			dst = append(dst, h.val...)
-		} else {
-			dst = append(dst, "null"...)
+	viewer := docSide(sideOf(e.sess, userID))
+	for _, f := range e.fields {
+		at := 0
+		for _, h := range f.Holes {
+			dst = append(dst, f.Lit[at:h.At]...)
+			if h.Owner == viewer {
+				dst = append(dst, h.Val...)
+			} else {
+				dst = append(dst, "null"...)
+			}
+			at = h.At
 		}
-		at = h.at
+		dst = append(dst, f.Lit[at:]...)
 	}
-	return append(dst, e.session[at:]...)
+	return dst
 }
 
 // AppendSanitized appends Sanitize(s, userID) encoded as json.Marshal
@@ -110,13 +111,12 @@ func AppendSanitized(dst []byte, s *Session, userID string) ([]byte, error) {
 	if w.err != nil {
 		return dst, w.err
 	}
-	e := StateEncoder{sess: s, session: w.b, holes: w.holes}
+	e := StateEncoder{sess: s, fields: w.finish()}
 	return e.appendSession(dst, userID), nil
 }
 
 // session appends the sanitised session of s, its private parts as holes.
 func (w *jsonWriter) session(s *Session) {
-	w.grow(s)
 	w.mark()
 	w.str(`{"id":`, s.ID)
 	w.mark()
@@ -183,40 +183,58 @@ func (w *jsonWriter) session(s *Session) {
 	w.b = append(w.b, '}')
 }
 
-// jsonWriter appends JSON; the first error sticks. Private parts are left
-// out of b and recorded in holes; marks cut b into the session's fields.
+// jsonWriter appends JSON cut into fields; the first error sticks. The
+// fields written here have their bytes in b; a raw value's fields keep the
+// bytes of its encoding (rawPrivate). Private parts are left out of the
+// bytes and recorded as the fields' holes.
 type jsonWriter struct {
-	b     []byte
-	holes []hole
-	marks []mark
-	err   error
+	b      []byte
+	fields []statedoc.Field
+	// starts is, per field, where its bytes start in b; -1 for a raw
+	// value's field.
+	starts []int
+	err    error
 	// raws, when not nil, remembers the raw values' encodings across a
 	// session's versions.
 	raws *rawMemo
 }
 
-// mark is where a field of the encoded session starts: its offset in the
-// encoding and the index of its first hole.
-type mark struct{ at, hole int }
+// ownFieldBytes is the room b starts with: the session without its raw
+// values and private parts (keys, ids, flags, picks) is about 1 KiB.
+const ownFieldBytes = 2048
 
-// mark records that a field starts here.
-func (w *jsonWriter) mark() { w.marks = append(w.marks, mark{len(w.b), len(w.holes)}) }
+// mark starts a field here.
+func (w *jsonWriter) mark() {
+	if w.b == nil {
+		w.b = make([]byte, 0, ownFieldBytes)
+	}
+	w.fields = append(w.fields, statedoc.Field{})
+	w.starts = append(w.starts, len(w.b))
+}
 
-// grow makes room for the sanitised session s at once.
-func (w *jsonWriter) grow(s *Session) {
-	n := 1024 + len(s.Verdict) + len(s.Analysis) + len(s.Resolutions) + len(s.AssessedIntensity) +
-		len(s.PrimingContent) + len(s.JointMenu) + len(s.HybridResolution) + len(s.FinalResolution)
-	for _, u := range []UserState{s.Creator, s.Partner} {
-		if u.Evidence != nil {
-			n += len(*u.Evidence) + len(*u.Evidence)/8
-		}
-		if u.Feelings != nil {
-			n += len(*u.Feelings) + len(*u.Feelings)/8
+// hole records val, owner's private part, at this point of the current
+// field, which is one written here.
+func (w *jsonWriter) hole(owner side, val []byte) {
+	i := len(w.fields) - 1
+	w.fields[i].Holes = append(w.fields[i].Holes, statedoc.Hole{At: len(w.b) - w.starts[i], Owner: docSide(owner), Val: val})
+}
+
+// rawField adds a field whose bytes are lit, kept elsewhere.
+func (w *jsonWriter) rawField(lit []byte, holes []statedoc.Hole) {
+	w.fields = append(w.fields, statedoc.Field{Lit: lit[:len(lit):len(lit)], Holes: holes})
+	w.starts = append(w.starts, -1)
+}
+
+// finish returns the fields, those written here cut from b.
+func (w *jsonWriter) finish() []statedoc.Field {
+	end := len(w.b)
+	for i := len(w.fields) - 1; i >= 0; i-- {
+		if at := w.starts[i]; at >= 0 {
+			w.fields[i].Lit = w.b[at:end:end]
+			end = at
 		}
 	}
-	if cap(w.b)-len(w.b) < n {
-		w.b = append(make([]byte, 0, len(w.b)+n), w.b...)
-	}
+	return w.fields
 }
 
 func (w *jsonWriter) str(key, s string) {
@@ -277,23 +295,35 @@ func (w *jsonWriter) evidence(key string, u UserState, owner side) {
 	w.b = append(w.b, '}')
 }
 
+// nullJSON is the value of an absent private part; never written to.
+var nullJSON = []byte("null")
+
 // private records the string s, or null, as a hole for owner.
 func (w *jsonWriter) private(owner side, s *string) {
-	val := []byte("null")
+	val := nullJSON
 	if s != nil {
 		val = appendString(nil, *s)
 	}
-	w.holes = append(w.holes, hole{len(w.b), owner, val})
+	w.hole(owner, val)
 }
 
-// raw appends a raw JSON value, null when it holds none (orNull).
+// raw appends a raw JSON value, null when it holds none (orNull): the key to
+// the current field, the value as a field of its own.
 func (w *jsonWriter) raw(slot rawSlot, key string, raw json.RawMessage) {
 	w.rawPrivate(slot, key, raw, [2][]string{})
 }
 
+// privatePieces is how many fields a raw value with private halves takes:
+// it is cut after each of its two private parts, so that every field's
+// bytes are a slice of the value's encoding. The count is fixed, whatever
+// the value holds, so that a version that replaces the value still differs
+// from the one before only in these fields (a delta, home/statedocs.go).
+const privatePieces = 3
+
 // rawPrivate appends a raw JSON value, null when it holds none (orNull), the
-// values at the halves' paths as holes. slot is the value's place in the
-// memo.
+// values at the halves' paths as holes: the key to the current field, the
+// value as a field of its own, or as privatePieces fields when it has
+// halves. slot is the value's place in the memo.
 func (w *jsonWriter) rawPrivate(slot rawSlot, key string, raw json.RawMessage, halves [2][]string) {
 	w.b = append(w.b, key...)
 	enc, ok := w.raws.get(slot, raw)
@@ -306,17 +336,42 @@ func (w *jsonWriter) rawPrivate(slot rawSlot, key string, raw json.RawMessage, h
 			w.raws.put(slot, enc)
 		}
 	}
-	if enc.c == nil {
-		w.b = append(w.b, "null"...)
-		return
+	pieces := 1
+	if len(halves[0])+len(halves[1]) > 0 {
+		pieces = privatePieces
 	}
-	at := 0
-	for _, r := range enc.ranges {
-		w.b = append(w.b, enc.c[at:r.start]...)
-		w.holes = append(w.holes, hole{len(w.b), r.owner, enc.c[r.start:r.end]})
+	lit := nullJSON
+	at, rs := 0, enc.ranges
+	if enc.c != nil {
+		lit = enc.c
+		for ; len(rs) > 0 && pieces > 1; rs, pieces = rs[1:], pieces-1 {
+			r := rs[0]
+			w.rawField(lit[at:r.start], []statedoc.Hole{{At: r.start - at, Owner: docSide(r.owner), Val: lit[r.start:r.end]}})
+			at = r.end
+		}
+	}
+	w.rawField(cutRanges(lit, at, rs))
+	for range pieces - 1 {
+		w.rawField(nil, nil)
+	}
+}
+
+// cutRanges returns c[at:] with the ranges rs (in order, all after at) cut
+// out, and the holes they leave. Without ranges it is c[at:] itself; with
+// some (a value that repeats a private member, more than privatePieces
+// allow for) a copy.
+func cutRanges(c []byte, at int, rs []privateRange) ([]byte, []statedoc.Hole) {
+	if len(rs) == 0 {
+		return c[at:], nil
+	}
+	lit := make([]byte, 0, len(c)-at)
+	holes := make([]statedoc.Hole, 0, len(rs))
+	for _, r := range rs {
+		lit = append(lit, c[at:r.start]...)
+		holes = append(holes, statedoc.Hole{At: len(lit), Owner: docSide(r.owner), Val: c[r.start:r.end]})
 		at = r.end
 	}
-	w.b = append(w.b, enc.c[at:]...)
+	return append(lit, c[at:]...), holes
 }
 
 // rawSlot is the place of one of a session's raw values in its rawMemo.
