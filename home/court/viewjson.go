@@ -203,10 +203,16 @@ type jsonWriter struct {
 // values and private parts (keys, ids, flags, picks) is about 1 KiB.
 const ownFieldBytes = 2048
 
+// sessionFields is how many fields session writes: the slices of fields
+// start that large.
+const sessionFields = 31 + 6 + 2*privatePieces
+
 // mark starts a field here.
 func (w *jsonWriter) mark() {
 	if w.b == nil {
 		w.b = make([]byte, 0, ownFieldBytes)
+		w.fields = make([]statedoc.Field, 0, sessionFields)
+		w.starts = make([]int, 0, sessionFields)
 	}
 	w.fields = append(w.fields, statedoc.Field{})
 	w.starts = append(w.starts, len(w.b))
