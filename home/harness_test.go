@@ -40,6 +40,8 @@ type fakeMesh struct {
 	plainEdges map[string]bool
 	// linked are the edges Edges returns; none unless a test sets them.
 	linked []string
+	// discard drops every event unread (benchmarks: no edge's work).
+	discard bool
 }
 
 func (m *fakeMesh) Edges() []string {
@@ -63,6 +65,9 @@ func (m *fakeMesh) TakesStateDocs(edge string) bool {
 const docGap = "doc-gap"
 
 func (m *fakeMesh) SendEvent(nodeID string, ev *wire.Event) error {
+	if m.discard {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if ev.Name != statedoc.EventName {
@@ -166,10 +171,12 @@ type options struct {
 	mesh *fakeMesh
 	// region is the node's region; empty means us.
 	region string
+	// afterCommit is Config.AfterCommit.
+	afterCommit func(event string)
 }
 
 // start runs a home server until the test ends.
-func start(t *testing.T, o options) *harness {
+func start(t testing.TB, o options) *harness {
 	t.Helper()
 	if o.dir == nil {
 		o.dir = directory.NewMemory()
@@ -202,7 +209,7 @@ func start(t *testing.T, o options) *harness {
 	h := &harness{dir: o.dir, store: o.store, mesh: o.mesh, reg: prometheus.NewRegistry()}
 	srv, err := New(Config{
 		NodeID: o.node, Region: o.region, Directory: o.dir, Store: o.store, Judge: o.judge, App: o.app, Mesh: h.mesh, TimerScale: o.scale,
-		LeaseTTL: o.leaseTTL, ClaimInterval: o.claimInterval, Logger: log, Registerer: h.reg,
+		LeaseTTL: o.leaseTTL, ClaimInterval: o.claimInterval, Logger: log, Registerer: h.reg, AfterCommit: o.afterCommit,
 	})
 	require.NoError(t, err)
 	h.srv = srv
@@ -217,7 +224,7 @@ func start(t *testing.T, o options) *harness {
 	return h
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
@@ -283,7 +290,7 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 }
 
 // devJudge returns the deterministic dev judge.
-func devJudge(t *testing.T) judge.Judge {
+func devJudge(t testing.TB) judge.Judge {
 	t.Helper()
 	dev, err := judge.NewDev(judge.DevConfig{})
 	require.NoError(t, err)
