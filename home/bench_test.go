@@ -21,7 +21,9 @@ import (
 // partner on asia. The store and the directory are the in-memory ones and
 // the mesh drops what it is given, so what is measured is the runtime, the
 // state machine, the encodings and the documents, not Postgres, Redis or
-// QUIC. It reports the process's CPU (user+system) per session.
+// QUIC. It reports the process's CPU (user+system) and its threads'
+// voluntary context switches (a goroutine woken on an idle thread) per
+// session.
 func BenchmarkWholeSession(b *testing.B) {
 	judged := make(chan struct{}, 1)
 	h := start(b, options{quiet: true, mesh: &fakeMesh{discard: true}, afterCommit: func(event string) {
@@ -43,7 +45,7 @@ func BenchmarkWholeSession(b *testing.B) {
 		act(a, edgeUS, event, payload)
 		act(p, edgeAsia, event, payload)
 	}
-	cpu0 := cpuTime(b)
+	cpu0, sw0 := usage(b)
 	n := 0
 	for b.Loop() {
 		a, p := fmt.Sprintf("bench-a-%d", n), fmt.Sprintf("bench-b-%d", n)
@@ -67,14 +69,17 @@ func BenchmarkWholeSession(b *testing.B) {
 		both(a, p, protocol.ResolutionPick, `{"resolutionId":"resolution_1"}`)
 		both(a, p, protocol.AcceptVerdict, `{}`)
 	}
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(time.Millisecond)/float64(n), "cpu-ms/session")
+	cpu, sw := usage(b)
+	b.ReportMetric(float64(cpu-cpu0)/float64(time.Millisecond)/float64(n), "cpu-ms/session")
+	b.ReportMetric(float64(sw-sw0)/float64(n), "ctxsw/session")
 }
 
-// cpuTime is the user+system CPU of the process so far.
-func cpuTime(b *testing.B) time.Duration {
+// usage is the user+system CPU of the process so far and its voluntary
+// context switches.
+func usage(b *testing.B) (time.Duration, int64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw
 }
