@@ -104,8 +104,31 @@ func wholeSession(ctx context.Context, st *store.Store, dev judge.Judge, profile
 		return 0, err
 	}
 	spent := time.Since(start)
-	caseID := newID()
-	steps := []func(*court.Session) error{
+	for i, step := range happyPath(ctx, dev, creator, partner, newID()) {
+		n := s.Clone()
+		if err := step(n); err != nil {
+			return spent, fmt.Errorf("step %d: %w", i, err)
+		}
+		start := time.Now()
+		err := st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: s, Epoch: 1,
+			Node: "n1", Event: fmt.Sprintf("step%d", i), Effects: n.TakeEffects()})
+		spent += time.Since(start)
+		if err != nil {
+			return spent, fmt.Errorf("step %d: %w", i, err)
+		}
+		s = n
+	}
+	if !s.Ended() {
+		return spent, fmt.Errorf("the session did not end: %s", s.Phase)
+	}
+	return spent, nil
+}
+
+// happyPath returns the transitions of a session of creator and partner
+// from PENDING to its end (court-protocol.md §7.3), with the dev judge's
+// LLM outputs; the session closes as case caseID.
+func happyPath(ctx context.Context, dev judge.Judge, creator, partner, caseID string) []func(*court.Session) error {
+	return []func(*court.Session) error{
 		func(s *court.Session) error { return s.Accept(partner, time.Now(), durations) },
 		func(s *court.Session) error {
 			return s.SubmitEvidence(partner, "They left the dishes again.", "I feel unseen.", "Fairness.", time.Now(), durations)
@@ -137,24 +160,6 @@ func wholeSession(ctx context.Context, st *store.Store, dev judge.Judge, profile
 		func(s *court.Session) error { return s.AcceptVerdict(creator, caseID, time.Now(), durations) },
 		func(s *court.Session) error { return s.Expire(time.Now().Add(time.Hour), "", durations) },
 	}
-	for i, step := range steps {
-		n := s.Clone()
-		if err := step(n); err != nil {
-			return spent, fmt.Errorf("step %d: %w", i, err)
-		}
-		start := time.Now()
-		err := st.Commit(ctx, store.Commit{Prev: s.Version, Session: n, PrevSession: s, Epoch: 1,
-			Node: "n1", Event: fmt.Sprintf("step%d", i), Effects: n.TakeEffects()})
-		spent += time.Since(start)
-		if err != nil {
-			return spent, fmt.Errorf("step %d: %w", i, err)
-		}
-		s = n
-	}
-	if !s.Ended() {
-		return spent, fmt.Errorf("the session did not end: %s", s.Phase)
-	}
-	return spent, nil
 }
 
 // backendCPU returns the CPU time so far, in nanoseconds, of each backend

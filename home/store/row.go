@@ -50,7 +50,7 @@ type rowState struct {
 // row of an ended session shows status and phase CLOSED; its doc keeps the
 // session's own phase, IDLE.
 func sessionCols(s *court.Session, st rowState) ([]col, error) {
-	doc, err := json.Marshal(docOf(s))
+	doc, err := court.AppendJSON(nil, docOf(s))
 	if err != nil {
 		return nil, fmt.Errorf("store: encode session: %w", err)
 	}
@@ -80,7 +80,7 @@ func sessionCols(s *court.Session, st rowState) ([]col, error) {
 		col{"created_at", time.UnixMilli(s.CreatedAt).UTC(), 0},
 		col{"expires_at", time.Now().Add(expiresAfter).UTC(), 0},
 		col{"version", int64(s.Version), 0},
-		col{"doc", string(doc), 0},
+		col{"doc", doc, 0},
 		col{"phase_deadline", msTime(s.PhaseDeadline), 0},
 		col{"settlement_deadline", msTime(s.SettlementDeadline), 0},
 		col{"ended_at", st.endedAt, 0},

@@ -3,10 +3,12 @@ package store_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/home/court"
+	"courtmesh/home/judge"
 	"courtmesh/home/store"
 )
 
@@ -98,4 +100,39 @@ func TestCommitWithStalePrevSession(t *testing.T) {
 	got, err := st.Get(ctx, s.ID)
 	require.NoError(t, err)
 	sameSession(t, n, got)
+}
+
+// TestDocColumnIsTheDocsJSON checks the doc column's value, encoded without
+// reflection (court.AppendJSON), against json.Marshal of the session it
+// holds, byte for byte: at every version of a whole session with the dev
+// judge's outputs, through its end, and for a VERDICT session with every
+// big value, addenda and texts to escape.
+func TestDocColumnIsTheDocsJSON(t *testing.T) {
+	t.Parallel()
+	check := func(s *court.Session) {
+		t.Helper()
+		want, err := json.Marshal(store.DocOf(s))
+		require.NoError(t, err)
+		got, err := store.DocColumn(s)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "version %d, %s", s.Version, s.Phase)
+	}
+	dev, err := judge.NewDev(judge.DevConfig{})
+	require.NoError(t, err)
+	creator, partner := newID(), newID()
+	s, err := court.NewSession(newID(), creator, partner, "", "", time.Now(), durations)
+	require.NoError(t, err)
+	check(s)
+	for i, step := range happyPath(t.Context(), dev, creator, partner, newID()) {
+		n := s.Clone()
+		require.NoError(t, step(n), "step %d", i)
+		check(n)
+		s = n
+	}
+	require.True(t, s.Ended())
+	big := bigSession(t)
+	big.HistoricalContext = json.RawMessage(`{"earlier": [1, "<two>"]}`)
+	big.AddendumHistory = []court.Addendum{{UserID: big.CreatorID, FromUser: "userA", Text: "also <this> & \u2028", SubmittedAt: 5}}
+	big.Creator.Evidence, big.Partner.Needs = ptr("she said \"<x>\"\n"), ptr("")
+	check(big)
 }
