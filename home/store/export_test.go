@@ -12,16 +12,17 @@ var WithProvider = withProvider
 // DocOf is docOf: the session the doc column holds.
 var DocOf = docOf
 
-// DocColumn returns the doc column's value that a write of s sends.
-func DocColumn(s *court.Session) ([]byte, error) {
+// Column returns the value of the column name that a write of s sends,
+// which is JSON text.
+func Column(s *court.Session, name string) ([]byte, error) {
 	cols, err := sessionCols(s, rowState{})
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range cols {
-		if c.name == "doc" {
+		if c.name == name {
 			return c.value.([]byte), nil
 		}
 	}
-	return nil, errors.New("no doc column")
+	return nil, errors.New("no column " + name)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,10 @@ type rowState struct {
 	caseID  *string
 }
 
+// columnCount is how many columns sessionCols returns, the room it
+// allocates for them at once (a hint: more columns only grow the slice).
+const columnCount = 47
+
 // sessionCols returns the court_sessions columns written at every write, in a
 // fixed order, from s (court-protocol.md §4.4, user_a = the creator). A kept
 // row of an ended session shows status and phase CLOSED; its doc keeps the
@@ -58,24 +63,24 @@ func sessionCols(s *court.Session, st rowState) ([]col, error) {
 	if st.endedAt != nil {
 		status = string(court.PhaseClosed)
 	}
-	cols := []col{
-		{"status", status, 0},
-		{"phase", status, 0},
-		{"created_by", s.CreatorID, 0},
-		{"partner_id", s.PartnerID, 0},
-		{"couple_id", uuidOrNil(s.CoupleID), 0},
-		{"couple_key", s.CoupleID, 0},
-		{"creator_joined", true, 0},
-		{"partner_joined", s.Phase != court.PhasePending, 0},
-		{"case_id", st.caseID, 0},
-		{"judge_type", s.JudgeType, 0},
-		{"creator_language", s.CreatorLanguage, 0},
-		{"partner_language", s.PartnerLanguage, 0},
-		{"case_language", s.CaseLanguage, 0},
-	}
-	cols = append(cols, evidenceCols(s)...)
-	cols = append(cols, verdictCols(s)...)
-	cols = append(cols, v2Cols(s)...)
+	cols := append(make([]col, 0, columnCount),
+		col{"status", status, 0},
+		col{"phase", status, 0},
+		col{"created_by", s.CreatorID, 0},
+		col{"partner_id", s.PartnerID, 0},
+		col{"couple_id", uuidOrNil(s.CoupleID), 0},
+		col{"couple_key", s.CoupleID, 0},
+		col{"creator_joined", true, 0},
+		col{"partner_joined", s.Phase != court.PhasePending, 0},
+		col{"case_id", st.caseID, 0},
+		col{"judge_type", s.JudgeType, 0},
+		col{"creator_language", s.CreatorLanguage, 0},
+		col{"partner_language", s.PartnerLanguage, 0},
+		col{"case_language", s.CaseLanguage, 0},
+	)
+	cols = appendEvidenceCols(cols, s)
+	cols = appendVerdictCols(cols, s)
+	cols = appendV2Cols(cols, s)
 	return append(cols,
 		col{"created_at", time.UnixMilli(s.CreatedAt).UTC(), 0},
 		col{"expires_at", time.Now().Add(expiresAfter).UTC(), 0},
@@ -95,62 +100,76 @@ type evidenceSide struct {
 	Needs     string `json:"needs"`
 }
 
-func evidenceCols(s *court.Session) []col {
+func appendEvidenceCols(cols []col, s *court.Session) []col {
 	side := func(u court.UserState) evidenceSide {
 		return evidenceSide{u.EvidenceSubmitted, deref(u.Evidence), deref(u.Feelings), deref(u.Needs)}
 	}
-	return []col{
-		{"evidence_submissions", lazy(func() any {
+	return append(cols,
+		col{"evidence_submissions", lazy(func() any {
 			return mustJSON(map[string]evidenceSide{"creator": side(s.Creator), "partner": side(s.Partner)})
 		}), groupEvidence},
-		{"user_a_evidence", deref(s.Creator.Evidence), groupEvidence},
-		{"user_a_feelings", deref(s.Creator.Feelings), groupEvidence},
-		{"user_a_needs", deref(s.Creator.Needs), groupEvidence},
-		{"user_b_evidence", deref(s.Partner.Evidence), groupEvidence},
-		{"user_b_feelings", deref(s.Partner.Feelings), groupEvidence},
-		{"user_b_needs", deref(s.Partner.Needs), groupEvidence},
-	}
+		col{"user_a_evidence", deref(s.Creator.Evidence), groupEvidence},
+		col{"user_a_feelings", deref(s.Creator.Feelings), groupEvidence},
+		col{"user_a_needs", deref(s.Creator.Needs), groupEvidence},
+		col{"user_b_evidence", deref(s.Partner.Evidence), groupEvidence},
+		col{"user_b_feelings", deref(s.Partner.Feelings), groupEvidence},
+		col{"user_b_needs", deref(s.Partner.Needs), groupEvidence},
+	)
 }
 
-func verdictCols(s *court.Session) []col {
-	requester := deref(s.SettlementRequested)
-	settle := struct {
-		Creator     bool   `json:"creator"`
-		Partner     bool   `json:"partner"`
-		RequestedAt *int64 `json:"requestedAt"`
-	}{requester != "" && requester == s.CreatorID, requester != "" && requester == s.PartnerID, s.SettlementRequestedAt}
+func appendVerdictCols(cols []col, s *court.Session) []col {
 	var resolvedAt *time.Time
 	if s.ResolvedAt != nil {
 		t := time.UnixMilli(*s.ResolvedAt).UTC()
 		resolvedAt = &t
 	}
-	return []col{
-		{"settle_requests", mustJSON(settle), 0},
-		{"verdict_acceptances", mustJSON(map[string]bool{"creator": s.Creator.VerdictAccepted, "partner": s.Partner.VerdictAccepted}), 0},
-		{"verdict", jsonOrNil(s.Verdict), groupVerdict},
-		{"resolved_at", resolvedAt, 0},
-		{"addendum_history", lazy(func() any { return mustJSON(nonNil(s.AddendumHistory)) }), groupAddenda},
-		{"addendum_count", s.AddendumCount, 0},
-		{"verdict_history", lazy(func() any { return court.AppendVerdictHistory(nil, s.VerdictHistory) }), groupVerdict},
-	}
+	return append(cols,
+		col{"settle_requests", settleRequests(s), 0},
+		col{"verdict_acceptances", sides(make([]byte, 0, 32), s.Creator.VerdictAccepted, s.Partner.VerdictAccepted, '}'), 0},
+		col{"verdict", jsonOrNil(s.Verdict), groupVerdict},
+		col{"resolved_at", resolvedAt, 0},
+		col{"addendum_history", lazy(func() any { return mustJSON(nonNil(s.AddendumHistory)) }), groupAddenda},
+		col{"addendum_count", s.AddendumCount, 0},
+		col{"verdict_history", lazy(func() any { return court.AppendVerdictHistory(nil, s.VerdictHistory) }), groupVerdict},
+	)
 }
 
-func v2Cols(s *court.Session) []col {
-	return []col{
-		{"analysis", jsonOrNil(s.Analysis), groupDeliberation},
-		{"resolutions", jsonOrNil(s.Resolutions), groupDeliberation},
-		{"assessed_intensity", jsonOrNil(s.AssessedIntensity), groupDeliberation},
-		{"priming_content", jsonOrNil(s.PrimingContent), groupDeliberation},
-		{"joint_menu", jsonOrNil(s.JointMenu), groupDeliberation},
-		{"user_a_priming_ready", s.Creator.PrimingReady, 0},
-		{"user_b_priming_ready", s.Partner.PrimingReady, 0},
-		{"user_a_joint_ready", s.Creator.JointReady, 0},
-		{"user_b_joint_ready", s.Partner.JointReady, 0},
-		{"user_a_resolution_pick", s.UserAResolutionPick, 0},
-		{"user_b_resolution_pick", s.UserBResolutionPick, 0},
-		{"hybrid_resolution", jsonOrNil(s.HybridResolution), groupResolution},
-		{"final_resolution", jsonOrNil(s.FinalResolution), groupResolution},
+// settleRequests is the settle_requests column: who asked for a settlement
+// and when, {"creator":…,"partner":…,"requestedAt":…}.
+func settleRequests(s *court.Session) []byte {
+	requester := deref(s.SettlementRequested)
+	b := sides(make([]byte, 0, 64), requester != "" && requester == s.CreatorID, requester != "" && requester == s.PartnerID, ',')
+	b = append(b, `"requestedAt":`...)
+	if s.SettlementRequestedAt == nil {
+		return append(b, "null}"...)
 	}
+	return append(strconv.AppendInt(b, *s.SettlementRequestedAt, 10), '}')
+}
+
+// sides appends {"creator":creator,"partner":partner then next: the
+// object's end or the comma before its next member.
+func sides(dst []byte, creator, partner bool, next byte) []byte {
+	dst = strconv.AppendBool(append(dst, `{"creator":`...), creator)
+	dst = strconv.AppendBool(append(dst, `,"partner":`...), partner)
+	return append(dst, next)
+}
+
+func appendV2Cols(cols []col, s *court.Session) []col {
+	return append(cols,
+		col{"analysis", jsonOrNil(s.Analysis), groupDeliberation},
+		col{"resolutions", jsonOrNil(s.Resolutions), groupDeliberation},
+		col{"assessed_intensity", jsonOrNil(s.AssessedIntensity), groupDeliberation},
+		col{"priming_content", jsonOrNil(s.PrimingContent), groupDeliberation},
+		col{"joint_menu", jsonOrNil(s.JointMenu), groupDeliberation},
+		col{"user_a_priming_ready", s.Creator.PrimingReady, 0},
+		col{"user_b_priming_ready", s.Partner.PrimingReady, 0},
+		col{"user_a_joint_ready", s.Creator.JointReady, 0},
+		col{"user_b_joint_ready", s.Partner.JointReady, 0},
+		col{"user_a_resolution_pick", s.UserAResolutionPick, 0},
+		col{"user_b_resolution_pick", s.UserBResolutionPick, 0},
+		col{"hybrid_resolution", jsonOrNil(s.HybridResolution), groupResolution},
+		col{"final_resolution", jsonOrNil(s.FinalResolution), groupResolution},
+	)
 }
 
 // Statements built once from the column list, so names and values cannot
@@ -232,15 +251,20 @@ func mustCols() []col {
 // lazy is a column value computed only if the column is written.
 type lazy func() any
 
-func values(cols []col) []any {
-	v := make([]any, len(cols))
-	for i, c := range cols {
-		v[i] = c.value
-		if f, ok := c.value.(lazy); ok {
-			v[i] = f()
+// appendValues appends the values of withGroups(cols, g), in that order,
+// computing the lazy ones.
+func appendValues(dst []any, cols []col, g group) []any {
+	for _, c := range cols {
+		if c.group != 0 && c.group&g == 0 {
+			continue
 		}
+		v := c.value
+		if f, ok := v.(lazy); ok {
+			v = f()
+		}
+		dst = append(dst, v)
 	}
-	return v
+	return dst
 }
 
 // uuidOrNil returns s when it is a uuid in canonical text form, else nil

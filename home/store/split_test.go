@@ -102,20 +102,46 @@ func TestCommitWithStalePrevSession(t *testing.T) {
 	sameSession(t, n, got)
 }
 
-// TestDocColumnIsTheDocsJSON checks the doc column's value, encoded without
-// reflection (court.AppendJSON), against json.Marshal of the session it
-// holds, byte for byte: at every version of a whole session with the dev
-// judge's outputs, through its end, and for a VERDICT session with every
-// big value, addenda and texts to escape.
-func TestDocColumnIsTheDocsJSON(t *testing.T) {
+// TestColumnsAreTheirJSON checks the JSON columns written at every commit
+// without reflection against json.Marshal of what they hold, byte for byte:
+// doc (court.AppendJSON), settle_requests and verdict_acceptances; at every
+// version of a whole session with the dev judge's outputs, through its
+// end, each also with a settlement asked for, and for a VERDICT session
+// with every big value, addenda and texts to escape.
+func TestColumnsAreTheirJSON(t *testing.T) {
 	t.Parallel()
+	type settle struct {
+		Creator     bool   `json:"creator"`
+		Partner     bool   `json:"partner"`
+		RequestedAt *int64 `json:"requestedAt"`
+	}
 	check := func(s *court.Session) {
 		t.Helper()
-		want, err := json.Marshal(store.DocOf(s))
-		require.NoError(t, err)
-		got, err := store.DocColumn(s)
-		require.NoError(t, err)
-		require.Equal(t, string(want), string(got), "version %d, %s", s.Version, s.Phase)
+		requester := ""
+		if s.SettlementRequested != nil {
+			requester = *s.SettlementRequested
+		}
+		want := map[string]any{
+			"doc":                 store.DocOf(s),
+			"settle_requests":     settle{requester != "" && requester == s.CreatorID, requester != "" && requester == s.PartnerID, s.SettlementRequestedAt},
+			"verdict_acceptances": map[string]bool{"creator": s.Creator.VerdictAccepted, "partner": s.Partner.VerdictAccepted},
+		}
+		for name, v := range want {
+			want, err := json.Marshal(v)
+			require.NoError(t, err)
+			got, err := store.Column(s, name)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got), "%s: version %d, %s", name, s.Version, s.Phase)
+		}
+		asked := s.Clone()
+		for _, by := range []string{s.CreatorID, s.PartnerID, "someone else"} {
+			asked.SettlementRequested, asked.SettlementRequestedAt = &by, ptr(int64(1700000000000))
+			want, err := json.Marshal(settle{by == s.CreatorID, by == s.PartnerID, asked.SettlementRequestedAt})
+			require.NoError(t, err)
+			got, err := store.Column(asked, "settle_requests")
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got))
+		}
 	}
 	dev, err := judge.NewDev(judge.DevConfig{})
 	require.NoError(t, err)

@@ -83,7 +83,7 @@ func (s *Store) Create(ctx context.Context, c Create) error {
 	users := []string{sess.CreatorID, sess.PartnerID}
 	slices.Sort(users) // one lock order for every claim: crossed serves cannot deadlock
 	b := &pgx.Batch{}
-	args := append([]any{sess.ID, int64(c.Epoch), c.HomeRegion}, values(cols)...)
+	args := appendValues(append(make([]any, 0, 3+len(cols)+4), sess.ID, int64(c.Epoch), c.HomeRegion), cols, allGroups)
 	b.Queue(insertSessionSQL, append(args, historyArgs(sess, c.Node, c.Event)...)...)
 	b.Queue(claimUsersSQL, users, sess.ID)
 	queueAfter(b, sess.ID, p)
@@ -166,7 +166,7 @@ func queueFenced(b *pgx.Batch, sess *court.Session, c Commit, p plan) error {
 	if prev := c.PrevSession; prev != nil && prev.ID == sess.ID && prev.Version == c.Prev {
 		groups = changedGroups(prev, sess)
 	}
-	b.Queue(updateSessionSQL[groups], append(values(withGroups(cols, groups)), fence...)...)
+	b.Queue(updateSessionSQL[groups], append(appendValues(make([]any, 0, len(cols)+len(fence)), cols, groups), fence...)...)
 	if p.saveCase != nil {
 		queueCase(b, p.saveCase.CaseID, court.CaseRow(sess))
 	}
