@@ -29,7 +29,7 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 		n.m.dropped(dropLinkDown)
 		return unavailable(nodeID, "link down")
 	}
-	frame, err := wire.AppendFrame(takeEventFrame(), wire.FrameEvent, ev)
+	frame, err := l.appendFrame(takeFrame(), wire.FrameEvent, ev)
 	if errors.Is(err, wire.ErrFrameTooLarge) {
 		return fmt.Errorf("mesh event for %s: %w", nodeID, err)
 	}
@@ -42,31 +42,49 @@ func (n *Node) SendEvent(nodeID string, ev *wire.Event) error {
 		n.m.depth.Observe(float64(len(flow)))
 		return nil
 	default:
-		giveEventFrame(frame)
+		giveFrame(frame)
 		n.m.dropped(dropQueueFull)
 		return ErrQueueFull
 	}
 }
 
-// eventFrames holds the buffers of queued event frames: SendEvent encodes
-// into one, writeFlow gives it back once the frame is written or copied
-// into its batch. A frame still queued when its link closes is left to the
-// collector.
-var eventFrames = sync.Pool{New: func() any { return new([]byte) }}
+// frameBufs holds the buffers of encoded frames: SendEvent encodes into
+// one, writeFlow gives it back once the frame is written or copied into its
+// batch; an answer's is given back once written. A frame still queued when
+// its link closes is left to the collector.
+var frameBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// maxPooledEventFrame bounds the buffers eventFrames keeps: a rare whole
+// maxPooledFrame bounds the buffers frameBufs keeps: a rare whole
 // document of a large session does not stay held.
-const maxPooledEventFrame = 128 << 10
+const maxPooledFrame = 128 << 10
 
-func takeEventFrame() []byte { return (*eventFrames.Get().(*[]byte))[:0] }
+// appendFrame appends the frame of type t with body v to dst (empty, from
+// takeFrame), compressed if the link compresses frames of its size (a
+// request, response or event; never an error).
+func (l *link) appendFrame(dst []byte, t wire.FrameType, v any) ([]byte, error) {
+	frame, err := wire.AppendFrame(dst, t, v)
+	if err != nil || t == wire.FrameError || !l.compressTo(len(frame)) {
+		return frame, err
+	}
+	z, ok := compressFrame(takeFrame(), frame)
+	if !ok {
+		giveFrame(z)
+		return frame, nil
+	}
+	l.n.m.compressed(len(frame), len(z))
+	giveFrame(frame)
+	return z, nil
+}
 
-// giveEventFrame hands frame's buffer back to eventFrames; the caller does
+func takeFrame() []byte { return (*frameBufs.Get().(*[]byte))[:0] }
+
+// giveFrame hands frame's buffer back to frameBufs; the caller does
 // not touch frame again.
-func giveEventFrame(frame []byte) {
-	if cap(frame) == 0 || cap(frame) > maxPooledEventFrame {
+func giveFrame(frame []byte) {
+	if cap(frame) == 0 || cap(frame) > maxPooledFrame {
 		return
 	}
-	eventFrames.Put(&frame)
+	frameBufs.Put(&frame)
 }
 
 // flowOf picks the flow of an event by its session, or by its user for
@@ -109,12 +127,12 @@ func (l *link) writeFlow(queue chan []byte) error {
 		}
 		batch = appendQueued(batch[:0], frame, queue)
 		if len(batch) > 0 {
-			giveEventFrame(frame) // copied into batch
+			giveFrame(frame) // copied into batch
 			frame = batch
 		}
 		_, err := s.Write(frame)
 		if len(batch) == 0 {
-			giveEventFrame(frame) // written: quic-go keeps no reference to it
+			giveFrame(frame) // written: quic-go keeps no reference to it
 		}
 		if err != nil {
 			l.fail(closeProtocol, fmt.Errorf("write event: %w", err))
@@ -137,7 +155,7 @@ func appendQueued(batch, first []byte, queue chan []byte) []byte {
 				batch = append(batch, first...)
 			}
 			batch = append(batch, next...)
-			giveEventFrame(next)
+			giveFrame(next)
 		default:
 			return batch
 		}
@@ -165,9 +183,16 @@ func (l *link) acceptFlows() error {
 // closes the link: the peer is broken.
 func (l *link) readFlow(s *quic.ReceiveStream) {
 	for {
-		t, body, err := wire.ReadFrame(s)
+		t, body, err := readFrame(s)
 		if errors.Is(err, io.EOF) {
 			return
+		}
+		if errors.Is(err, errCorrupt) {
+			// The stream's framing is intact: this event alone is lost, as
+			// one dropped before sending would be.
+			l.n.m.dropped(dropCorrupt)
+			l.log.Warn("dropped a corrupt compressed mesh event", "err", err)
+			continue
 		}
 		if err != nil {
 			l.fail(closeProtocol, fmt.Errorf("read event flow: %w", err))

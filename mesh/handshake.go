@@ -18,7 +18,7 @@ var errSelfConnect = errors.New("mesh: detected self-connect")
 
 func (n *Node) hello() *wire.Hello {
 	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role,
-		Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams}}
+		Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams, wire.FeatureZstd}}
 }
 
 // peerOf is the peer a checked hello names.

@@ -57,7 +57,10 @@ type link struct {
 	// reuse: the peer answers several requests per stream
 	// (wire.FeatureReusedStreams); idle holds the request streams between
 	// two requests, at most maxIdleStreams.
-	reuse  bool
+	reuse bool
+	// zstd: the peer takes wire.FrameCompressed; large frames to it go
+	// compressed when the link is long (compress.go).
+	zstd   bool
 	idleMu sync.Mutex
 	idle   []*quic.Stream // guarded by idleMu
 
@@ -74,6 +77,7 @@ func newLink(n *Node, ctx context.Context, conn *quic.Conn, ctrl *quic.Stream, h
 	l := &link{
 		n: n, conn: conn, ctrl: ctrl, peer: peer, dialed: dialed,
 		reuse:    slices.Contains(hello.Features, wire.FeatureReusedStreams),
+		zstd:     slices.Contains(hello.Features, wire.FeatureZstd),
 		log:      n.log.With("peer", peer.NodeID, "peer_region", peer.Region),
 		done:     make(chan struct{}),
 		lastPong: time.Now(),

@@ -15,6 +15,7 @@ import (
 const (
 	dropQueueFull = "queue_full"
 	dropLinkDown  = "link_down"
+	dropCorrupt   = "corrupt" // received compressed and failed to decompress
 )
 
 // Results of court_mesh_requests_total.
@@ -36,6 +37,9 @@ type metrics struct {
 	drops    *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	depth    prometheus.Histogram
+	// zstd: bytes of the frames sent compressed, before (plain) and after
+	// (compressed) compression.
+	zstd *prometheus.CounterVec
 }
 
 // newMetrics builds the node's metrics with every label value at zero, and
@@ -54,12 +58,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"peer_region"}),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_mesh_events_dropped_total",
-			Help: "Mesh events dropped before sending, by reason.",
+			Help: "Mesh events dropped, by reason: before sending (queue_full, link_down) or on receipt (corrupt).",
 		}, []string{"reason"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_mesh_requests_total",
 			Help: "Mesh requests sent, by result.",
 		}, []string{"result"}),
+		zstd: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_mesh_compressed_bytes_total",
+			Help: "Bytes of the mesh frames sent compressed, by form: plain (before) or compressed (after).",
+		}, []string{"form"}),
 		depth: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "court_mesh_send_queue_depth",
 			Help:    "Events waiting in a flow's send queue, observed as each event is queued.",
@@ -71,12 +79,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.linksUp.WithLabelValues(r)
 		m.rtt.WithLabelValues(r)
 	}
-	for _, r := range []string{dropQueueFull, dropLinkDown} {
+	for _, r := range []string{dropQueueFull, dropLinkDown, dropCorrupt} {
 		m.drops.WithLabelValues(r)
 	}
 	for _, r := range []string{resultOK, resultUnavailable, resultTimeout, resultRemoteError, resultCanceled} {
 		m.requests.WithLabelValues(r)
 	}
+	m.zstd.WithLabelValues("plain")
+	m.zstd.WithLabelValues("compressed")
 	if reg == nil {
 		return m, nil
 	}
@@ -93,6 +103,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if err == nil {
 		m.depth, err = register(reg, m.depth)
+	}
+	if err == nil {
+		m.zstd, err = register(reg, m.zstd)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register mesh metrics: %w", err)
@@ -124,6 +137,12 @@ func (m *metrics) region(r string) string {
 func (m *metrics) linkUp(region string)   { m.linksUp.WithLabelValues(m.region(region)).Inc() }
 func (m *metrics) linkDown(region string) { m.linksUp.WithLabelValues(m.region(region)).Dec() }
 func (m *metrics) dropped(reason string)  { m.drops.WithLabelValues(reason).Inc() }
+
+// compressed counts a frame of plain bytes sent as compressed bytes.
+func (m *metrics) compressed(plain, compressed int) {
+	m.zstd.WithLabelValues("plain").Add(float64(plain))
+	m.zstd.WithLabelValues("compressed").Add(float64(compressed))
+}
 
 func (m *metrics) observeRTT(region string, d time.Duration) {
 	m.rtt.WithLabelValues(m.region(region)).Observe(d.Seconds())

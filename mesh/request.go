@@ -50,7 +50,7 @@ func unavailable(nodeID, why string) *wire.Error {
 }
 
 func (l *link) request(parent context.Context, req *wire.Request) (*wire.Response, error) {
-	frame, err := wire.EncodeFrame(wire.FrameRequest, req)
+	frame, err := l.appendFrame(nil, wire.FrameRequest, req)
 	if errors.Is(err, wire.ErrFrameTooLarge) {
 		return nil, fmt.Errorf("mesh request to %s: %w", l.peer.NodeID, err)
 	}
@@ -73,7 +73,10 @@ func (l *link) request(parent context.Context, req *wire.Request) (*wire.Respons
 		_ = s.Close() // our side is done; the response follows
 	}
 	var resp wire.Response
-	err = wire.ReadFrameAs(s, wire.FrameResponse, &resp)
+	err = readFrameAs(s, wire.FrameResponse, &resp)
+	if errors.Is(err, errCorrupt) {
+		err = &wire.Error{Code: wire.CodeBadFrame, Reason: err.Error()} // the stream is not reused
+	}
 	if err == nil && !l.reuse {
 		err = expectEOF(s)
 	}
@@ -206,7 +209,7 @@ func (l *link) serveRequest(s *quic.Stream) bool {
 	stop := context.AfterFunc(ctx, func() { cancelStream(s) })
 	defer stop()
 	var req wire.Request
-	err := wire.ReadFrameAs(io.MultiReader(bytes.NewReader(first[:]), s), wire.FrameRequest, &req)
+	err := readFrameAs(io.MultiReader(bytes.NewReader(first[:]), s), wire.FrameRequest, &req)
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
@@ -228,7 +231,12 @@ func (l *link) serveRequest(s *quic.Stream) bool {
 // answer writes one answer; it reports whether it was written.
 func (l *link) answer(s *quic.Stream, t wire.FrameType, v any) bool {
 	_ = s.SetWriteDeadline(time.Now().Add(l.n.cfg.RequestTimeout))
-	if err := wire.WriteFrame(s, t, v); err != nil {
+	frame, err := l.appendFrame(takeFrame(), t, v)
+	if err == nil {
+		_, err = s.Write(frame)
+		giveFrame(frame) // quic-go keeps no reference to it
+	}
+	if err != nil {
 		l.log.Debug("write mesh answer", "err", err)
 		cancelStream(s)
 		return false

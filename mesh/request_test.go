@@ -22,19 +22,7 @@ import (
 // by hand.
 func rawLink(t *testing.T, home *mesh.Node, ids map[string]*pki.Identity, features ...string) *quic.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	conn, err := quic.DialAddr(ctx, home.Addr().String(), ids["edge"].ClientTLS(), &quic.Config{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.CloseWithError(0, "") })
-	ctrl, err := conn.OpenStreamSync(ctx)
-	require.NoError(t, err)
-	hello := wire.Hello{Version: wire.ProtocolVersion, NodeID: "edge", Region: "asia", Role: wire.RoleEdge, Features: features}
-	require.NoError(t, wire.WriteFrame(ctrl, wire.FrameHello, &hello))
-	var got wire.Hello
-	require.NoError(t, wire.ReadFrameAs(ctrl, wire.FrameHello, &got))
-	require.Contains(t, got.Features, wire.FeatureReusedStreams)
-	return conn
+	return rawLinkAs(t, home, ids["edge"], "asia", nil, features...)
 }
 
 // ask writes one request on s and reads its answer.

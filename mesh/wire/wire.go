@@ -35,6 +35,14 @@ cluster CA (ALPN "courtmesh/1"). Edges dial homes; the dialer is the client.
     session's events arrive in order while different sessions do not wait on
     each other.
 
+Compression. To a peer whose hello names FeatureZstd, a node may send a
+FrameRequest, FrameResponse or FrameEvent as FrameCompressed instead, on the
+same stream: its body is the inner frame's type (1 byte), then one zstd frame
+(RFC 8878) of the inner body. The receiver decompresses it and handles the
+inner frame as if it had come plain. Nodes of an earlier release name no
+such feature and are never sent one. The mesh (package mesh) decides which
+frames to compress; this package only names the frame.
+
 Every frame is: type (1 byte) | body length (4 bytes, big endian) | body.
 FrameRequest, FrameResponse and FrameEvent bodies are binary (body.go): each
 field length-prefixed, JSON payloads carried verbatim, so a large court:state
@@ -83,6 +91,9 @@ const (
 	FrameResponse FrameType = 6 // request stream: Response
 	FrameEvent    FrameType = 7 // flow stream: Event
 	FrameError    FrameType = 8 // any stream: Error, then close
+	// FrameCompressed carries a FrameRequest, FrameResponse or FrameEvent
+	// compressed, on that frame's stream, to a peer naming FeatureZstd.
+	FrameCompressed FrameType = 9
 )
 
 func (t FrameType) String() string {
@@ -103,12 +114,14 @@ func (t FrameType) String() string {
 		return "event"
 	case FrameError:
 		return "error"
+	case FrameCompressed:
+		return "compressed"
 	}
 	return fmt.Sprintf("frame(%d)", uint8(t))
 }
 
 // Valid reports whether t is a known frame type.
-func (t FrameType) Valid() bool { return t >= FrameHello && t <= FrameError }
+func (t FrameType) Valid() bool { return t >= FrameHello && t <= FrameCompressed }
 
 // Role is what a node does in the mesh.
 type Role string
@@ -137,6 +150,9 @@ const FeatureStateDocs = "state_docs"
 // FeatureReusedStreams: the node answers any number of requests on one
 // request stream, in turn (see the protocol flow above).
 const FeatureReusedStreams = "reused_streams"
+
+// FeatureZstd: the node takes FrameCompressed (see the protocol flow above).
+const FeatureZstd = "zstd"
 
 // Ping measures round-trip time and proves the link is alive. A pong echoes it.
 type Ping struct {

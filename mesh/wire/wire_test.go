@@ -73,7 +73,7 @@ func TestReadFrameErrors(t *testing.T) {
 		want error
 	}{
 		"oversized":        {hdr[:], wire.ErrFrameTooLarge},
-		"unknown type":     {[]byte{9, 0, 0, 0, 0}, wire.ErrBadFrameType},
+		"unknown type":     {[]byte{10, 0, 0, 0, 0}, wire.ErrBadFrameType},
 		"zero type":        {[]byte{0, 0, 0, 0, 2, '{', '}'}, wire.ErrBadFrameType},
 		"truncated header": {[]byte{byte(wire.FramePing), 0}, io.ErrUnexpectedEOF},
 		"truncated body":   {[]byte{byte(wire.FramePing), 0, 0, 0, 9, '{'}, io.ErrUnexpectedEOF},
