@@ -214,6 +214,9 @@ async function session(c) {
   let deadline = Date.now() + STEP_MS;
   for (const p of [a, b]) await p.until((q) => q.state.phase === 'IDLE', 'IDLE before serving', deadline);
   await act(a, 'court:serve', { partnerId: b.id, coupleId: null, judgeType: 'swift' }, (q) => q.state.phase !== 'IDLE');
+  // The serve's ack may have lost to a push received meanwhile (take), so
+  // the session is known once a state of it reaches the actor.
+  await a.until((q) => Boolean(q.state.session), 'of the served session', deadline);
   const sid = a.state.session.id;
   for (const [phase, event, payload, mine] of STEPS) {
     deadline = Date.now() + STEP_MS;
@@ -268,7 +271,7 @@ async function run(c) {
         await connectCouple(c);
       }
     } catch (err) {
-      fail(`couple ${c.i} at ${c.at}: ${err.message}`);
+      fail(`couple ${c.i} at ${c.at}: ${err.message}; A's trail ${c.a.trail.join(', ')}; B's trail ${c.b.trail.join(', ')}`);
       c.at = null;
       return;
     }
