@@ -15,8 +15,9 @@ type Handoffs interface {
 	// for target: in one atomic step the route's owner becomes target with
 	// no incarnation (released, for target), its home region becomes region,
 	// and the session moves from owned:<node> to handoff:<target>. Target's
-	// next claim round acquires it at the next epoch; if target is dead, the
-	// region's claim rounds take it over as an orphan. It returns
+	// next claim round acquires it at the next epoch; no other node may
+	// while target is live (Acquire answers ErrOwned); if target is dead,
+	// the region's claim rounds take it over as an orphan. It returns
 	// ErrNotOwner when node with incarnation does not hold the lease,
 	// ErrNotFound when the session has no route.
 	Handoff(ctx context.Context, sessionID, node, incarnation, target, region string) error

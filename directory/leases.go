@@ -40,6 +40,11 @@ type Leases interface {
 	// atomic step:
 	//   - the route's owner is alive with another node or incarnation:
 	//     ErrOwned, with the current route;
+	//   - the session is handed off (Handoffs) to another node that is
+	//     live: ErrOwned, with the current route. Only the target acquires
+	//     it, so no claim round that listed the session before the hand-off
+	//     (its former holder's, a peer's that saw it released) takes a
+	//     migrated session; a dead target's are orphans as before;
 	//   - node with incarnation already holds it: the route, unchanged;
 	//   - otherwise (owner dead, or released): epoch+1, owner := node and
 	//     incarnation, the session moves to owned:<node>.

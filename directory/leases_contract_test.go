@@ -35,6 +35,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"RateLimit", testRateLimit},
 		{"Members", testMembers},
 		{"Handoff", testHandoff},
+		{"HandoffNotTakenByOthers", testHandoffNotTakenByOthers},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,3 +77,39 @@ func testHandoff(t *testing.T, s directory.Store) {
 	require.NoError(t, err)
 	require.Empty(t, handed)
 }
+
+// testHandoffNotTakenByOthers: a session handed to a live node is acquired
+// by that node only, not by a claim round that listed it before the
+// hand-off (its former holder's, which read owned:<node> before the
+// hand-off; a peer's). Once the target is dead, it is an orphan.
+func testHandoffNotTakenByOthers(t *testing.T, s directory.Store) {
+	ctx := t.Context()
+	beat(t, s, "n1", "i1")
+	beat(t, s, "n2", "i2")
+	beat(t, s, "n3", "i3")
+	create(t, s, owned("s1", "n1", "i1"))
+	create(t, s, owned("s2", "n1", "i1"))
+	require.NoError(t, s.Handoff(ctx, "s1", "n1", "i1", "n2", "us"))
+	require.NoError(t, s.Handoff(ctx, "s2", "n1", "i1", "n2", "us"))
+	awaiting := directory.Route{SessionID: "s1", HomeRegion: "us", OwnerNode: "n2", Epoch: 1}
+	for _, n := range [][2]string{{"n1", "i1"}, {"n3", "i3"}} {
+		r, err := s.Acquire(ctx, "s1", n[0], n[1])
+		require.ErrorIs(t, err, directory.ErrOwned, "%s takes a session handed to live n2", n[0])
+		require.Equal(t, awaiting, r)
+		got, err := s.AcquireMany(ctx, []string{"s1"}, n[0], n[1])
+		require.NoError(t, err)
+		require.Empty(t, got, "%s takes a session handed to live n2", n[0])
+	}
+	r, err := s.RouteOf(ctx, "s1", true)
+	require.NoError(t, err)
+	require.Equal(t, awaiting, r, "still awaits n2")
+	got, err := s.AcquireMany(ctx, []string{"s1"}, "n2", "i2")
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), got["s1"].Epoch, "the target acquires it")
+
+	require.NoError(t, s.Leave(ctx, "n2", "i2"))
+	r, err = s.Acquire(ctx, "s2", "n3", "i3")
+	require.NoError(t, err, "a dead target's hand-off is an orphan")
+	require.Equal(t, "n3", r.OwnerNode)
+	require.Equal(t, uint64(2), r.Epoch)
+}

@@ -140,6 +140,9 @@ func (m *Memory) acquire(sessionID, node, incarnation string, now time.Time) (Ro
 	if inc, ok := m.liveInc(r.OwnerNode, now); ok && r.OwnerInc != "" && inc == r.OwnerInc {
 		return r, ErrOwned
 	}
+	if _, ok := m.liveInc(r.OwnerNode, now); ok && r.OwnerNode != node && r.OwnerInc == "" && m.handoffs.has(r.OwnerNode, sessionID) {
+		return r, ErrOwned // handed to a live node, which acquires it
+	}
 	m.owned.remove(r.OwnerNode, sessionID)
 	m.released.remove(r.HomeRegion, sessionID)
 	r.OwnerNode, r.OwnerInc, r.Epoch = node, incarnation, r.Epoch+1

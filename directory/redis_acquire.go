@@ -19,7 +19,7 @@ const (
 	acquireNotFound = 0
 	acquireTaken    = 1 // acquired now
 	acquireHeld     = 2 // already held by the caller
-	acquireOwned    = 3 // held by another live owner
+	acquireOwned    = 3 // held by, or handed to, another live node
 	acquireLeaseOff = -1
 )
 
@@ -51,6 +51,9 @@ for i = 5, #ARGV do
   elseif owner == node and oinc == inc then
     status = 2
   elseif oinc ~= '' and redis.call('GET', p .. 'node:' .. owner) == oinc then
+    status = 3
+  elseif oinc == '' and owner ~= node and redis.call('SISMEMBER', p .. 'handoff:' .. owner, sid) == 1
+      and redis.call('EXISTS', p .. 'node:' .. owner) == 1 then
     status = 3
   else
     status = 1

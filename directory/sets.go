@@ -28,6 +28,12 @@ func (s sets) remove(name, member string) {
 	}
 }
 
+// has reports whether member is in the set name.
+func (s sets) has(name, member string) bool {
+	_, ok := s[name][member]
+	return ok
+}
+
 // members returns the members of the set name, sorted.
 func (s sets) members(name string) []string {
 	return slices.Sorted(maps.Keys(s[name]))

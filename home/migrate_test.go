@@ -380,3 +380,70 @@ func TestHandoffRacesTakeover(t *testing.T) {
 		require.True(t, got.OK, got.Error)
 	})
 }
+
+// ownedHookDir runs after, once armed, at the end of each Owned.
+type ownedHookDir struct {
+	Directory
+	after atomic.Pointer[func(node string)]
+}
+
+func (d *ownedHookDir) Owned(ctx context.Context, node string) ([]string, error) {
+	ids, err := d.Directory.Owned(ctx, node)
+	if f := d.after.Load(); f != nil {
+		(*f)(node)
+	}
+	return ids, err
+}
+
+// TestMigrateRacesSourceClaimRound: home-us-1 migrates a session of its
+// rendezvous share to home-us-2 while its own claim round is between
+// listing the sessions filed under it (the session among them) and reading
+// the ones it holds (the session dropped by then). The round sees an orphan
+// that is its own; it must not take the session back from the hand-off
+// (seen as e2e.TestOperate's migration "taken over by home-us-1 instead of
+// home-us-2"): home-us-2 acquires it at the next epoch.
+func TestMigrateRacesSourceClaimRound(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		mem := directory.NewMemory()
+		hooked := &ownedHookDir{Directory: mem}
+		o := options{dir: hooked, store: store.NewMemory(), quiet: true, leaseTTL: DefaultLeaseTTL, claimInterval: DefaultClaimInterval}
+		o.node = home1
+		h1 := start(t, o)
+		o.node, o.dir = home2, mem
+		h2 := start(t, o)
+		settle(claimWarmUp + DefaultClaimInterval)
+		r := &router{dir: mem, homes: map[string]*harness{home1: h1, home2: h2}, first: h1}
+		var sid, user string
+		for i := range 32 { // half the sessions are home-us-1's share
+			a, b := fmt.Sprintf("A-src-%d", i), fmt.Sprintf("B-src-%d", i)
+			served := r.act(t, a, "court:serve", map[string]any{"partnerId": b, "coupleId": nil, "judgeType": "swift"})
+			require.True(t, served.OK, served.Error)
+			if id := served.State.Session.ID; directory.Rendezvous(id, []string{home1, home2}) == home1 {
+				sid, user = id, b
+				break
+			}
+		}
+		require.NotEmpty(t, sid, "no session of home-us-1's share")
+		require.True(t, h1.holds(sid))
+		epoch := routeOf(t, mem, sid).Epoch
+
+		var migrated atomic.Bool
+		migrate := func(node string) {
+			if node == home1 && migrated.CompareAndSwap(false, true) {
+				require.NoError(t, h1.srv.Migrate(context.Background(), sid, home2, "us"))
+			}
+		}
+		hooked.after.Store(&migrate)
+		settle(DefaultClaimInterval)
+		require.True(t, migrated.Load(), "home-us-1's claim round ran")
+		hooked.after.Store(nil)
+		settle(4 * DefaultClaimInterval)
+		require.Equal(t, directory.Route{SessionID: sid, HomeRegion: "us", OwnerNode: home2,
+			OwnerInc: h2.incarnation(), Epoch: epoch + 1}, routeOf(t, mem, sid), "home-us-2 took it at the next epoch")
+		require.True(t, h2.holds(sid))
+		require.False(t, h1.holds(sid), "home-us-1 did not take it back")
+		got := r.act(t, user, "court:accept", map[string]any{})
+		require.True(t, got.OK, got.Error)
+	})
+}
