@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"courtmesh/directory"
 	"courtmesh/directory/redistest"
 )
 
@@ -174,8 +175,16 @@ func TestOperate(t *testing.T) {
 	require.Zero(t, code, errOut)
 	require.Eventually(t, func() bool { return c.status(t)["home-us-1"] == "active" }, 5*time.Second, 100*time.Millisecond)
 
-	// A live migration to the other home (home-us-1 took its share back when
-	// undrained); the couple finishes there.
+	// A live migration to the other home, once home-us-1 has taken its share
+	// back (as an operator waits for the undrain to settle in "courtctl
+	// sessions"): the hand-back releases fresh[0] if it is home-us-1's, and
+	// a migration meanwhile is refused (not held, or between owners). The
+	// couple finishes there.
+	share := directory.Rendezvous(fresh[0], []string{"home-us-1", "home-us-2"})
+	require.Eventually(t, func() bool {
+		m, err := rdb.Do(t.Context(), rdb.B().Hgetall().Key(c.redisPrefix+"route:"+fresh[0]).Build()).AsStrMap()
+		return err == nil && m["owner_node"] == share && m["owner_inc"] != ""
+	}, 10*time.Second, 50*time.Millisecond, "fresh[0] settles on %s, its share", share)
 	from, epoch, _ := c.route(rdb, fresh[0])
 	to := "home-us-1"
 	if from == to {
