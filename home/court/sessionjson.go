@@ -30,9 +30,9 @@ func AppendJSON(dst []byte, s *Session) ([]byte, error) {
 	w.userState(`,"creator":`, &s.Creator)
 	w.userState(`,"partner":`, &s.Partner)
 	w.rawValue(`,"verdict":`, s.Verdict)
-	w.addenda(`,"addendumHistory":`, s.AddendumHistory)
+	list(&w, `,"addendumHistory":`, s.AddendumHistory, addendum)
 	w.int(`,"addendumCount":`, int64(s.AddendumCount))
-	w.verdictHistory(`,"verdictHistory":`, s.VerdictHistory)
+	list(&w, `,"verdictHistory":`, s.VerdictHistory, verdictVersion)
 	w.strPtr(`,"settlementRequested":`, s.SettlementRequested)
 	w.intPtr(`,"settlementRequestedAt":`, s.SettlementRequestedAt)
 	w.int(`,"createdAt":`, s.CreatedAt)
@@ -123,49 +123,39 @@ func (w *jsonWriter) userState(key string, u *UserState) {
 	w.b = append(w.b, '}')
 }
 
-// addenda appends the addendum history; a nil slice is null, as
-// json.Marshal writes it.
-func (w *jsonWriter) addenda(key string, as []Addendum) {
+// list appends xs as a JSON array under key, each element written by elem;
+// a nil slice is null, as json.Marshal writes it.
+func list[T any](w *jsonWriter, key string, xs []T, elem func(w *jsonWriter, x *T)) {
 	w.b = append(w.b, key...)
-	if as == nil {
+	if xs == nil {
 		w.b = append(w.b, "null"...)
 		return
 	}
 	w.b = append(w.b, '[')
-	for i := range as {
-		a := &as[i]
+	for i := range xs {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.str(`{"userId":`, a.UserID)
-		w.str(`,"fromUser":`, a.FromUser)
-		w.str(`,"text":`, a.Text)
-		w.int(`,"submittedAt":`, a.SubmittedAt)
-		w.b = append(w.b, '}')
+		elem(w, &xs[i])
 	}
 	w.b = append(w.b, ']')
 }
 
-// verdictHistory appends the verdict history; a nil slice is null, as
-// json.Marshal writes it.
-func (w *jsonWriter) verdictHistory(key string, vs []VerdictVersion) {
-	w.b = append(w.b, key...)
-	if vs == nil {
-		w.b = append(w.b, "null"...)
-		return
-	}
-	w.b = append(w.b, '[')
-	for i := range vs {
-		v := &vs[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.int(`{"version":`, int64(v.Version))
-		w.rawValue(`,"content":`, v.Content)
-		w.strPtr(`,"addendumBy":`, v.AddendumBy)
-		w.strPtr(`,"addendumText":`, v.AddendumText)
-		w.str(`,"createdAt":`, v.CreatedAt)
-		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+// addendum appends one entry of the addendum history.
+func addendum(w *jsonWriter, a *Addendum) {
+	w.str(`{"userId":`, a.UserID)
+	w.str(`,"fromUser":`, a.FromUser)
+	w.str(`,"text":`, a.Text)
+	w.int(`,"submittedAt":`, a.SubmittedAt)
+	w.b = append(w.b, '}')
+}
+
+// verdictVersion appends one entry of the verdict history.
+func verdictVersion(w *jsonWriter, v *VerdictVersion) {
+	w.int(`{"version":`, int64(v.Version))
+	w.rawValue(`,"content":`, v.Content)
+	w.strPtr(`,"addendumBy":`, v.AddendumBy)
+	w.strPtr(`,"addendumText":`, v.AddendumText)
+	w.str(`,"createdAt":`, v.CreatedAt)
+	w.b = append(w.b, '}')
 }

@@ -88,17 +88,7 @@ func (e *StateEncoder) appendSession(dst []byte, userID string) []byte {
 	}
 	viewer := docSide(sideOf(e.sess, userID))
 	for _, f := range e.fields {
-		at := 0
-		for _, h := range f.Holes {
-			dst = append(dst, f.Lit[at:h.At]...)
-			if h.Owner == viewer {
-				dst = append(dst, h.Val...)
-			} else {
-				dst = append(dst, "null"...)
-			}
-			at = h.At
-		}
-		dst = append(dst, f.Lit[at:]...)
+		dst = statedoc.AppendField(dst, f, viewer)
 	}
 	return dst
 }
