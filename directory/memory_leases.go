@@ -137,11 +137,13 @@ func (m *Memory) acquire(sessionID, node, incarnation string, now time.Time) (Ro
 	case r.OwnerNode == node && r.OwnerInc == incarnation:
 		return r, nil
 	}
-	if inc, ok := m.liveInc(r.OwnerNode, now); ok && r.OwnerInc != "" && inc == r.OwnerInc {
-		return r, ErrOwned
-	}
-	if _, ok := m.liveInc(r.OwnerNode, now); ok && r.OwnerNode != node && r.OwnerInc == "" && m.handoffs.has(r.OwnerNode, sessionID) {
-		return r, ErrOwned // handed to a live node, which acquires it
+	if inc, live := m.liveInc(r.OwnerNode, now); live {
+		switch {
+		case r.OwnerInc != "" && inc == r.OwnerInc:
+			return r, ErrOwned
+		case r.OwnerInc == "" && r.OwnerNode != node && m.handoffs.has(r.OwnerNode, sessionID):
+			return r, ErrOwned // handed to a live node, which acquires it
+		}
 	}
 	m.owned.remove(r.OwnerNode, sessionID)
 	m.released.remove(r.HomeRegion, sessionID)

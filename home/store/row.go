@@ -47,7 +47,7 @@ type rowState struct {
 }
 
 // columnCount is how many columns sessionCols returns, the room it
-// allocates for them at once (a hint: more columns only grow the slice).
+// allocates for them at once (TestColumnCountIsTheCount keeps it so).
 const columnCount = 47
 
 // sessionCols returns the court_sessions columns written at every write, in a
