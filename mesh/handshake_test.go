@@ -191,6 +191,8 @@ func TestRevokedNodeIsCutAndRefused(t *testing.T) {
 	home := startNode(t, hc)
 	edge := startEdge(t, ids["edge"], home, &recorder{})
 	eventually(t, 3*time.Second, 20*time.Millisecond, linkIs(edge, "home", true))
+	// The home may see the link a moment after the edge, which dialed it.
+	eventually(t, 3*time.Second, 20*time.Millisecond, linkIs(home, "edge", true))
 
 	// A failing list keeps the last one read: the link stays.
 	list.set(errors.New("redis down"))
