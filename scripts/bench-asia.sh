@@ -15,13 +15,19 @@
 # steady state. The warm-up's own figures are kept (ours-warm-*.json).
 # Writes ours-wan-*.json to $OUT; benchmarks-md.sh puts them side by side.
 #
-#   ASIA_COUPLES  couples of each run (30)
+#   ASIA_COUPLES  couples of each run (100: each action's p99 is then one of
+#                 100-200 samples; of 30 it was their second largest)
 #   ASIA_WARMUP   unrecorded couples before each run (10)
 #   ASIA_CONC     couples in flight (5)
+#   ASIA_QUIET    the runs wait (at most 120 s) for the 1-minute load average
+#                 to fall below this (1.5), so that what the sections before
+#                 them left running (the drain's 10k sessions ending, Postgres
+#                 vacuuming them) is not measured as the crossing's cost
 #   OUT           output folder (bench-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ASIA_COUPLES=${ASIA_COUPLES:-30}
+ASIA_COUPLES=${ASIA_COUPLES:-100}
+ASIA_QUIET=${ASIA_QUIET:-1.5}
 ASIA_WARMUP=${ASIA_WARMUP:-10}
 ASIA_CONC=${ASIA_CONC:-5}
 OUT=${OUT:-bench-out}
@@ -68,6 +74,8 @@ couples() { # name urls
   "$CTL" bench --urls "$2" --couples "$ASIA_COUPLES" --concurrency "$ASIA_CONC" --json-out "$OUT/ours-$1.json" | tee "$OUT/ours-$1.txt"
 }
 
+quiet() { awk -v max="$ASIA_QUIET" '{ exit !($1 < max) }' /proc/loadavg; }
+for _ in $(seq 1 120); do quiet && break; sleep 1; done
 cut -d' ' -f1 /proc/loadavg > "$OUT/asia-load.txt" # the report shows how busy the machine was
 WAN_REDIS=$(free_port SOCK_STREAM)
 echo "== asia: before: $ASIA_COUPLES asia couples, the asia edge reads the Redis primary across the ocean"

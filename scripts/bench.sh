@@ -9,7 +9,7 @@
 #   CONC      couples in flight (50)
 #   FAILOVER  sessions held by the home node that is killed (10000)
 #   DRAIN     sockets and sessions of the drain rows (10000; scripts/bench-drain.sh)
-#   ASIA_COUPLES couples of each asia row (30; scripts/bench-asia.sh)
+#   ASIA_COUPLES couples of each asia row (100; scripts/bench-asia.sh)
 #   CLIENTS   client counts of the latency-under-load rows: 200 couples plus idle sockets ("2000 6000")
 #   OUT       output folder (bench-out)
 #   SATURATION couples in flight in the pinned sessions-per-second row (100)

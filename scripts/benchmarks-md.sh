@@ -61,7 +61,8 @@ asia_section() {
     echo "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["actions"]["analysis"]; print("p50 %.1f / p90 %.1f ms" % (a["p50_ms"], a["p90_ms"]))' "$dir/ours-warm-wan-asia-after.json"); decisions.md, issue 13). The rows are the steady state."
   fi
   if [ -f "$dir/asia-load.txt" ]; then
-    echo "The machine's 1-minute load average was $(head -1 "$dir/asia-load.txt") at the start and $(tail -1 "$dir/asia-load.txt") at the end"
+    echo "The machine's 1-minute load average was $(head -1 "$dir/asia-load.txt") at the start (the runs wait, at most 2 minutes, for it to fall below 1.5"
+    echo "after the sections before them) and $(tail -1 "$dir/asia-load.txt") at the end"
     echo "(on $(nproc) cores): the us column shows what the local work cost under that load, and the asia columns carry it too."
   fi
   echo
