@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -78,6 +79,49 @@ func TestReplicaDownReadsThePrimary(t *testing.T) {
 	require.Len(t, logs, 1, "one outage, one line: %v", logs)
 	require.Equal(t, slog.LevelWarn, logs[0].level)
 	require.NotEmpty(t, logs[0].err, "the warning says why")
+}
+
+// TestReplicaHungReadsThePrimary: a replica whose host hangs (its
+// connections stay open, nothing answers) makes a cached read wait a
+// moment, not until the read's context ends: the read goes to the primary,
+// later reads skip the replica without waiting, and once it answers again
+// reads go back to it, found by a probe off the read path.
+func TestReplicaHungReadsThePrimary(t *testing.T) {
+	t.Parallel()
+	rep, d, obs := replicaWithSession(t)
+	d.SetReplicaRetryForTest(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	rep.Freeze(t)
+	start := time.Now()
+	got, err := d.Lookup(ctx, "b", false) // not cached: the replica is asked
+	require.NoError(t, err, "a hung replica's region reads the primary")
+	require.Equal(t, "home-1", got.OwnerNode)
+	require.Less(t, time.Since(start), 2*time.Second, "the read waited for the hung replica")
+	require.Equal(t, 1.0, obs.metric(t, "court_directory_replica_down"))
+
+	// While it hangs, reads skip it, even after the retry interval: the
+	// replica is probed off the read path.
+	for i := range 5 {
+		time.Sleep(60 * time.Millisecond)
+		start := time.Now()
+		_, err := d.Presence(ctx, fmt.Sprintf("nobody-%d", i))
+		require.NoError(t, err)
+		require.Less(t, time.Since(start), time.Second, "a read after the retry interval waited for the hung replica")
+	}
+	require.Equal(t, 1.0, obs.metric(t, "court_directory_replica_down"))
+
+	rep.Thaw(t)
+	checkFor(t, settle, func() error {
+		if _, err := d.Presence(ctx, "nobody"); err != nil { // a read finds a probe due
+			return err
+		}
+		if v := obs.metric(t, "court_directory_replica_down"); v != 0 {
+			return errors.New("the replica answers again but reads still skip it")
+		}
+		return nil
+	})
+	require.Equal(t, []slog.Level{slog.LevelWarn, slog.LevelInfo}, obs.logs.levels(), "one outage, two lines")
 }
 
 // TestReplicaDownAtStart: a node whose replica does not answer yet starts

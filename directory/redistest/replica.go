@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,6 +117,24 @@ func (r *Replica) Kill(t testing.TB) {
 		t.Fatalf("redistest: kill replica: %v", err)
 	}
 	_ = r.process.Wait()
+}
+
+// Freeze stops the replica's process (SIGSTOP) and leaves its sockets
+// open, as a host that hangs or drops every packet would: connections to
+// it stay up and nothing answers on them. Thaw resumes it.
+func (r *Replica) Freeze(t testing.TB) {
+	t.Helper()
+	if err := r.process.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("redistest: freeze replica: %v", err)
+	}
+}
+
+// Thaw resumes a frozen replica (SIGCONT).
+func (r *Replica) Thaw(t testing.TB) {
+	t.Helper()
+	if err := r.process.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("redistest: thaw replica: %v", err)
+	}
 }
 
 // Attach replicates from Upstream again and waits until the replica is in
