@@ -1,9 +1,13 @@
 package appdata_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -17,11 +21,12 @@ const (
 	carol = "ca201000-0000-4000-8000-0000000000c3"
 )
 
-// appDB is a schema with the stand-ins and a couple alice+bob (free tier,
+// appDB is a schema the store migrated (Increment's statement calls its
+// court_count_usage), with the stand-ins and a couple alice+bob (free tier,
 // alice consents) and carol (gold, no partner).
 func appDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	db := pgtest.Empty(t)
+	db := pgtest.Pool(t)
 	created, err := appdata.StandIns(t.Context(), db)
 	require.NoError(t, err)
 	require.Equal(t, []string{"profiles", "usage_tracking", "get_couple_usage", "increment_usage"}, created)
@@ -113,18 +118,16 @@ func TestProfilesCachedAndInvalidated(t *testing.T) {
 	require.Equal(t, appdata.TierFree, c.EffectiveTier(now), "an expired gold tier is free")
 }
 
-// increment runs Increment's statements inside a transaction that commits
+// increment runs Increment's statement inside a transaction that commits
 // or not.
 func increment(t *testing.T, db *pgxpool.Pool, user, partner, typ string, at time.Time, commit bool) {
 	t.Helper()
-	stmts, err := appdata.Increment(user, partner, typ, at)
+	st, err := appdata.Increment(user, partner, typ, at)
 	require.NoError(t, err)
 	tx, err := db.Begin(t.Context())
 	require.NoError(t, err)
-	for _, st := range stmts {
-		_, err = tx.Exec(t.Context(), st.SQL, st.Args...)
-		require.NoError(t, err)
-	}
+	_, err = tx.Exec(t.Context(), st.SQL, st.Args...)
+	require.NoError(t, err)
 	_, err = tx.Exec(t.Context(), `SELECT 1`) // the transaction is still usable
 	require.NoError(t, err)
 	if commit {
@@ -178,20 +181,112 @@ func TestCoupleUsageRPCAndFallback(t *testing.T) {
 	}
 }
 
+// noticed is one connection to db's schema that collects the server's
+// notices (RAISE WARNING and the like).
+type noticed struct {
+	conn *pgx.Conn
+	mu   sync.Mutex
+	got  []string // guarded by mu; "SEVERITY: message"
+}
+
+func newNoticed(t *testing.T, db *pgxpool.Pool) *noticed {
+	t.Helper()
+	n := &noticed{}
+	cfg := db.Config().ConnConfig.Copy()
+	cfg.OnNotice = func(_ *pgconn.PgConn, m *pgconn.Notice) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.got = append(n.got, m.Severity+": "+m.Message)
+	}
+	conn, err := pgx.ConnectConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	n.conn = conn
+	return n
+}
+
+func (n *noticed) notices() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.got...)
+}
+
+// countIn runs Increment's statement for alice and bob after the
+// transaction's own write (alice's display name set to name), and commits.
+func (n *noticed) countIn(t *testing.T, name string) {
+	t.Helper()
+	st, err := appdata.Increment(alice, bob, "swift", time.Now())
+	require.NoError(t, err)
+	tx, err := n.conn.Begin(t.Context())
+	require.NoError(t, err)
+	_, err = tx.Exec(t.Context(), `UPDATE profiles SET display_name = $2 WHERE id = $1`, alice, name)
+	require.NoError(t, err)
+	_, err = tx.Exec(t.Context(), st.SQL, st.Args...)
+	require.NoError(t, err, "a failed count never fails its statement")
+	require.NoError(t, tx.Commit(t.Context()))
+}
+
 // A failing increment_usage rolls back only the count, never the
-// transaction it runs in; without the app's tables it does nothing.
+// transaction it runs in, and says so in a warning.
 func TestIncrementNeverBreaksTheTransaction(t *testing.T) {
 	t.Parallel()
 	db := appDB(t)
+	// It writes the count, then fails: the count's write is rolled back.
 	exec(t, db, `CREATE OR REPLACE FUNCTION increment_usage(p_user_id uuid, p_period_start date, p_type text)
-		RETURNS void LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`)
-	increment(t, db, alice, bob, "swift", time.Now(), true)
-	increment(t, pgtest.Empty(t), alice, bob, "swift", time.Now(), true)
+		RETURNS void LANGUAGE plpgsql AS $$ BEGIN
+			INSERT INTO usage_tracking (user_id, period_start, swift_count) VALUES (p_user_id, p_period_start, 1);
+			RAISE EXCEPTION 'boom';
+		END $$`)
+	n := newNoticed(t, db)
+	for _, name := range []string{"first", "second"} { // the second runs the function's cached plans
+		n.countIn(t, name)
+		var got string
+		require.NoError(t, db.QueryRow(t.Context(), `SELECT display_name FROM profiles WHERE id = $1`, alice).Scan(&got))
+		require.Equal(t, name, got, "the transaction committed")
+	}
+	var rows int
+	require.NoError(t, db.QueryRow(t.Context(), `SELECT count(*) FROM usage_tracking`).Scan(&rows))
+	require.Zero(t, rows, "the count's own writes are rolled back")
+	require.Equal(t, []string{"WARNING: courtmesh: usage not counted for " + alice + ": boom",
+		"WARNING: courtmesh: usage not counted for " + alice + ": boom"}, n.notices())
+
+	// A count Increment would refuse is a warning too.
+	_, err := n.conn.Exec(t.Context(), `SELECT court_count_usage('{"user": "nope"}')`)
+	require.NoError(t, err)
+	require.Len(t, n.notices(), 3)
+	require.Contains(t, n.notices()[2], `WARNING: courtmesh: usage not counted for nope: invalid input syntax for type uuid`)
 
 	for _, bad := range [][3]string{{"x'; DROP TABLE profiles; --", bob, "swift"}, {alice, "nope", "swift"}, {alice, bob, "swift'"}, {alice, bob, "plan"}} {
 		_, err := appdata.Increment(bad[0], bad[1], bad[2], time.Now())
 		require.Error(t, err, "%q", bad)
 	}
+}
+
+// Without the app's usage table ("Supabase not configured") a count does
+// nothing, not even a warning.
+func TestIncrementWithoutTheUsageTable(t *testing.T) {
+	t.Parallel()
+	db := pgtest.Pool(t)
+	exec(t, db, `CREATE TABLE profiles (id uuid PRIMARY KEY, display_name text)`)
+	exec(t, db, `INSERT INTO profiles (id) VALUES ($1)`, alice)
+	n := newNoticed(t, db)
+	n.countIn(t, "first")
+	require.Empty(t, n.notices())
+}
+
+// The upsert takes over from increment_usage dropped after a count on the
+// same connection, whose cached plan called it.
+func TestIncrementFallsBackOnTheSameConnection(t *testing.T) {
+	t.Parallel()
+	db := appDB(t)
+	n := newNoticed(t, db)
+	n.countIn(t, "first")
+	exec(t, db, `DROP FUNCTION increment_usage(uuid, date, text)`)
+	n.countIn(t, "second")
+	require.Empty(t, n.notices())
+	var swift int
+	require.NoError(t, db.QueryRow(t.Context(), `SELECT swift_count FROM usage_tracking WHERE user_id = $1`, alice).Scan(&swift))
+	require.Equal(t, 2, swift)
 }
 
 func TestPeriodStart(t *testing.T) {
@@ -203,18 +298,15 @@ func TestPeriodStart(t *testing.T) {
 	require.Equal(t, alice, appdata.CoupleKey(alice, ""))
 }
 
-// The statements of a count do not depend on the count: a driver that
-// caches prepared statements per text (pgx) prepares them once per
+// The statement of a count does not depend on the count: a driver that
+// caches prepared statements per text (pgx) prepares it once per
 // connection, not once per count.
-func TestIncrementStatementsAreConstant(t *testing.T) {
+func TestIncrementStatementIsConstant(t *testing.T) {
 	t.Parallel()
 	a, err := appdata.Increment(alice, bob, "swift", time.Now())
 	require.NoError(t, err)
 	b, err := appdata.Increment(carol, "", "wise", time.Now().AddDate(0, -1, 0))
 	require.NoError(t, err)
-	require.Len(t, b, len(a))
-	for i := range a {
-		require.Equal(t, a[i].SQL, b[i].SQL)
-	}
-	require.NotEqual(t, a[0].Args, b[0].Args, "the count is in the arguments")
+	require.Equal(t, a.SQL, b.SQL)
+	require.NotEqual(t, a.Args, b.Args, "the count is in the arguments")
 }

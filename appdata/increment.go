@@ -17,62 +17,35 @@ type Statement struct {
 	Args []any
 }
 
-// The two statements of a usage count. Their texts are constant, so a
-// driver that prepares and caches statements (pgx does, per connection)
-// prepares them once, not once per count. A DO block takes no parameters:
-// the first statement hands the count to the second in a setting local to
-// the transaction.
-const (
-	incrementSetSQL = `SELECT set_config('courtmesh.usage_count', $1, true)`
-	incrementSQL    = `DO $courtmesh_usage$
-DECLARE
-    c      json;
-    v_user uuid;
-    v_type text;
-BEGIN
-    IF to_regclass('usage_tracking') IS NULL THEN
-        RETURN;
-    END IF;
-    c := current_setting('courtmesh.usage_count')::json;
-    v_user := (c->>'user')::uuid;
-    v_type := c->>'type';
-    BEGIN
-        PERFORM increment_usage(v_user, (c->>'period')::date, v_type);
-    EXCEPTION WHEN undefined_function THEN
-        INSERT INTO usage_tracking AS u (user_id, couple_id, period_start, classic_count, swift_count, wise_count)
-        VALUES (v_user, c->>'couple', (c->>'period')::date,
-                (v_type = 'classic')::int, (v_type = 'swift')::int, (v_type = 'wise')::int)
-        ON CONFLICT (user_id, period_start) DO UPDATE SET
-            classic_count = u.classic_count + (v_type = 'classic')::int,
-            swift_count   = u.swift_count + (v_type = 'swift')::int,
-            wise_count    = u.wise_count + (v_type = 'wise')::int;
-    END;
-EXCEPTION WHEN OTHERS THEN
-    RAISE WARNING 'courtmesh: usage not counted for %: %', c->>'user', SQLERRM;
-END
-$courtmesh_usage$`
-)
+// incrementSQL counts one case. court_count_usage, created by the store's
+// migration 0008, holds the count's logic (the app's increment_usage, the
+// upsert fallback, the warning). The text is constant and the count is its
+// argument, so a driver that prepares and caches statements (pgx does, per
+// connection) prepares it once, and Postgres caches the function's compiled
+// body and plans per connection.
+const incrementSQL = `SELECT court_count_usage($1)`
 
-// Increment returns the statements, to run in this order in one
-// transaction, that count one case of judge type typ for userID (the
-// creator) and partnerID in the period of at: they call increment_usage,
-// fall back to an atomic upsert of usage_tracking when the function is
-// missing, and do nothing when the table is missing ("Supabase not
-// configured"). A failure inside them is turned into a warning and rolls
-// back only the count, so they can run inside the transaction that commits
-// the transition: the count is then made exactly when the transition is,
-// never twice. User ids must be UUIDs and typ one of classic, swift, wise.
-func Increment(userID, partnerID, typ string, at time.Time) ([]Statement, error) {
+// Increment returns the statement that counts one case of judge type typ
+// for userID (the creator) and partnerID in the period of at, to run in a
+// transaction on a schema the store has migrated: it calls the app's
+// increment_usage, falls back to an atomic upsert of usage_tracking when the
+// function is missing, and does nothing when the table is missing
+// ("Supabase not configured"). A failure inside it is turned into a warning
+// and rolls back only the count, so it can run inside the transaction that
+// commits the transition: the count is then made exactly when the
+// transition is, never twice. User ids must be UUIDs and typ one of
+// classic, swift, wise.
+func Increment(userID, partnerID, typ string, at time.Time) (Statement, error) {
 	if !protocol.IsUUID(userID) || (partnerID != "" && !protocol.IsUUID(partnerID)) {
-		return nil, fmt.Errorf("appdata: increment usage of %q/%q: not a uuid", userID, partnerID)
+		return Statement{}, fmt.Errorf("appdata: increment usage of %q/%q: not a uuid", userID, partnerID)
 	}
 	if !usageTypes[typ] {
-		return nil, fmt.Errorf("appdata: increment usage: type %q", typ)
+		return Statement{}, fmt.Errorf("appdata: increment usage: type %q", typ)
 	}
 	count, err := json.Marshal(map[string]string{"user": userID, "period": PeriodStart(at).Format(time.DateOnly),
 		"type": typ, "couple": CoupleKey(userID, partnerID)})
 	if err != nil {
-		return nil, fmt.Errorf("appdata: increment usage: %w", err)
+		return Statement{}, fmt.Errorf("appdata: increment usage: %w", err)
 	}
-	return []Statement{{incrementSetSQL, []any{string(count)}}, {incrementSQL, nil}}, nil
+	return Statement{incrementSQL, []any{string(count)}}, nil
 }

@@ -58,7 +58,7 @@ type plan struct {
 	saveCase *court.SaveCase
 	outbox   []outboxRow
 	// usage are the appdata.Increment statements of the court.CountUsage
-	// effects.
+	// effects, one each.
 	usage []appdata.Statement
 }
 
@@ -88,8 +88,8 @@ func planEffects(sessionID string, effects []court.Effect) (plan, error) {
 			// Like a failing increment_usage, a count that cannot be made
 			// (user ids that are not UUIDs, which no verified token has)
 			// never blocks the transition.
-			if stmts, err := appdata.Increment(e.UserID, e.PartnerID, e.JudgeType, time.UnixMilli(e.At)); err == nil {
-				p.usage = append(p.usage, stmts...)
+			if st, err := appdata.Increment(e.UserID, e.PartnerID, e.JudgeType, time.UnixMilli(e.At)); err == nil {
+				p.usage = append(p.usage, st)
 			}
 		case court.SaveCase:
 			if p.saveCase != nil {

@@ -56,11 +56,11 @@ func TestMigrateCarriesOverLegacySchema(t *testing.T) {
 	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id = 6`))
 	st, err := store.MigrationStatus(ctx, pool)
 	require.NoError(t, err)
-	require.Len(t, st, 7)
+	require.Len(t, st, 8)
 	for _, m := range st {
 		require.True(t, m.Applied, m.Name)
 	}
-	require.Equal(t, "0007_lz4.sql", st[6].Name)
+	require.Equal(t, "0008_count_usage.sql", st[7].Name)
 }
 
 func TestMigrationStatusOfFreshSchema(t *testing.T) {
@@ -68,7 +68,7 @@ func TestMigrationStatusOfFreshSchema(t *testing.T) {
 	pool := pgtest.Empty(t)
 	st, err := store.MigrationStatus(t.Context(), pool)
 	require.NoError(t, err)
-	require.Len(t, st, 7)
+	require.Len(t, st, 8)
 	for _, m := range st {
 		require.False(t, m.Applied, m.Name)
 	}

@@ -43,3 +43,37 @@ func TestCountUsageOncePerTransition(t *testing.T) {
 	require.NoError(t, st.Commit(ctx, commit(bad, 1, "x", court.CountUsage{UserID: "not-a-uuid", JudgeType: "swift"})),
 		"a count that cannot be made never blocks the transition")
 }
+
+// A count whose increment_usage fails after writing rolls back its own
+// write only: the transition, its history and its outbox rows commit.
+func TestFailingCountKeepsTheTransition(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	ctx := t.Context()
+	_, err := appdata.StandIns(ctx, pool)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `CREATE OR REPLACE FUNCTION increment_usage(p_user_id uuid, p_period_start date, p_type text)
+		RETURNS void LANGUAGE plpgsql AS $$ BEGIN
+			INSERT INTO usage_tracking (user_id, period_start, swift_count) VALUES (p_user_id, p_period_start, 1);
+			RAISE EXCEPTION 'boom';
+		END $$`)
+	require.NoError(t, err)
+	creator, partner := newID(), newID()
+	_, err = pool.Exec(ctx, `INSERT INTO profiles (id) VALUES ($1), ($2)`, creator, partner)
+	require.NoError(t, err)
+	s := create(t, st, creator, partner, 1)
+
+	next := s.Clone()
+	require.NoError(t, next.Accept(partner, time.Now(), durations))
+	outbox := count(t, pool, `SELECT count(*) FROM court_outbox`)
+	use := court.CountUsage{UserID: creator, PartnerID: partner, JudgeType: "swift", At: time.Now().UnixMilli()}
+	notify := court.Notify{UserIDs: []string{creator}, Type: "court_session", Title: "t", Body: "b"}
+	require.NoError(t, st.Commit(ctx, commit(next, 1, "judge_deliberate", notify, use)))
+
+	got, err := st.Get(ctx, s.ID)
+	require.NoError(t, err)
+	require.Equal(t, next.Version, got.Version, "the transition committed")
+	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM court_transitions WHERE session_id = $1 AND version = $2`, s.ID, int64(next.Version)))
+	require.Equal(t, outbox+1, count(t, pool, `SELECT count(*) FROM court_outbox`), "its outbox row committed")
+	require.Zero(t, count(t, pool, `SELECT count(*) FROM usage_tracking`), "the count's own write is rolled back")
+}
