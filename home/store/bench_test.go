@@ -12,6 +12,7 @@ import (
 
 	"courtmesh/home/court"
 	"courtmesh/home/store"
+	"courtmesh/home/store/pgtest"
 )
 
 // BenchmarkFenceMany fences 10 000 sessions per op, as a failover of a
@@ -83,7 +84,7 @@ func BenchmarkCommit(b *testing.B) {
 	prev := bigSession(b)
 	require.NoError(b, st.Create(b.Context(), store.Create{Session: prev, Epoch: 1, Node: "n1", HomeRegion: "us", Event: "serve"}))
 	b.ReportAllocs()
-	cpu0, n := backendCPU(b, pool), 0
+	cpu0, n := pgtest.BackendCPU(b, pool), 0
 	for b.Loop() {
 		n++
 		next := prev.Clone()
@@ -92,5 +93,5 @@ func BenchmarkCommit(b *testing.B) {
 		require.NoError(b, st.Commit(b.Context(), store.Commit{Prev: prev.Version, Session: next, PrevSession: prev, Epoch: 1, Node: "n1", Event: "accept"}))
 		prev = next
 	}
-	b.ReportMetric(float64(cpuSince(b, pool, cpu0))/1e3/float64(n), "pg-cpu-us/op")
+	b.ReportMetric(float64(pgtest.CPUSince(b, pool, cpu0))/1e3/float64(n), "pg-cpu-us/op")
 }

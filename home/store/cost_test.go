@@ -3,9 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"courtmesh/home/court"
 	"courtmesh/home/judge"
 	"courtmesh/home/store"
+	"courtmesh/home/store/pgtest"
 )
 
 // BenchmarkWholeSession writes what a home writes for whole court sessions
@@ -61,7 +59,7 @@ func BenchmarkWholeSession(b *testing.B) {
 			require.NoError(b, g.Wait())
 			inStore.Store(0)
 			sessions.Store(0)
-			cpu0, wal0 := backendCPU(b, pool), walLSN(b, pool)
+			cpu0, wal0 := pgtest.BackendCPU(b, pool), walLSN(b, pool)
 			if parallel {
 				b.SetParallelism(5)
 				b.RunParallel(func(pb *testing.PB) {
@@ -77,7 +75,7 @@ func BenchmarkWholeSession(b *testing.B) {
 					require.NoError(b, run())
 				}
 			}
-			ns, wal1 := cpuSince(b, pool, cpu0), walLSN(b, pool)
+			ns, wal1 := pgtest.CPUSince(b, pool, cpu0), walLSN(b, pool)
 			var wal int64
 			require.NoError(b, pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1, $2)::bigint`, wal1, wal0).Scan(&wal))
 			n := float64(sessions.Load())
@@ -160,40 +158,6 @@ func happyPath(ctx context.Context, dev judge.Judge, creator, partner, caseID st
 		func(s *court.Session) error { return s.AcceptVerdict(creator, caseID, time.Now(), durations) },
 		func(s *court.Session) error { return s.Expire(time.Now().Add(time.Hour), "", durations) },
 	}
-}
-
-// backendCPU returns the CPU time so far, in nanoseconds, of each backend
-// of the pool's idle connections (all of them, between writes).
-func backendCPU(tb testing.TB, pool *pgxpool.Pool) map[uint32]int64 {
-	out := map[uint32]int64{}
-	for _, c := range pool.AcquireAllIdle(context.Background()) {
-		pid := c.Conn().PgConn().PID()
-		c.Release()
-		out[pid] = procCPU(tb, pid)
-	}
-	return out
-}
-
-// cpuSince returns the CPU time, in nanoseconds, the backends used since
-// before (backendCPU); one that was not there before counts from zero.
-func cpuSince(tb testing.TB, pool *pgxpool.Pool, before map[uint32]int64) int64 {
-	var ns int64
-	for pid, t := range backendCPU(tb, pool) {
-		ns += t - before[pid]
-	}
-	return ns
-}
-
-// procCPU returns the CPU time so far, in nanoseconds, of process pid: a
-// Postgres backend on this machine (/proc/<pid>/schedstat).
-func procCPU(tb testing.TB, pid uint32) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	if err != nil {
-		tb.Skipf("the backends' CPU needs Postgres on this machine: %v", err)
-	}
-	ns, err := strconv.ParseInt(strings.Fields(string(data))[0], 10, 64)
-	require.NoError(tb, err)
-	return ns
 }
 
 // walLSN returns the server's current WAL position.

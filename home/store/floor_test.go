@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"courtmesh/home/store/pgtest"
 )
 
 // BenchmarkFencedCommitFloor is the cost of one fenced Postgres commit on
@@ -24,7 +26,7 @@ func BenchmarkFencedCommitFloor(b *testing.B) {
 	defer conn.Release()
 	version := int64(0)
 	pid := conn.Conn().PgConn().PID()
-	cpu0 := procCPU(b, pid)
+	cpu0 := pgtest.ProcCPU(b, pid)
 	n := 0
 	for b.Loop() {
 		n++
@@ -37,7 +39,7 @@ func BenchmarkFencedCommitFloor(b *testing.B) {
 		}
 		version++
 	}
-	b.ReportMetric(float64(procCPU(b, pid)-cpu0)/1e3/float64(n), "pg-cpu-us/op")
+	b.ReportMetric(float64(pgtest.ProcCPU(b, pid)-cpu0)/1e3/float64(n), "pg-cpu-us/op")
 	tag, err := conn.Exec(ctx, `UPDATE floor_fence SET version = version + 1 WHERE id = 1 AND owner_epoch = 2 AND version = $1`, version)
 	require.NoError(b, err)
 	require.Zero(b, tag.RowsAffected(), "a stale epoch must not commit")
