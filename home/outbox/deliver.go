@@ -104,17 +104,20 @@ func (d *Dispatcher) sendAll(ctx context.Context, rows []row) []error {
 	return results
 }
 
-// record queues each row's outcome in tx.
+// record queues each row's outcome in tx: the delivered rows and the
+// discarded rows one statement each, a failed row one of its own (its
+// backoff and error are its own).
 func (d *Dispatcher) record(ctx context.Context, tx pgx.Tx, rows []row, results []error) error {
 	// clock_timestamp, not now(): now() is when the claim began, before the POSTs.
 	b := &pgx.Batch{}
+	var delivered, discarded []int64
 	for i, r := range rows {
 		switch err := results[i]; {
 		case err == nil:
-			b.Queue(`UPDATE court_outbox SET delivered_at = clock_timestamp() WHERE id = $1`, r.ID)
+			delivered = append(delivered, r.ID)
 		case errors.Is(err, errStopping):
 		case errors.Is(err, errDiscarded):
-			b.Queue(`UPDATE court_outbox SET discarded_at = clock_timestamp() WHERE id = $1`, r.ID)
+			discarded = append(discarded, r.ID)
 		case d.dead(r):
 			b.Queue(`UPDATE court_outbox SET attempts = attempts + 1, dead_at = clock_timestamp(), last_error = $2 WHERE id = $1`,
 				r.ID, err.Error())
@@ -127,6 +130,12 @@ func (d *Dispatcher) record(ctx context.Context, tx pgx.Tx, rows []row, results 
 				r.ID, delay.Microseconds(), err.Error())
 			d.logFailure(r, err, delay)
 		}
+	}
+	if len(delivered) > 0 {
+		b.Queue(`UPDATE court_outbox SET delivered_at = clock_timestamp() WHERE id = ANY($1)`, delivered)
+	}
+	if len(discarded) > 0 {
+		b.Queue(`UPDATE court_outbox SET discarded_at = clock_timestamp() WHERE id = ANY($1)`, discarded)
 	}
 	if b.Len() == 0 {
 		return nil

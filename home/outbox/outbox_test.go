@@ -259,6 +259,52 @@ func TestRetriesFailuresWithBackoff(t *testing.T) {
 	require.Equal(t, float64(3*fails), metric(t, reg, "court_outbox_failures_total", "push"))
 }
 
+// TestRoundRecordsEachOutcome: rounds whose rows succeed and fail mark
+// only the delivered ones delivered; the failed ones wait for their retry.
+func TestRoundRecordsEachOutcome(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	ids := insertRows(t, pool, 6)
+	failing := map[int64]bool{ids[1]: true, ids[2]: true, ids[4]: true}
+	var broken atomic.Bool
+	broken.Store(true)
+	w, srv := newWebhook(t, func(id int64, _ int) bool { return failing[id] && broken.Load() })
+	run(t, newDispatcher(t, outbox.Config{DB: pool, Webhook: srv.URL, Client: srv.Client(),
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}))
+	// Each failing row failed at least twice: the good rows were recorded
+	// by now, in rounds where the failing ones failed.
+	checkFor(t, 5*time.Second, func() error {
+		for id := range failing {
+			if n := len(w.deliveries(id)); n < 2 {
+				return fmt.Errorf("row %d sent %d times", id, n)
+			}
+		}
+		return nil
+	})
+	rows, err := pool.Query(t.Context(), `SELECT id, delivered_at IS NOT NULL, attempts > 0 FROM court_outbox ORDER BY id`)
+	require.NoError(t, err)
+	got := map[int64][2]bool{}
+	for rows.Next() {
+		var id int64
+		var delivered, failed bool
+		require.NoError(t, rows.Scan(&id, &delivered, &failed))
+		got[id] = [2]bool{delivered, failed}
+	}
+	require.NoError(t, rows.Err())
+	want := map[int64][2]bool{}
+	for _, id := range ids {
+		want[id] = [2]bool{!failing[id], failing[id]}
+	}
+	require.Equal(t, want, got, "{delivered, failed} of each row")
+	for _, id := range ids {
+		if !failing[id] {
+			require.Len(t, w.deliveries(id), 1, "row %d", id)
+		}
+	}
+	broken.Store(false)
+	checkFor(t, 5*time.Second, undelivered(t, pool))
+}
+
 func TestConcurrentDispatchersDeliverEachRowOnce(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
