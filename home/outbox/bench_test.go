@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,11 +20,17 @@ import (
 )
 
 // BenchmarkDeliver delivers b.N rows, queued beforehand, to a webhook that
-// accepts every POST, in rounds of outbox.DefaultBatch, and reports per
-// delivered row the CPU of the dispatcher's Postgres backends
+// accepts every POST, in rounds of outbox.DefaultBatch rows and of 4, and
+// reports per delivered row the CPU of the dispatcher's Postgres backends
 // (/proc/<pid>/schedstat) and the statements it sent: each round's begin,
 // claim, outcomes and commit, and the backlog count after it.
 func BenchmarkDeliver(b *testing.B) {
+	for _, batch := range []int{outbox.DefaultBatch, 4} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) { benchmarkDeliver(b, batch) })
+	}
+}
+
+func benchmarkDeliver(b *testing.B, batch int) {
 	pool := pgtest.Pool(b)
 	ctx := b.Context()
 	_, err := pool.Exec(ctx, `INSERT INTO court_outbox (session_id, kind, payload)
@@ -43,7 +50,7 @@ func BenchmarkDeliver(b *testing.B) {
 	defer db.Close()
 	require.NoError(b, db.Ping(ctx)) // the connection's start-up is not counted
 	d, err := outbox.New(outbox.Config{DB: db, Webhook: srv.URL, Client: srv.Client(), Secret: secret,
-		PollInterval: time.Hour, Registerer: prometheus.NewRegistry()})
+		Batch: batch, PollInterval: time.Hour, Registerer: prometheus.NewRegistry()})
 	require.NoError(b, err)
 
 	cpu0, sent0 := pgtest.BackendCPU(b, db), statements.n.Load()
