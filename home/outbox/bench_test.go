@@ -55,12 +55,13 @@ func benchmarkDeliver(b *testing.B, batch int) {
 
 	cpu0, sent0 := pgtest.BackendCPU(b, db), statements.n.Load()
 	b.ResetTimer()
-	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- d.Run(runCtx) }()
+	go func() { done <- d.Run(ctx) }()
 	waitDelivered(b, pool)
 	b.StopTimer()
-	cancel()
+	// Shutdown lets the round in flight finish: a cancelled query would
+	// close its connection, and its backend's CPU would go uncounted.
+	require.NoError(b, d.Shutdown(ctx))
 	require.NoError(b, <-done)
 	b.ReportMetric(float64(pgtest.CPUSince(b, db, cpu0))/1e3/float64(b.N), "pg-cpu-us/row")
 	b.ReportMetric(float64(statements.n.Load()-sent0)/float64(b.N), "statements/row")
