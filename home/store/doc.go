@@ -20,8 +20,10 @@
 // so a paused owner, a duplicate timer or two commits racing from one version
 // change nothing twice. The case and verdict rows, the outbox rows (one
 // statement for all of them) and the usage counts of a transition follow in
-// the same batch. Every statement text is constant (a usage count's values
-// are arguments too), so pgx prepares each once per connection.
+// the same batch; a usage count is a call of court_count_usage (migration
+// 0008), which makes a failed count a warning that rolls back only the
+// count. Every statement text is constant (a usage count's values are
+// arguments too), so pgx prepares each once per connection.
 //
 // A session is read back from the doc column (the court.Session as JSON,
 // without its LLM outputs and verdicts) and the columns that hold those big
