@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,11 +85,19 @@ func waitDelivered(b *testing.B, pool *pgxpool.Pool) {
 	}
 }
 
-// statementCounter counts the statements a pool sends, batched or not.
-type statementCounter struct{ n atomic.Int64 }
+// statementCounter counts the statements a pool sends, batched or not, and
+// among them the UPDATEs of court_outbox.
+type statementCounter struct{ n, updates atomic.Int64 }
 
-func (s *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (s *statementCounter) count(sql string) {
 	s.n.Add(1)
+	if strings.HasPrefix(sql, "UPDATE court_outbox") {
+		s.updates.Add(1)
+	}
+}
+
+func (s *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	s.count(data.SQL)
 	return ctx
 }
 
@@ -98,8 +107,8 @@ func (s *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ p
 	return ctx
 }
 
-func (s *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	s.n.Add(1)
+func (s *statementCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	s.count(data.SQL)
 }
 
 func (s *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

@@ -305,6 +305,24 @@ func TestRoundRecordsEachOutcome(t *testing.T) {
 	checkFor(t, 5*time.Second, undelivered(t, pool))
 }
 
+// TestRoundMarksDeliveredInOneStatement: a round's delivered rows are
+// marked by one UPDATE, not one per row.
+func TestRoundMarksDeliveredInOneStatement(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	insertRows(t, pool, 20) // one round: fewer than DefaultBatch
+	_, srv := newWebhook(t, nil)
+	cfg := pool.Config()
+	var statements statementCounter
+	cfg.ConnConfig.Tracer = &statements
+	db, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	run(t, newDispatcher(t, outbox.Config{DB: db, Webhook: srv.URL, Client: srv.Client()}))
+	checkFor(t, 5*time.Second, undelivered(t, pool))
+	require.EqualValues(t, 1, statements.updates.Load())
+}
+
 func TestConcurrentDispatchersDeliverEachRowOnce(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
