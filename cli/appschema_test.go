@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/directory/redistest"
@@ -15,7 +16,25 @@ import (
 // (profiles, usage_tracking) unless told --require-app-schema=false, and
 // says how to fix it.
 func TestHomeRefusesToStartWithoutTheAppSchema(t *testing.T) {
-	pool := pgtest.Pool(t) // courtmesh's own tables only
+	out, code := startHomeOn(t, pgtest.Pool(t)) // courtmesh's own tables only
+	require.Equal(t, exitError, code, out)
+	require.Contains(t, out, "courtd migrate --app-schema", "the error says what to do")
+	require.Contains(t, out, "--require-app-schema=false")
+}
+
+// courtd home refuses to start on a schema that misses this build's
+// migrations (its usage counts would fail), and says what to run.
+func TestHomeRefusesToStartOnAnUnmigratedSchema(t *testing.T) {
+	out, code := startHomeOn(t, pgtest.Empty(t))
+	require.Equal(t, exitError, code, out)
+	require.Contains(t, out, "this build needs")
+	require.Contains(t, out, "run `courtd migrate` first", "the error says what to do")
+}
+
+// startHomeOn runs courtd home on pool's schema, with the real Redis and a
+// fresh certificate, and returns its output and exit code.
+func startHomeOn(t *testing.T, pool *pgxpool.Pool) (string, int) {
+	t.Helper()
 	var schema string
 	require.NoError(t, pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema))
 	u, err := url.Parse(pgtest.URL())
@@ -34,9 +53,6 @@ func TestHomeRefusesToStartWithoutTheAppSchema(t *testing.T) {
 		"--node", "home-t", "--role", "home", "--region", "us", "--out", filepath.Join(dir, "home-t"))
 	require.Equal(t, exitOK, code, out)
 
-	out, code = run(t, NewCourtdCmd(), "home", "--node-id", "home-t", "--region", "us",
+	return run(t, NewCourtdCmd(), "home", "--node-id", "home-t", "--region", "us",
 		"--tls-dir", filepath.Join(dir, "home-t"), "--judge", "dev", "--webhook", "none", "--mesh-addr", "127.0.0.1:0")
-	require.Equal(t, exitError, code, out)
-	require.Contains(t, out, "courtd migrate --app-schema", "the error says what to do")
-	require.Contains(t, out, "--require-app-schema=false")
 }

@@ -187,6 +187,9 @@ action and refuses to start without them unless --require-app-schema=false
 				return err
 			}
 			defer pool.Close()
+			if err := store.CheckSchema(cmd.Context(), pool); err != nil {
+				return err
+			}
 			st, err := openStore(pool, false, logger)
 			if err != nil {
 				return err

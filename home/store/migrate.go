@@ -44,6 +44,25 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	})
 }
 
+// CheckSchema returns an error unless the current schema has applied every
+// embedded migration. A home of this build uses what they create (a usage
+// count calls court_count_usage), so it refuses to start on a schema that
+// `courtd migrate` has not brought up to it, naming the command to run,
+// instead of failing transitions one by one. A schema ahead of the build
+// (a newer release migrated it) passes: migrations only add.
+func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	return withProvider(ctx, pool, migrationsFS(), func(p *goose.Provider) error {
+		current, target, err := p.GetVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("store: schema version: %w", err)
+		}
+		if current < target {
+			return fmt.Errorf("store: the database schema is at migration %d and this build needs %d: run `courtd migrate` first", current, target)
+		}
+		return nil
+	})
+}
+
 // MigrationState is one migration as MigrationStatus reports it.
 type MigrationState struct {
 	Version int64  `json:"version"`

@@ -104,3 +104,26 @@ func TestMigrationAddedBelowAppliedIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "missing")
 	require.Zero(t, count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'b'`))
 }
+
+// TestCheckSchemaRefusesAnUnmigratedSchema: a home refuses to start on a
+// schema that misses this build's migrations, fresh or older, and says
+// what to run; a migrated one passes.
+func TestCheckSchemaRefusesAnUnmigratedSchema(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	fresh := pgtest.Empty(t)
+	err := store.CheckSchema(ctx, fresh)
+	require.ErrorContains(t, err, "at migration 0 and this build needs 8")
+	require.ErrorContains(t, err, "courtd migrate")
+
+	older := pgtest.Empty(t)
+	legacyMigrate(t, func(sql string, args ...any) {
+		t.Helper()
+		_, err := older.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	})
+	require.ErrorContains(t, store.CheckSchema(ctx, older), "at migration 5 and this build needs 8")
+
+	require.NoError(t, store.Migrate(ctx, older))
+	require.NoError(t, store.CheckSchema(ctx, older))
+}
