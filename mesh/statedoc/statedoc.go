@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"courtmesh/protocol"
 )
 
 // EventName is the mesh event that carries a Doc (wire.Event.Payload); its
@@ -244,8 +246,10 @@ type Session struct {
 	Version uint64
 	Sides   uint8
 	Phase   []byte
-	Fields  []Field
-	size    int
+	// Users are the users the last document was for, with their views.
+	Users  []User
+	Fields []Field
+	size   int
 }
 
 // Size is about the memory s holds, in bytes.
@@ -276,7 +280,10 @@ func Apply(prev *Session, d *Doc, version uint64) (next *Session, ok bool) {
 		d.Sides&^prev.Sides != 0) {
 		return nil, false
 	}
-	next = &Session{Version: version, Sides: d.Sides, Phase: slices.Clone(d.Phase)}
+	next = &Session{Version: version, Sides: d.Sides, Phase: slices.Clone(d.Phase), Users: make([]User, len(d.Users))}
+	for i, u := range d.Users {
+		next.Users[i] = User{ID: u.ID, Side: u.Side, View: slices.Clone(u.View)}
+	}
 	if d.Base == 0 {
 		next.Fields = make([]Field, d.Count)
 	} else {
@@ -286,6 +293,9 @@ func Apply(prev *Session, d *Doc, version uint64) (next *Session, ok bool) {
 		next.Fields[f.Index] = copyField(f.Field)
 	}
 	next.size = len(next.Phase)
+	for _, u := range next.Users {
+		next.size += len(u.ID) + len(u.View) + 48
+	}
 	for _, f := range next.Fields {
 		next.size += len(f.Lit) + 32
 		for _, h := range f.Holes {
@@ -305,6 +315,19 @@ func copyField(f Field) Field {
 
 // Has reports whether s carries the private parts of u's side.
 func (s *Session) Has(u User) bool { return s.Sides&u.Side.Bit() != 0 }
+
+// AppendAck appends to dst the ack of an action of the user id answered by
+// s, {"ok":true,"state":<their court:state>}, byte for byte the ack the
+// home writes (home/handler.go). ok is false when s's last document was not
+// for the user, or lacks their side's private parts.
+func (s *Session) AppendAck(dst []byte, id string) (_ []byte, ok bool) {
+	i := slices.IndexFunc(s.Users, func(u User) bool { return u.ID == id })
+	if i < 0 || !s.Has(s.Users[i]) {
+		return dst, false
+	}
+	dst = s.AppendState(append(dst, protocol.AckStateStart...), s.Users[i])
+	return append(dst, protocol.AckStateEnd...), true
+}
 
 // AppendState appends the court:state u sees to dst.
 func (s *Session) AppendState(dst []byte, u User) []byte {

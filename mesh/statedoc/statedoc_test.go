@@ -30,6 +30,26 @@ func TestRoundTrip(t *testing.T) {
 		string(s.AppendState(nil, d.Users[0])))
 }
 
+// The copy builds the ack of a user its last document was for, and of no
+// other.
+func TestAppendAck(t *testing.T) {
+	t.Parallel()
+	d := sample()
+	s, ok := statedoc.Apply(nil, d, 3)
+	require.True(t, ok)
+	ack, ok := s.AppendAck([]byte("x"), "alice")
+	require.True(t, ok)
+	require.Equal(t, `x{"ok":true,"state":{"phase":"EVIDENCE","myViewPhase":"EVIDENCE","session":{"id":"s1","facts":"x"}}}`, string(ack))
+	_, ok = s.AppendAck(nil, "bob")
+	require.False(t, ok, "not a user of the document")
+
+	d.Users = append(d.Users, statedoc.User{ID: "bob", Side: statedoc.Partner, View: []byte(`"WAITING"`)})
+	s, ok = statedoc.Apply(nil, d, 3)
+	require.True(t, ok)
+	_, ok = s.AppendAck(nil, "bob")
+	require.False(t, ok, "the document lacks bob's side")
+}
+
 // A truncated or malformed document is an error, never a panic.
 func TestDecodeRefusesMalformedDocuments(t *testing.T) {
 	t.Parallel()

@@ -47,17 +47,23 @@ func DecodeRequest(b []byte) (*Request, error) {
 	return r, nil
 }
 
-// AppendResponse appends the binary body of r to dst.
+// AppendResponse appends the binary body of r to dst. StateInDoc is a
+// last field present only when set, so a response without it is the body
+// nodes of an earlier release read (they are never sent one with it).
 func AppendResponse(dst []byte, r *Response) []byte {
-	dst = growBy(dst, 4*binary.MaxVarintLen64+len(r.Ack)+len(r.CourtError)+len(r.SessionID))
+	dst = growBy(dst, 5*binary.MaxVarintLen64+len(r.Ack)+len(r.CourtError)+len(r.SessionID))
 	dst = appendBytes(dst, r.Ack)
 	dst = appendBytes(dst, r.CourtError)
 	dst = appendString(dst, r.SessionID)
-	return binary.AppendUvarint(dst, r.Version)
+	dst = binary.AppendUvarint(dst, r.Version)
+	if r.StateInDoc {
+		dst = binary.AppendUvarint(dst, 1)
+	}
+	return dst
 }
 
-// DecodeResponse decodes a binary Response body. Ack and CourtError share
-// b's memory.
+// DecodeResponse decodes a binary Response body, with or without its last
+// field (StateInDoc). Ack and CourtError share b's memory.
 func DecodeResponse(b []byte) (*Response, error) {
 	d := newDecoder(b)
 	r := &Response{
@@ -65,6 +71,11 @@ func DecodeResponse(b []byte) (*Response, error) {
 		CourtError: d.bytes(),
 		SessionID:  d.string(),
 		Version:    d.uint(),
+	}
+	if d.more() {
+		if r.StateInDoc = d.uint() == 1; !r.StateInDoc && d.err == nil {
+			d.err = fmt.Errorf("%w: state_in_doc is written 1 or not at all", ErrBadBody)
+		}
 	}
 	if err := d.end(FrameResponse); err != nil {
 		return nil, err
@@ -163,6 +174,9 @@ func (d *decoder) bytes() []byte {
 }
 
 func (d *decoder) string() string { return string(d.bytes()) }
+
+// more reports whether bytes are left to read: an optional last field.
+func (d *decoder) more() bool { return d.err == nil && len(d.b) > 0 }
 
 func (d *decoder) end(t FrameType) error {
 	if d.err == nil && len(d.b) > 0 {

@@ -81,6 +81,27 @@ func TestBinaryBodies(t *testing.T) {
 	require.Error(t, wire.DecodeBody(wire.FrameEvent, b, wire.FrameEvent, new(wire.Request)))
 }
 
+// A response whose state is in a document has one field more, which the
+// decoder takes or leaves: a response without it is the body of the
+// release before, both ways.
+func TestResponseStateInDoc(t *testing.T) {
+	t.Parallel()
+	plain := &wire.Response{Ack: []byte(`{"ok":true}`), SessionID: "s1", Version: 7}
+	inDoc := &wire.Response{SessionID: "s1", Version: 7, StateInDoc: true}
+	before := []byte{11, '{', '"', 'o', 'k', '"', ':', 't', 'r', 'u', 'e', '}', 0, 2, 's', '1', 7}
+	require.Equal(t, before, wire.AppendResponse(nil, plain), "the body of the release before")
+	for _, r := range []*wire.Response{plain, inDoc} {
+		got, err := wire.DecodeResponse(wire.AppendResponse(nil, r))
+		require.NoError(t, err)
+		require.Equal(t, r, got)
+	}
+	body := wire.AppendResponse(nil, inDoc)
+	require.Equal(t, byte(1), body[len(body)-1])
+	body[len(body)-1] = 0
+	_, err := wire.DecodeResponse(body)
+	require.ErrorIs(t, err, wire.ErrBadBody)
+}
+
 func TestBinaryBodyErrors(t *testing.T) {
 	t.Parallel()
 	ev := wire.AppendEvent(nil, realMessages()[wire.FrameEvent].(*wire.Event))

@@ -154,6 +154,10 @@ const FeatureReusedStreams = "reused_streams"
 // FeatureZstd: the node takes FrameCompressed (see the protocol flow above).
 const FeatureZstd = "zstd"
 
+// FeatureDocAcks: the node takes a Response whose state is in a document
+// (Response.StateInDoc).
+const FeatureDocAcks = "doc_acks"
+
 // Ping measures round-trip time and proves the link is alive. A pong echoes it.
 type Ping struct {
 	Nonce        uint64 `json:"nonce"`
@@ -199,6 +203,11 @@ type Response struct {
 	// edge can order it against pushed events.
 	SessionID string `json:"session_id,omitempty"`
 	Version   uint64 `json:"version,omitempty"`
+	// StateInDoc: the ack's state, {"ok":true,"state":...} of version
+	// Version, is left for the edge to build from the court:state document
+	// of that version the home queued to it (package mesh/statedoc); Ack is
+	// empty. Sent only to a peer naming FeatureDocAcks.
+	StateInDoc bool `json:"state_in_doc,omitempty"`
 }
 
 // Event is one server → client event for every socket of one user held by the
@@ -212,6 +221,11 @@ type Event struct {
 	// an older version of a session after a newer one to the same socket.
 	SessionID string `json:"session_id,omitempty"`
 	Version   uint64 `json:"version,omitempty"`
+	// StateInDoc: the ack's state, {"ok":true,"state":...} of version
+	// Version, is left for the edge to build from the court:state document
+	// of that version the home queued to it (package mesh/statedoc); Ack is
+	// empty. Sent only to a peer naming FeatureDocAcks.
+	StateInDoc bool `json:"state_in_doc,omitempty"`
 }
 
 // Error codes carried in FrameError and in *Error values.
