@@ -43,7 +43,20 @@ const (
 	limiterRefused = "refused" // a FailClosed event past the grace
 )
 
+// How the ack of a response whose state is in a document was made, the
+// result label of court_edge_doc_acks_total (docacks.go): built from the
+// session's copy, or read from the home because the copy did not reach the
+// version in time (late), could not take a document (lost), or is not for
+// the actor (not_for_user).
+const (
+	docAckBuilt      = "built"
+	docAckLate       = "late"
+	docAckLost       = "lost"
+	docAckNotForUser = "not_for_user"
+)
+
 var (
+	docAckResults    = []string{docAckBuilt, docAckLate, docAckLost, docAckNotForUser}
 	resyncEvents     = []string{resyncLink, resyncGap, resyncPresence, resyncRegister, resyncDelivered, resyncFailed}
 	limiterDecisions = []string{limiterLocal, limiterRefused}
 	actionResults    = []string{resultOK, resultRejected, resultUnavailable, resultUnknown, resultRateLimited}
@@ -57,6 +70,7 @@ type metrics struct {
 	actions *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	resyncs *prometheus.CounterVec
+	docAcks *prometheus.CounterVec
 
 	limiterDown *prometheus.CounterVec
 }
@@ -83,6 +97,10 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_edge_resyncs_total", Help: "State resyncs: what asked for them (link, gap, presence_lost, register) and their reads (delivered, failed).",
 		}, []string{"event"}),
+		docAcks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "court_edge_doc_acks_total",
+			Help: "Acks whose state the home left in a document: built from the session's copy, or read from the home instead (late, lost, not_for_user).",
+		}, []string{"result"}),
 		limiterDown: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "court_edge_limiter_unavailable_total",
 			Help: "Rate-limited events seen while the shared rate limiter failed, by decision: counted by this edge alone, or refused (fail closed).",
@@ -92,7 +110,7 @@ func newMetrics(reg prometheus.Registerer, region string) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency, m.resyncs, m.limiterDown} {
+	for _, c := range []prometheus.Collector{m.sockets, m.dropped, m.closes, m.actions, m.latency, m.resyncs, m.docAcks, m.limiterDown} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register edge metrics: %w", err)
 		}
@@ -105,6 +123,9 @@ func (m *metrics) zero(region string) {
 	m.sockets.WithLabelValues(region)
 	for _, e := range resyncEvents {
 		m.resyncs.WithLabelValues(e)
+	}
+	for _, r := range docAckResults {
+		m.docAcks.WithLabelValues(r)
 	}
 	for _, r := range dropReasons {
 		m.dropped.WithLabelValues(r)

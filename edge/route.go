@@ -46,10 +46,16 @@ const freshReadTimeout = 2 * time.Second
 // The first try reads the directory from its cache (the regional replica's,
 // when there is one), which may be stale; freshFirst reads the primary
 // from the first try (a resync whose cached read found no session).
+//
+// An answer whose state the home left in a document gets its state here
+// (docacks.go), so every caller gets a whole ack.
 func (s *Server) forward(ctx context.Context, req *wire.Request, freshFirst bool) (*wire.Response, error) {
 	start := time.Now()
 	for attempt, pauses := 0, 0; ; attempt++ {
 		resp, err := s.try(ctx, req, freshFirst || attempt > 0)
+		if err == nil && resp.StateInDoc {
+			return s.ackFromDoc(ctx, req.UserID, resp)
+		}
 		if err == nil || !temporary(err) || time.Since(start) > retryBudget {
 			return resp, err
 		}

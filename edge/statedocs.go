@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -40,6 +41,15 @@ type docCache struct {
 	bytes int
 	m     map[string]*docCopy // by session id
 	swept time.Time           // when apply last looked for idle copies
+	// waits are the waits for each session's next document (await).
+	waits map[string]*docWait
+}
+
+// docWait is a wait for a session's next document: ch is closed when one
+// is applied or refused; n counts the waiters.
+type docWait struct {
+	ch chan struct{}
+	n  int
 }
 
 // docCopy is a session's document and when a document last touched it.
@@ -56,6 +66,10 @@ type docCopy struct {
 func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*statedoc.Session, bool) {
 	dc.mu.Lock()
 	defer dc.mu.Unlock()
+	if w := dc.waits[session]; w != nil { // they look once the lock is free
+		close(w.ch)
+		delete(dc.waits, session)
+	}
 	now := time.Now()
 	var prev *statedoc.Session
 	if c := dc.m[session]; c != nil {
@@ -89,6 +103,45 @@ func (dc *docCache) apply(session string, version uint64, d *statedoc.Doc) (*sta
 	dc.m[session] = &docCopy{sess: next, used: now}
 	dc.bytes += next.Size()
 	return next, true
+}
+
+// await returns the copy of session at version or newer, waiting until ctx
+// ends for the document that brings it (each document applied or refused
+// wakes it once, so it loops at most once per document). Without one it
+// returns why: docAckLate when ctx ended first, docAckLost when a document
+// came but left no copy (a delta the copy could not take).
+func (dc *docCache) await(ctx context.Context, session string, version uint64) (*statedoc.Session, string) {
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	for woken := false; ; woken = true {
+		c := dc.m[session]
+		switch {
+		case c != nil && c.sess.Version >= version:
+			return c.sess, ""
+		case c == nil && woken:
+			return nil, docAckLost
+		}
+		w := dc.waits[session]
+		if w == nil {
+			if dc.waits == nil {
+				dc.waits = make(map[string]*docWait)
+			}
+			w = &docWait{ch: make(chan struct{})}
+			dc.waits[session] = w
+		}
+		w.n++
+		dc.mu.Unlock()
+		select {
+		case <-w.ch:
+			dc.mu.Lock()
+		case <-ctx.Done():
+			dc.mu.Lock()
+			if w.n--; w.n == 0 && dc.waits[session] == w {
+				delete(dc.waits, session)
+			}
+			return nil, docAckLate
+		}
+	}
 }
 
 // forget drops the copy of session: it ended.

@@ -91,6 +91,9 @@ type PeerInfo struct {
 	// StateDocs: the peer takes court:state documents (its hello names
 	// wire.FeatureStateDocs).
 	StateDocs bool
+	// DocAcks: the peer takes a response whose state is in a document
+	// (its hello names wire.FeatureDocAcks).
+	DocAcks bool
 }
 
 // PeerStatus is the state of the link to one peer.

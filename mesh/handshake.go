@@ -18,12 +18,13 @@ var errSelfConnect = errors.New("mesh: detected self-connect")
 
 func (n *Node) hello() *wire.Hello {
 	return &wire.Hello{Version: wire.ProtocolVersion, NodeID: n.cfg.NodeID, Region: n.cfg.Region, Role: n.cfg.Role,
-		Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams, wire.FeatureZstd}}
+		Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams, wire.FeatureZstd, wire.FeatureDocAcks}}
 }
 
 // peerOf is the peer a checked hello names.
 func peerOf(h *wire.Hello) PeerInfo {
-	return PeerInfo{NodeID: h.NodeID, Region: h.Region, Role: h.Role, StateDocs: slices.Contains(h.Features, wire.FeatureStateDocs)}
+	return PeerInfo{NodeID: h.NodeID, Region: h.Region, Role: h.Role, StateDocs: slices.Contains(h.Features, wire.FeatureStateDocs),
+		DocAcks: slices.Contains(h.Features, wire.FeatureDocAcks)}
 }
 
 // checkHello checks a peer's hello against what its certificate claims (id,

@@ -72,7 +72,7 @@ func TestHelloChecks(t *testing.T) {
 		got, err := rawHello(t, ids["edge"], addr, ok)
 		require.NoError(t, err)
 		require.Equal(t, wire.Hello{Version: wire.ProtocolVersion, NodeID: "home", Region: "us", Role: wire.RoleHome,
-			Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams, wire.FeatureZstd}}, got)
+			Features: []string{wire.FeatureStateDocs, wire.FeatureReusedStreams, wire.FeatureZstd, wire.FeatureDocAcks}}, got)
 	})
 }
 

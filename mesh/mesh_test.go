@@ -41,7 +41,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		homeH.mu.Lock()
 		from := homeH.froms[0]
 		homeH.mu.Unlock()
-		require.Equal(t, mesh.PeerInfo{NodeID: "edge-asia-1", Region: "asia", Role: wire.RoleEdge, StateDocs: true}, from)
+		require.Equal(t, mesh.PeerInfo{NodeID: "edge-asia-1", Region: "asia", Role: wire.RoleEdge, StateDocs: true, DocAcks: true}, from)
 	})
 	t.Run("wire error passes through", func(t *testing.T) {
 		_, err := edge.Request(ctx, "home-us-1", &wire.Request{Event: "court:not_owner"})
