@@ -95,6 +95,7 @@ func (nullMesh) Request(context.Context, string, *wire.Request) (*wire.Response,
 func (nullMesh) HomeNodes(string) []string           { return nil }
 func (nullMesh) SendEvent(string, *wire.Event) error { return nil }
 func (nullMesh) TakesStateDocs(string) bool          { return false }
+func (nullMesh) TakesDocAcks(string) bool            { return false }
 func (nullMesh) Edges() []string                     { return nil }
 
 func newEdge(t *testing.T) role {

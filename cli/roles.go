@@ -533,6 +533,13 @@ func (m meshForHome) TakesStateDocs(nodeID string) bool {
 	return up && p.StateDocs
 }
 
+// TakesDocAcks reports whether the edge nodeID, linked now, builds an
+// action's ack from its document; edges of an earlier release do not.
+func (m meshForHome) TakesDocAcks(nodeID string) bool {
+	p, up := m.node.Peer(nodeID)
+	return up && p.DocAcks
+}
+
 // Edges returns the edges linked now.
 func (m meshForHome) Edges() []string {
 	var edges []string

@@ -80,11 +80,11 @@ func (rt *sessions) serve(ctx context.Context, req *wire.Request) (*wire.Respons
 	if homeRegion == "" {
 		homeRegion = rt.cfg.Region
 	}
-	enc, err := rt.create(ctx, sess, userOrigin(req), homeRegion)
+	pub, err := rt.create(ctx, sess, userOrigin(req), homeRegion)
 	if err != nil {
 		return nil, err
 	}
-	return ackFrom(enc, sess, req.UserID)
+	return ackFrom(pub, sess, req.UserID)
 }
 
 // maxPlacementTries bounds the ids placedSessionID draws.
@@ -110,7 +110,7 @@ func (rt *sessions) placedSessionID() (string, error) {
 
 // act runs transition fn on the caller's session (commitLocked). noSession
 // is the error when the caller has none.
-func (rt *sessions) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, *court.StateEncoder, error) {
+func (rt *sessions) act(ctx context.Context, req *wire.Request, noSession error, fn func(*court.Session) error) (*court.Session, *publication, error) {
 	e, err := rt.lockUser(ctx, req.UserID)
 	if err != nil {
 		return nil, nil, err

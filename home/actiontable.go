@@ -93,12 +93,12 @@ func (rt *sessions) perform(ctx context.Context, req *wire.Request, a action) (*
 	if err != nil {
 		return nil, err
 	}
-	next, enc, err := rt.act(ctx, req, a.noSession, fn)
+	next, pub, err := rt.act(ctx, req, a.noSession, fn)
 	if err != nil {
 		return nil, err
 	}
 	if a.ackOK {
 		return ackOK(), nil
 	}
-	return ackFrom(enc, next, req.UserID)
+	return ackFrom(pub, next, req.UserID)
 }

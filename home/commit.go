@@ -59,8 +59,8 @@ func judgeOrigin(kind court.JudgeKind) origin { return origin{event: "judge_" + 
 // drops the session and hands it back to ownership. Lock held on entry.
 //
 // It returns the session after fn and, when a new version was committed,
-// its encoded states, which the actor's ack is cut from.
-func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn func(*court.Session) error) (*court.Session, *court.StateEncoder, error) {
+// its publication, which the actor's ack is made from.
+func (rt *sessions) commitLocked(ctx context.Context, e *entry, o origin, fn func(*court.Session) error) (*court.Session, *publication, error) {
 	if err := rt.validateLocked(e); err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +163,7 @@ func (rt *sessions) stepDownLocked(ctx context.Context, e *entry, cause error) {
 // give exactly one session). The entry is indexed, locked, before the
 // claims, so a request for either user waits for the outcome rather than
 // finding a claim with no session behind it.
-func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, homeRegion string) (*court.StateEncoder, error) {
+func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, homeRegion string) (*publication, error) {
 	inc, ok := rt.own.lease()
 	if !ok || rt.closing.Load() {
 		return nil, errNoLease

@@ -27,6 +27,10 @@ type Mesh interface {
 	// documents (statedocs.go); an edge of an earlier release does not,
 	// and gets each user's court:state.
 	TakesStateDocs(nodeID string) bool
+	// TakesDocAcks reports whether the edge nodeID builds an action's ack
+	// from the document queued to it (wire.Response.StateInDoc); an edge
+	// of an earlier release does not, and gets the whole state.
+	TakesDocAcks(nodeID string) bool
 	// Edges returns the edges linked now.
 	Edges() []string
 }

@@ -180,22 +180,34 @@ func ackState(sess *court.Session, userID string) (*wire.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	return ackFrom(enc, sess, userID)
+	return ackCut(enc, sess, userID), nil
 }
 
-// ackFrom is ackState from the encoding of sess the commit made, so the ack
-// is cut from the same bytes as the pushes; nil when the transition changed
-// nothing (then sess is encoded now).
-func ackFrom(enc *court.StateEncoder, sess *court.Session, userID string) (*wire.Response, error) {
-	if enc == nil {
+// ackFrom is the actor's ack of sess, which the commit published as pub
+// (nil when the transition changed nothing: then sess is encoded now).
+// When the actor's edge was queued a document with the actor's state, the
+// ack leaves the state to the edge, which builds it from that document
+// byte for byte (edge/docacks.go): the mesh carries the state once, not
+// twice. Otherwise it is cut from the commit's encoding, the same bytes as
+// the pushes.
+func ackFrom(pub *publication, sess *court.Session, userID string) (*wire.Response, error) {
+	switch {
+	case pub == nil || pub.enc == nil:
 		return ackState(sess, userID)
+	case pub.actorDoc:
+		return &wire.Response{SessionID: sess.ID, Version: sess.Version, StateInDoc: true}, nil
 	}
+	return ackCut(pub.enc, sess, userID), nil
+}
+
+// ackCut acks {"ok":true,"state":<userID's view of sess, encoded as enc>}.
+func ackCut(enc *court.StateEncoder, sess *court.Session, userID string) *wire.Response {
 	ack := enc.AppendState([]byte(protocol.AckStateStart), userID)
 	resp := &wire.Response{Ack: append(ack, protocol.AckStateEnd...)}
 	if sess != nil {
 		resp.SessionID, resp.Version = sess.ID, sess.Version
 	}
-	return resp, nil
+	return resp
 }
 
 // ackOK acks {"ok":true}.

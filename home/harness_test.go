@@ -38,6 +38,8 @@ type fakeMesh struct {
 	docBytes map[string]int
 	// plainEdges take no documents (an earlier release).
 	plainEdges map[string]bool
+	// docAcks: the edges build acks from their documents.
+	docAcks bool
 	// linked are the edges Edges returns; none unless a test sets them.
 	linked []string
 	// discard drops every event unread (benchmarks: no edge's work).
@@ -59,6 +61,26 @@ func (m *fakeMesh) TakesStateDocs(edge string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return !m.plainEdges[edge]
+}
+
+func (m *fakeMesh) TakesDocAcks(edge string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.docAcks && !m.plainEdges[edge]
+}
+
+// ackFromDoc is the ack an edge builds from its copy of the session for a
+// response whose state is in its document.
+func (m *fakeMesh) ackFromDoc(t *testing.T, edge, user string, resp *wire.Response) []byte {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sess := m.docs[[2]string{edge, resp.SessionID}]
+	require.NotNil(t, sess, "%s has no copy of %s", edge, resp.SessionID)
+	require.Equal(t, resp.Version, sess.Version, "%s has another version", edge)
+	ack, ok := sess.AppendAck(nil, user)
+	require.True(t, ok, "the document was not for %s", user)
+	return ack
 }
 
 // docGap names a document the edge could not apply.
@@ -256,6 +278,10 @@ func (h *harness) do(t *testing.T, user, event, payload string) (*wire.Response,
 	resp, err := h.srv.HandleRequest(context.Background(), req)
 	require.NoError(t, err)
 	require.NotNil(t, resp)
+	if resp.StateInDoc {
+		require.Empty(t, resp.Ack)
+		resp.Ack = h.mesh.ackFromDoc(t, edgeUS, user, resp)
+	}
 	var a ack
 	require.NoError(t, json.Unmarshal(resp.Ack, &a), string(resp.Ack))
 	if !a.OK {

@@ -15,24 +15,33 @@ import (
 // pushTimeout bounds the presence look-ups of one publication.
 const pushTimeout = 5 * time.Second
 
+// publication is what publishing a commit made, for the actor's ack: the
+// encoding of the session's states, and whether the actor's edge was
+// queued a document with the actor's state that it builds the ack from
+// (handler.go, ackFrom).
+type publication struct {
+	enc      *court.StateEncoder
+	actorDoc bool
+}
+
 // publishLocked is the last step of the commit path: it encodes sess once,
 // enqueues its states and the transition's events to the edges and spawns
-// its judge calls; it returns the encoding, for the actor's ack. It runs
-// with the session's lock held, right after the commit: the mesh only
-// enqueues, and every event of a session rides one mesh flow, so each edge
-// receives a session's states in version order, and the IDLE of an ended
-// session after every state before it.
-func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Session, effects []court.Effect, o origin) *court.StateEncoder {
+// its judge calls. It runs with the session's lock held, right after the
+// commit: the mesh only enqueues, and every event of a session rides one
+// mesh flow, so each edge receives a session's states in version order,
+// and the IDLE of an ended session after every state before it.
+func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Session, effects []court.Effect, o origin) *publication {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
 	defer cancel()
 	enc, err := court.NewStateEncoder(sess)
+	pub := &publication{enc: enc}
 	if err != nil {
 		rt.log.Error("encode court:state", "session", sess.ID, "err", err)
 	} else if sess.Ended() {
 		e.docs = docs{}
 		rt.pushStatesLocked(ctx, e, sess, enc, o)
 	} else {
-		rt.pushDocsLocked(ctx, e, sess, enc, o)
+		pub.actorDoc = rt.pushDocsLocked(ctx, e, sess, enc, o)
 	}
 	for _, ef := range effects {
 		switch ef := ef.(type) {
@@ -42,7 +51,7 @@ func (rt *sessions) publishLocked(ctx context.Context, e *entry, sess *court.Ses
 			rt.callJudge(sess.ID, ef)
 		}
 	}
-	return enc
+	return pub
 }
 
 // pushStatesLocked sends court:state, each user's own view of sess (IDLE,

@@ -33,6 +33,7 @@ func (m *linkMesh) SendEvent(edge string, ev *wire.Event) error {
 }
 
 func (m *linkMesh) TakesStateDocs(string) bool { return true }
+func (m *linkMesh) TakesDocAcks(string) bool   { return false }
 func (m *linkMesh) Edges() []string            { return nil }
 
 func (m *linkMesh) set(edge string, down bool) {

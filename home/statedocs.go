@@ -88,8 +88,10 @@ func sumFields(fields []statedoc.Field) []uint64 {
 // holding a socket of either user, and the actor's state to the edge the
 // request came through. An edge that takes no documents (an earlier
 // release), and one a document cannot be queued to, gets each user's
-// court:state instead, kept for retry (retry.go).
-func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Session, enc *court.StateEncoder, o origin) {
+// court:state instead, kept for retry (retry.go). It reports whether the
+// actor's edge, one that builds acks from documents, was queued a document
+// with the actor: then the actor's ack need not carry the state.
+func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Session, enc *court.StateEncoder, o origin) (actorDoc bool) {
 	fields := enc.Fields()
 	sums := sumFields(fields)
 	prev := e.docs
@@ -151,6 +153,9 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 		}
 		rt.metrics.docBytes.WithLabelValues(docKind(d)).Add(float64(len(ev.Payload)))
 		next.sent[edge] = docSent{version: sess.Version, gen: gen, sides: d.Sides}
+		if edge == o.edge && slices.ContainsFunc(on, func(u statedoc.User) bool { return u.ID == o.user }) {
+			actorDoc = rt.cfg.Mesh.TakesDocAcks(edge)
+		}
 	}
 	e.docs = next
 	// Each user's pending states are replaced: by this version where it
@@ -169,6 +174,7 @@ func (rt *sessions) pushDocsLocked(ctx context.Context, e *entry, sess *court.Se
 		rt.publishState(plain[u], ev)
 		rt.fanOut(ev, others)
 	}
+	return actorDoc
 }
 
 // docKind labels a document for the metrics: full or delta.
