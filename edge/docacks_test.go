@@ -135,7 +135,8 @@ func TestDocAckBuiltWhenItsDocumentComesLater(t *testing.T) {
 }
 
 // Without the document in time, or with a copy not for the actor, the ack
-// is the state read from the home, and the metric says why.
+// is the state read from the home (IDLE when the session ended since), and
+// the metric says why.
 func TestDocAckFallsBackToAStateRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, m := newBareEdge(t)
@@ -153,5 +154,12 @@ func TestDocAckFallsBackToAStateRead(t *testing.T) {
 		require.Equal(t, `{"ok":true,"state":"read"}`, string(resp.Ack))
 		require.Equal(t, 1.0, counterValue(s.m.docAcks.WithLabelValues(docAckNotForUser)))
 		require.Equal(t, 2, m.reads())
+
+		// dave's session ended before the read (no route, cached or fresh):
+		// the read's answer is IDLE.
+		resp, err = s.forward(context.Background(), s.request("dave", protocol.Accept, nil), false)
+		require.NoError(t, err)
+		require.Equal(t, string(protocol.IdleAck), string(resp.Ack))
+		require.Equal(t, 2.0, counterValue(s.m.docAcks.WithLabelValues(docAckNotForUser)))
 	})
 }
