@@ -157,6 +157,9 @@ func BenchmarkTransitionTraffic(b *testing.B) {
 		couples          int
 	}{
 		{"ack=24KiB/doc=2KiB/couples=10", 24 << 10, 2 << 10, 1, 10},
+		// The same transition whose ack names the document's version
+		// (wire.Response.StateInDoc) instead of carrying the state.
+		{"ack=16B/doc=2KiB/couples=10", 16, 2 << 10, 1, 10},
 		{"ack=1KiB/docs=3x300B/couples=10", 1 << 10, 300, 3, 10},
 		{"ack=1KiB/docs=3x300B/couples=1", 1 << 10, 300, 3, 1},
 	} {
