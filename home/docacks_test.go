@@ -68,9 +68,10 @@ func TestDocAckIsTheHomesAckByteForByte(t *testing.T) {
 		e := h.srv.rt.reg.session(resp.SessionID)
 		require.NotNil(t, e, event)
 		e.mu.Lock()
-		require.Equal(t, resp.Version, e.sess.Version, event)
+		held := e.sess.Version
 		want, err := ackState(e.sess, user)
 		e.mu.Unlock()
+		require.Equal(t, resp.Version, held, event)
 		require.NoError(t, err)
 		require.Equal(t, string(want.Ack), string(h.mesh.ackFromDoc(t, edgeUS, user, resp)), "%s of %s, version %d", event, user, resp.Version)
 	}
