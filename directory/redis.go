@@ -47,12 +47,13 @@ type RedisConfig struct {
 	// from it, through its client-side cache, unless asked fresh, and so
 	// does Presence; every write and every fresh read goes to Client. While
 	// the replica fails reads (down, resyncing, not up yet when the node
-	// started), they go to Client; dial it with DialReplica (no retries,
-	// redials), or a read waits for a dead replica until its context ends. A
-	// replica lags its primary, so what it answers may be stale: a caller
-	// that acts on it must be ready to be told so and read fresh
-	// (docs/ownership.md, "Stale reads"). The caller owns it. Nil means
-	// every read goes to Client.
+	// started, hung: no answer within 250 ms), they go to Client; dial it
+	// with DialReplica (no retries, redials), so a refused read moves at
+	// once instead of retrying for those 250 ms. A replica lags its
+	// primary, so what it answers may be stale: a caller that acts on it
+	// must be ready to be told so and read fresh (docs/ownership.md,
+	// "Stale reads"). The caller owns it. Nil means every read goes to
+	// Client.
 	Replica rueidis.Client
 	// CacheTTL bounds how long a client-side cached answer may be kept.
 	// Redis tracking invalidates a cached key as soon as it changes, so this
