@@ -51,10 +51,7 @@ func (s *Server) ackFromDoc(ctx context.Context, user string, resp *wire.Respons
 	s.m.docAcks.WithLabelValues(why).Inc()
 	s.log.Debug("ack's document missing; reading the state", "user", user, "session", resp.SessionID,
 		"version", resp.Version, "why", why)
-	read, err := s.forward(ctx, s.request(user, evReadState, nil), false)
-	if errors.Is(err, errNoSession) { // the cache (a regional replica) may be behind the serve that made the route
-		read, err = s.forward(ctx, s.request(user, evReadState, nil), true)
-	}
+	read, err := s.readState(ctx, user)
 	if errors.Is(err, errNoSession) { // the session ended since
 		return &wire.Response{Ack: protocol.IdleAck}, nil
 	}

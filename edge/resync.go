@@ -13,6 +13,7 @@ import (
 
 	"courtmesh/directory"
 	"courtmesh/edge/internal/sio"
+	"courtmesh/mesh/wire"
 	"courtmesh/protocol"
 )
 
@@ -128,6 +129,18 @@ func (s *Server) runResyncs(ctx context.Context) error {
 	}
 }
 
+// readState reads user's state from its session's home: routed by the
+// directory's cache first, and by the primary when the cache finds no
+// session, as the cache (a regional replica) may be behind the serve that
+// made the route. errNoSession means neither has one.
+func (s *Server) readState(ctx context.Context, user string) (*wire.Response, error) {
+	resp, err := s.forward(ctx, s.request(user, evReadState, nil), false)
+	if errors.Is(err, errNoSession) {
+		resp, err = s.forward(ctx, s.request(user, evReadState, nil), true)
+	}
+	return resp, err
+}
+
 // resyncUser reads user's state and delivers it to the user's sockets. It
 // reports whether to try again, and the first directory miss.
 func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Time) (again bool, miss time.Time) {
@@ -146,10 +159,7 @@ func (s *Server) resyncUser(ctx context.Context, user string, firstMiss time.Tim
 		c.mu.Unlock()
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	resp, err := s.forward(rctx, s.request(user, evReadState, nil), false)
-	if errors.Is(err, errNoSession) { // the cache (a regional replica) may be behind the primary
-		resp, err = s.forward(rctx, s.request(user, evReadState, nil), true)
-	}
+	resp, err := s.readState(rctx, user)
 	cancel()
 	var state json.RawMessage
 	var session string

@@ -184,6 +184,11 @@ var stateEventName = strconv.Quote(protocol.State)
 func (c *Client) count(size int, floor bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.countLocked(size, floor)
+}
+
+// countLocked is count with c.mu held.
+func (c *Client) countLocked(size int, floor bool) {
 	c.traffic.Bytes += int64(size)
 	if floor {
 		c.traffic.FloorBytes += int64(size)
@@ -206,10 +211,9 @@ func (c *Client) onEvent(body []byte, size int, at time.Time) {
 		key.version = st.Session.Version
 	}
 	c.mu.Lock()
-	first := !c.seen[key]
+	c.countLocked(size, !c.seen[key]) // each distinct state once in the floor
 	c.seen[key] = true
 	c.mu.Unlock()
-	c.count(size, first)
 	select {
 	case c.States <- Received{State: st, At: at}:
 	default: // a test that does not read states must not block the reader

@@ -63,13 +63,12 @@ func (l *link) compressTo(size int) bool {
 // FrameCompressed to dst (empty) and reports whether it did: not when the
 // compressed frame would be no smaller.
 func compressFrame(dst, frame []byte) ([]byte, bool) {
-	const hdrLen = 5 // wire's frame header: type, body length
 	dst = append(dst, byte(wire.FrameCompressed), 0, 0, 0, 0, frame[0])
-	dst = zstdEnc.EncodeAll(frame[hdrLen:], dst)
+	dst = zstdEnc.EncodeAll(frame[wire.HeaderLen:], dst)
 	if len(dst) >= len(frame) {
 		return dst, false
 	}
-	binary.BigEndian.PutUint32(dst[1:hdrLen], uint32(len(dst)-hdrLen))
+	binary.BigEndian.PutUint32(dst[1:wire.HeaderLen], uint32(len(dst)-wire.HeaderLen))
 	return dst, true
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"courtmesh/appdata"
@@ -16,14 +17,8 @@ import (
 // count again, and a fenced commit counts nothing.
 func TestCountUsageOncePerTransition(t *testing.T) {
 	t.Parallel()
-	st, pool := newStore(t)
+	st, pool, s, creator, partner := sessionOfProfiles(t)
 	ctx := t.Context()
-	_, err := appdata.StandIns(ctx, pool)
-	require.NoError(t, err)
-	creator, partner := newID(), newID()
-	_, err = pool.Exec(ctx, `INSERT INTO profiles (id) VALUES ($1), ($2)`, creator, partner)
-	require.NoError(t, err)
-	s := create(t, st, creator, partner, 1)
 
 	next := s.Clone()
 	require.NoError(t, next.Accept(partner, time.Now(), durations))
@@ -36,7 +31,7 @@ func TestCountUsageOncePerTransition(t *testing.T) {
 	require.Equal(t, 1, count(t, pool, `SELECT swift_count FROM usage_tracking WHERE user_id = $1 AND period_start = $2`,
 		creator, appdata.PeriodStart(time.Now())))
 
-	_, err = st.Get(ctx, s.ID)
+	_, err := st.Get(ctx, s.ID)
 	require.NoError(t, err)
 	bad := next.Clone()
 	require.NoError(t, bad.RequestSettlement(partner, time.Now(), durations))
@@ -48,20 +43,14 @@ func TestCountUsageOncePerTransition(t *testing.T) {
 // write only: the transition, its history and its outbox rows commit.
 func TestFailingCountKeepsTheTransition(t *testing.T) {
 	t.Parallel()
-	st, pool := newStore(t)
+	st, pool, s, creator, partner := sessionOfProfiles(t)
 	ctx := t.Context()
-	_, err := appdata.StandIns(ctx, pool)
-	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `CREATE OR REPLACE FUNCTION increment_usage(p_user_id uuid, p_period_start date, p_type text)
+	_, err := pool.Exec(ctx, `CREATE OR REPLACE FUNCTION increment_usage(p_user_id uuid, p_period_start date, p_type text)
 		RETURNS void LANGUAGE plpgsql AS $$ BEGIN
 			INSERT INTO usage_tracking (user_id, period_start, swift_count) VALUES (p_user_id, p_period_start, 1);
 			RAISE EXCEPTION 'boom';
 		END $$`)
 	require.NoError(t, err)
-	creator, partner := newID(), newID()
-	_, err = pool.Exec(ctx, `INSERT INTO profiles (id) VALUES ($1), ($2)`, creator, partner)
-	require.NoError(t, err)
-	s := create(t, st, creator, partner, 1)
 
 	next := s.Clone()
 	require.NoError(t, next.Accept(partner, time.Now(), durations))
@@ -76,4 +65,18 @@ func TestFailingCountKeepsTheTransition(t *testing.T) {
 	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM court_transitions WHERE session_id = $1 AND version = $2`, s.ID, int64(next.Version)))
 	require.Equal(t, outbox+1, count(t, pool, `SELECT count(*) FROM court_outbox`), "its outbox row committed")
 	require.Zero(t, count(t, pool, `SELECT count(*) FROM usage_tracking`), "the count's own write is rolled back")
+}
+
+// sessionOfProfiles returns a store with the app's stand-in tables and a
+// session created by two users who have profiles, as in production.
+func sessionOfProfiles(t *testing.T) (*store.Store, *pgxpool.Pool, *court.Session, string, string) {
+	t.Helper()
+	st, pool := newStore(t)
+	ctx := t.Context()
+	_, err := appdata.StandIns(ctx, pool)
+	require.NoError(t, err)
+	creator, partner := newID(), newID()
+	_, err = pool.Exec(ctx, `INSERT INTO profiles (id) VALUES ($1), ($2)`, creator, partner)
+	require.NoError(t, err)
+	return st, pool, create(t, st, creator, partner, 1), creator, partner
 }

@@ -75,8 +75,9 @@ const MaxFrameSize = 4 << 20
 // EventFlows is the number of unidirectional event streams per connection.
 const EventFlows = 8
 
-// headerLen is the length of the frame header: type and body length.
-const headerLen = 5
+// HeaderLen is the length of the frame header: type and body length (4
+// bytes, big endian).
+const HeaderLen = 5
 
 // FrameType identifies a frame.
 type FrameType uint8
@@ -300,17 +301,17 @@ func AppendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
 
 // appendFrame is AppendFrame.
 func appendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
-	var hdr [headerLen]byte
+	var hdr [HeaderLen]byte
 	hdr[0] = byte(t)
 	frame, err := appendBody(append(dst, hdr[:]...), t, v)
 	if err != nil {
 		return nil, err
 	}
-	n := len(frame) - headerLen
+	n := len(frame) - HeaderLen
 	if n > MaxFrameSize {
 		return nil, ErrFrameTooLarge
 	}
-	binary.BigEndian.PutUint32(frame[1:headerLen], uint32(n))
+	binary.BigEndian.PutUint32(frame[1:HeaderLen], uint32(n))
 	return frame, nil
 }
 
@@ -357,10 +358,10 @@ func WriteRawFrame(w io.Writer, t FrameType, body []byte) error {
 	if len(body) > MaxFrameSize {
 		return ErrFrameTooLarge
 	}
-	buf := make([]byte, headerLen+len(body))
+	buf := make([]byte, HeaderLen+len(body))
 	buf[0] = byte(t)
-	binary.BigEndian.PutUint32(buf[1:headerLen], uint32(len(body)))
-	copy(buf[headerLen:], body)
+	binary.BigEndian.PutUint32(buf[1:HeaderLen], uint32(len(body)))
+	copy(buf[HeaderLen:], body)
 	_, err := w.Write(buf)
 	return err
 }
@@ -368,7 +369,7 @@ func WriteRawFrame(w io.Writer, t FrameType, body []byte) error {
 // ReadFrame reads one frame. It returns io.EOF only when the stream ends
 // cleanly before a frame starts.
 func ReadFrame(r io.Reader) (FrameType, []byte, error) {
-	var hdr [headerLen]byte
+	var hdr [HeaderLen]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return 0, nil, fmt.Errorf("read frame header: %w", err)
