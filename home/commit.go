@@ -164,29 +164,41 @@ func (rt *sessions) stepDownLocked(ctx context.Context, e *entry, cause error) {
 // claims, so a request for either user waits for the outcome rather than
 // finding a claim with no session behind it.
 func (rt *sessions) create(ctx context.Context, sess *court.Session, o origin, homeRegion string) (*publication, error) {
-	inc, ok := rt.own.lease()
-	if !ok || rt.closing.Load() {
-		return nil, errNoLease
-	}
 	e := newEntry(sess, firstEpoch)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !rt.reg.add(e) {
-		return nil, court.ErrUsersBusy
-	}
 	effects := sess.TakeEffects()
 	ctx, cancel := commitContext(ctx)
 	defer cancel()
-	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: rt.cfg.NodeID,
-		OwnerInc: inc, Epoch: firstEpoch}
-	if err := rt.persistNewLocked(ctx, sess, route, o, effects); err != nil {
-		rt.reg.remove(e)
-		e.gone = true
+	if err := rt.persistUnderLeaseLocked(ctx, e, sess, o, homeRegion, effects); err != nil {
 		return nil, err
 	}
 	rt.metrics.sessions.Inc()
 	rt.applyLocked(ctx, e, sess)
 	return rt.publishLocked(ctx, e, sess, effects, o), nil
+}
+
+// persistUnderLeaseLocked indexes e, a new session's entry, and persists
+// its session under the node lease (creatingUnderLease): the node does not
+// leave the region between the lease check and the session's row.
+func (rt *sessions) persistUnderLeaseLocked(ctx context.Context, e *entry, sess *court.Session, o origin, homeRegion string, effects []court.Effect) error {
+	release := rt.own.creatingUnderLease()
+	defer release()
+	inc, ok := rt.own.lease()
+	if !ok || rt.closing.Load() {
+		return errNoLease
+	}
+	if !rt.reg.add(e) {
+		return court.ErrUsersBusy
+	}
+	route := directory.Route{SessionID: sess.ID, HomeRegion: homeRegion, OwnerNode: rt.cfg.NodeID,
+		OwnerInc: inc, Epoch: firstEpoch}
+	if err := rt.persistNewLocked(ctx, sess, route, o, effects); err != nil {
+		rt.reg.remove(e)
+		e.gone = true
+		return err
+	}
+	return nil
 }
 
 // persistNewLocked writes a new session's route and claims to Redis and the

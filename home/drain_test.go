@@ -156,3 +156,54 @@ func TestPlacementFollowsMembership(t *testing.T) {
 		require.Zero(t, h1.srv.Sessions())
 	})
 }
+
+// gatedStore holds each Create until the test releases it.
+type gatedStore struct {
+	*store.Memory
+	entered, release chan struct{}
+}
+
+func (s *gatedStore) Create(ctx context.Context, c store.Create) error {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Memory.Create(ctx, c)
+}
+
+// TestDrainWaitsForASessionBeingCreated: a drain that begins while a serve
+// is between its route (written first) and its row does not delete the
+// node lease until the row is there. Deleted sooner, the session is an
+// orphan the peer's claim round acquires, finds no row for, and forgets: a
+// live session with no route or claims (CI: TestRollingDeploy, sessions
+// served as their home drained). The peer takes it over whole. Real time,
+// not a synctest bubble: without the wait the drain blocks on the
+// session's lock, which a bubble's clock cannot pass.
+func TestDrainWaitsForASessionBeingCreated(t *testing.T) {
+	t.Parallel()
+	dir := directory.NewMemory()
+	st := &gatedStore{Memory: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	o := options{dir: dir, store: st, quiet: true, node: home1}
+	h1 := start(t, o)
+	o.node = home2
+	h2 := start(t, o)
+	time.Sleep(claimWarmUp + 50*time.Millisecond) // the peer claims orphans from here on
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		h1.serve(t, "a", "b")
+	}()
+	<-st.entered
+	drained := make(chan error, 1)
+	go func() {
+		_, err := h1.srv.Drain(context.Background())
+		drained <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // five of the peer's claim rounds, within the node lease's 300 ms
+	close(st.release)
+	<-served
+	require.NoError(t, <-drained)
+	eventually(t, func() bool { return h2.srv.Sessions() == 1 }, "the peer takes the session over")
+	r, err := dir.Lookup(context.Background(), "b", true)
+	require.NoError(t, err, "the partner's claim survived the hand-over")
+	require.Equal(t, home2, r.OwnerNode)
+}

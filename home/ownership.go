@@ -44,6 +44,13 @@ type ownership struct {
 	// leaving is set, under rounds, by the hand-over: no claim or repair
 	// round runs after it.
 	leaving atomic.Bool
+	// creating counts the sessions being created, from their lease check
+	// until they are in the store; the hand-over waits for them before it
+	// deletes the node lease. A session's route is written before its row;
+	// once the lease is gone the region's claim rounds may take the route
+	// as an orphan's, and a round that finds no row forgets the session
+	// (claims.go, forget), so the row must be there first.
+	creating inFlight
 	// missingBefore is the sessions the last repair round found without a
 	// route; used only by runRepair's goroutine.
 	missingBefore map[string]bool
@@ -100,6 +107,51 @@ func (o *ownership) placement(live []string) []string {
 
 // lease implements leaseHolder.
 func (o *ownership) lease() (string, bool) { return o.node.state() }
+
+// creatingUnderLease implements leaseHolder.
+func (o *ownership) creatingUnderLease() func() {
+	o.creating.enter()
+	return o.creating.exit
+}
+
+// inFlight counts operations in flight and lets one waiter wait until
+// none is, on a channel (not a lock, so a waiter in a synctest bubble is
+// durably blocked).
+type inFlight struct {
+	mu   sync.Mutex
+	n    int           // guarded by mu
+	idle chan struct{} // guarded by mu; closed when n falls to 0 with a waiter
+}
+
+func (f *inFlight) enter() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) exit() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n--; f.n == 0 && f.idle != nil {
+		close(f.idle)
+		f.idle = nil
+	}
+}
+
+// wait returns once nothing is in flight.
+func (f *inFlight) wait() {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return
+	}
+	if f.idle == nil {
+		f.idle = make(chan struct{})
+	}
+	idle := f.idle
+	f.mu.Unlock()
+	<-idle
+}
 
 // liveNodes implements leaseHolder.
 func (o *ownership) liveNodes() []string {
@@ -289,6 +341,9 @@ func (o *ownership) handOver(ctx context.Context) (int, error) {
 	o.stopRounds()
 	o.beating.Lock()
 	inc := o.node.end()
+	o.beating.Unlock()
+	o.creating.wait() // creations that passed their lease check reach the store first
+	o.beating.Lock()
 	err := o.cfg.Directory.Leave(ctx, o.cfg.NodeID, inc)
 	o.beating.Unlock()
 	if err != nil {

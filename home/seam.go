@@ -42,6 +42,10 @@ type leaseHolder interface {
 	// lease returns the incarnation this node acts under and whether its
 	// node lease is valid now; a runtime acts only while it is.
 	lease() (incarnation string, valid bool)
+	// creatingUnderLease holds the lease from a creation's lease check
+	// until its session is in the store: the node does not leave the
+	// region meanwhile. The caller calls release.
+	creatingUnderLease() (release func())
 	// liveNodes returns the region's live home nodes as the last claim round
 	// saw them, to place new sessions by rendezvous hashing.
 	liveNodes() []string
