@@ -69,9 +69,42 @@ asia_section() {
   "$dir/bin/courtctl" bench report --wan --dir "$dir"
   echo
   echo "Reading it: what an asia action costs above the us couple's is the crossing; what is left above one RTT + 10 ms"
-  echo "is this machine's local work under five couples in flight, which the us column shows: analysis and the verdict's"
-  echo "resolution_pick are two fenced commits around a judge call, and their 17–41 KB states are encoded for each socket;"
-  echo "one couple at a time every action's p99 was 155–160 ms (40 couples; decisions.md, issue 13)."
+  echo "is this machine's local work, which the us column shows: analysis is two fenced commits around a judge call,"
+  echo "priming_complete's and resolution_pick's second actions commit the judge's and the verdict's 17–41 KB values, and"
+  echo "their states are encoded for each socket; one couple at a time every action's p99 was 155–160 ms (40 couples;"
+  echo "decisions.md, issue 13)."
+  if [ -f "$dir/asia-commit-floor.txt" ] && [ -f "$dir/asia-commits.txt" ]; then
+    echo
+    python3 - "$dir/asia-commit-floor.txt" "$dir/asia-commits.txt" <<'PY'
+import re, sys
+floor = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"BenchmarkFencedCommitFloorPaced/gap=(\S+?)-\d+\s", line)
+    if m:
+        metrics = dict((k, float(v)) for v, k in re.findall(r"([\d.]+) (\S+)", line.split(None, 2)[2]))
+        floor[m.group(1)] = metrics
+buckets, count = [], 0
+for line in open(sys.argv[2]):
+    m = re.match(r'court_home_commit_seconds_bucket\{.*le="([^"]+)"\} (\d+)', line)
+    if m and m.group(1) != "+Inf":
+        buckets.append((float(m.group(1)), int(m.group(2))))
+    m = re.match(r"court_home_commit_seconds_count\S* (\d+)", line)
+    if m:
+        count = int(m.group(1))
+over = lambda bound: 100.0 * (count - dict(buckets)[bound]) / count if count else 0
+b2b, paced = floor.get("0s"), floor.get("30ms")
+if b2b and paced:
+    print("Local work at the asia runs' pace. A fenced commit alone (`BenchmarkFencedCommitFloorPaced`, the floor's one-row")
+    print("commit, 300 each) takes p50 %.0f / p99 %.0f µs back to back and p50 %.0f / p99 %.0f µs at one every 30 ms, about the" % (
+        b2b["p50-us"], b2b["p99-us"], paced["p50-us"], paced["p99-us"]))
+    print("pace of these runs, with %.1f× the backend CPU (%.0f against %.0f µs): between steps this machine's cores sleep, and" % (
+        paced["pg-cpu-us/op"] / b2b["pg-cpu-us/op"], paced["pg-cpu-us/op"], b2b["pg-cpu-us/op"]))
+    print("every step of an action's local work pays to wake them. The home's %d commits over the asia \"after\" couples" % count)
+    print("(`court_home_commit_seconds`, warm-up included): %.0f %% took over 1.6 ms, %.1f %% over 3.2 ms, %.1f %% over 6.4 ms;" % (
+        over(0.0016), over(0.0032), over(0.0064)))
+    print("analysis has two of them on its path and the judge's step between, so its p99 carries two such tails.")
+PY
+  fi
   echo "<!-- asia:end -->"
 }
 
