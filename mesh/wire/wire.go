@@ -222,11 +222,6 @@ type Event struct {
 	// an older version of a session after a newer one to the same socket.
 	SessionID string `json:"session_id,omitempty"`
 	Version   uint64 `json:"version,omitempty"`
-	// StateInDoc: the ack's state, {"ok":true,"state":...} of version
-	// Version, is left for the edge to build from the court:state document
-	// of that version the home queued to it (package mesh/statedoc); Ack is
-	// empty. Sent only to a peer naming FeatureDocAcks.
-	StateInDoc bool `json:"state_in_doc,omitempty"`
 }
 
 // Error codes carried in FrameError and in *Error values.
