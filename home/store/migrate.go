@@ -29,7 +29,8 @@ const (
 
 // Migrate applies the embedded migrations (goose, SQL files
 // migrations/NNNN_name.sql) that the current schema has not applied yet,
-// each in its own transaction, under an advisory lock scoped to the current
+// each in its own transaction (but those marked NO TRANSACTION, which build
+// an index concurrently), under an advisory lock scoped to the current
 // schema, so nodes starting together apply each migration once. Running it
 // again is a no-op. goose refuses a migration numbered below one already
 // applied that was added later. A schema migrated by the runner before goose
@@ -49,7 +50,8 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // count calls court_count_usage), so it refuses to start on a schema that
 // `courtd migrate` has not brought up to it, naming the command to run,
 // instead of failing transitions one by one. A schema ahead of the build
-// (a newer release migrated it) passes: migrations only add.
+// (a newer release migrated it) passes: migrations never take away what an
+// earlier build uses.
 func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	return withProvider(ctx, pool, migrationsFS(), func(p *goose.Provider) error {
 		current, target, err := p.GetVersions(ctx)

@@ -56,11 +56,11 @@ func TestMigrateCarriesOverLegacySchema(t *testing.T) {
 	require.Equal(t, 1, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id = 6`))
 	st, err := store.MigrationStatus(ctx, pool)
 	require.NoError(t, err)
-	require.Len(t, st, 8)
+	require.Len(t, st, 9)
 	for _, m := range st {
 		require.True(t, m.Applied, m.Name)
 	}
-	require.Equal(t, "0008_count_usage.sql", st[7].Name)
+	require.Equal(t, "0009_live_by_id.sql", st[8].Name)
 }
 
 func TestMigrationStatusOfFreshSchema(t *testing.T) {
@@ -68,7 +68,7 @@ func TestMigrationStatusOfFreshSchema(t *testing.T) {
 	pool := pgtest.Empty(t)
 	st, err := store.MigrationStatus(t.Context(), pool)
 	require.NoError(t, err)
-	require.Len(t, st, 8)
+	require.Len(t, st, 9)
 	for _, m := range st {
 		require.False(t, m.Applied, m.Name)
 	}
@@ -113,7 +113,7 @@ func TestCheckSchemaRefusesAnUnmigratedSchema(t *testing.T) {
 	ctx := t.Context()
 	fresh := pgtest.Empty(t)
 	err := store.CheckSchema(ctx, fresh)
-	require.ErrorContains(t, err, "at migration 0 and this build needs 8")
+	require.ErrorContains(t, err, "at migration 0 and this build needs 9")
 	require.ErrorContains(t, err, "courtd migrate")
 
 	older := pgtest.Empty(t)
@@ -122,7 +122,7 @@ func TestCheckSchemaRefusesAnUnmigratedSchema(t *testing.T) {
 		_, err := older.Exec(ctx, sql, args...)
 		require.NoError(t, err)
 	})
-	require.ErrorContains(t, store.CheckSchema(ctx, older), "at migration 5 and this build needs 8")
+	require.ErrorContains(t, store.CheckSchema(ctx, older), "at migration 5 and this build needs 9")
 
 	require.NoError(t, store.Migrate(ctx, older))
 	require.NoError(t, store.CheckSchema(ctx, older))

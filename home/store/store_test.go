@@ -21,7 +21,7 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	}
 	require.NoError(t, g.Wait())
 	require.NoError(t, store.Migrate(t.Context(), pool))
-	require.Equal(t, 8, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`))
+	require.Equal(t, 9, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`))
 	for _, table := range []string{"court_sessions", "court_session_users", "court_transitions", "cases", "verdicts", "court_outbox"} {
 		require.Zero(t, count(t, pool, "SELECT count(*) FROM "+table), table)
 	}
