@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(wakeEchoEnv) != "" {
+		wakeEcho()
+		return
+	}
 	*mesh.DialBackoffMin = 20 * time.Millisecond
 	*mesh.DialBackoffMax = 200 * time.Millisecond
 	goleak.VerifyTestMain(m)

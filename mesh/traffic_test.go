@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -72,15 +71,6 @@ func (tr *traffic) listen(network, addr string) (net.PacketConn, error) {
 
 func (tr *traffic) snapshot() [3]int64 {
 	return [3]int64{tr.conn.sends.Load(), tr.conn.packets.Load(), tr.conn.bytes.Load()}
-}
-
-// cpuTime is this process's user+system CPU time so far.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // docHandler is an edge's handler that counts the events it receives.
@@ -201,7 +191,7 @@ func benchTraffic(b *testing.B, ackSize, docSize, events, couples int) {
 			b.Fatal(err)
 		}
 	}
-	h0, e0, cpu0 := homeTr.snapshot(), edgeTr.snapshot(), cpuTime(b)
+	h0, e0, cpu0 := homeTr.snapshot(), edgeTr.snapshot(), processCPU()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	errs := make(chan error, couples)
@@ -220,7 +210,7 @@ func benchTraffic(b *testing.B, ackSize, docSize, events, couples int) {
 			b.Fatal(err)
 		}
 	}
-	h1, e1, cpu1 := homeTr.snapshot(), edgeTr.snapshot(), cpuTime(b)
+	h1, e1, cpu1 := homeTr.snapshot(), edgeTr.snapshot(), processCPU()
 	n := float64(b.N)
 	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/n, "cpu-µs/op")
 	b.ReportMetric(float64(h1[0]-h0[0]+e1[0]-e0[0])/n, "sendmsg/op")
@@ -267,13 +257,13 @@ func BenchmarkEventBursts(b *testing.B) {
 		}
 	}
 	push(10 * burst) // warm up
-	h0, e0, cpu0 := homeTr.snapshot(), edgeTr.snapshot(), cpuTime(b)
+	h0, e0, cpu0 := homeTr.snapshot(), edgeTr.snapshot(), processCPU()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += burst {
 		push(min(burst, b.N-done))
 	}
 	b.StopTimer()
-	h1, e1, cpu1 := homeTr.snapshot(), edgeTr.snapshot(), cpuTime(b)
+	h1, e1, cpu1 := homeTr.snapshot(), edgeTr.snapshot(), processCPU()
 	n := float64(b.N)
 	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/n, "cpu-µs/op")
 	b.ReportMetric(float64(h1[0]-h0[0]+e1[0]-e0[0])/n, "sendmsg/op")
