@@ -93,7 +93,7 @@ func TestCourtdMigrateStatus(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	var got struct{ Migrations []store.MigrationState }
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
-	require.Len(t, got.Migrations, 8)
+	require.Len(t, got.Migrations, 9)
 	for _, m := range got.Migrations {
 		require.True(t, m.Applied, m.Name)
 	}

@@ -50,7 +50,11 @@ func TestFencedWritesFindTheirRowByID(t *testing.T) {
 	before := sessionIndexReads(t, one)
 	flip(commits)
 	perCommit := float64(sessionIndexReads(t, one)-before) / commits
-	require.Less(t, perCommit, 3.0, "a fenced commit read %.1f index entries of court_sessions with %d sessions live", perCommit, live)
+	// One entry, or a few: the row's versions that were not HOT updates
+	// leave entries of their own until a scan marks them dead. Never one
+	// per live session.
+	const few = live / 10
+	require.Less(t, perCommit, float64(few), "a fenced commit read %.1f index entries of court_sessions with %d sessions live", perCommit, live)
 
 	before = sessionIndexReads(t, one)
 	for epoch := uint64(2); epoch < 10; epoch++ {
@@ -58,7 +62,7 @@ func TestFencedWritesFindTheirRowByID(t *testing.T) {
 		require.NoError(t, err)
 	}
 	perClaim := float64(sessionIndexReads(t, one)-before) / 8
-	require.Less(t, perClaim, 3.0, "a claim read %.1f index entries of court_sessions with %d sessions live", perClaim, live)
+	require.Less(t, perClaim, float64(few), "a claim read %.1f index entries of court_sessions with %d sessions live", perClaim, live)
 }
 
 // sessionIndexReads returns the index entries of court_sessions read so far,
