@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +15,10 @@ import (
 // wakeEchoEnv makes the test binary the answering process of
 // BenchmarkWakeFloor (TestMain).
 const wakeEchoEnv = "COURTMESH_WAKE_ECHO"
+
+// wakeFloorBound bounds a run of BenchmarkWakeFloor: both processes give up
+// on a datagram lost or a peer gone.
+const wakeFloorBound = 10 * time.Minute
 
 // BenchmarkWakeFloor measures what one hop between two processes costs on
 // this machine at the least, the floor under every mesh hop, socket read and
@@ -41,7 +44,10 @@ func wakeFloor(b *testing.B, gap time.Duration) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer cmd.Wait() //nolint:errcheck // the child exits after "stop"
+	defer func() { // the child exits after "stop"; the kill ends it after a failure
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() {
 		b.Fatal("the echo process printed no address")
@@ -55,7 +61,10 @@ func wakeFloor(b *testing.B, gap time.Duration) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	msg, answer := make([]byte, 200), make([]byte, 2048) // msg starts with a zero byte: a datagram to count
+	if err := c.SetDeadline(time.Now().Add(wakeFloorBound)); err != nil {
+		b.Fatal(err)
+	}
+	msg, answer := make([]byte, 200), make([]byte, 2048)
 	roundTrip := func(p []byte) {
 		if _, err := c.Write(p); err != nil {
 			b.Fatal(err)
@@ -94,6 +103,9 @@ func wakeEcho() {
 	if err != nil {
 		panic(err)
 	}
+	if err := c.SetDeadline(time.Now().Add(wakeFloorBound)); err != nil {
+		panic(err)
+	}
 	fmt.Println(c.LocalAddr())
 	buf := make([]byte, 2048)
 	var n int
@@ -103,13 +115,13 @@ func wakeEcho() {
 		if err != nil {
 			panic(err)
 		}
-		switch p := string(buf[:k]); {
-		case p == "start":
+		switch string(buf[:k]) {
+		case "start":
 			n, cpu0 = 0, processCPU()
-		case p == "stop":
+		case "stop":
 			fmt.Println(strconv.FormatFloat(float64(processCPU()-cpu0)/1e3/float64(max(n, 1)), 'f', 1, 64))
 			return
-		case strings.HasPrefix(p, "\x00"):
+		default:
 			n++
 		}
 		if _, err := c.WriteTo(buf[:k], from); err != nil {
