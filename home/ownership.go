@@ -114,9 +114,11 @@ func (o *ownership) creatingUnderLease() func() {
 	return o.creating.exit
 }
 
-// inFlight counts operations in flight and lets one waiter wait until
-// none is, on a channel (not a lock, so a waiter in a synctest bubble is
-// durably blocked).
+// inFlight counts operations in flight and lets waiters wait until none
+// is, on a channel (not a lock, so a waiter in a synctest bubble is durably
+// blocked). Not a sync.WaitGroup: an operation may enter while a waiter
+// waits with nothing in flight (a creation reaching its lease check as the
+// hand-over begins), which a WaitGroup forbids.
 type inFlight struct {
 	mu   sync.Mutex
 	n    int           // guarded by mu
