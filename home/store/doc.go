@@ -25,6 +25,15 @@
 // count. Every statement text is constant (a usage count's values are
 // arguments too), so pgx prepares each once per connection.
 //
+// Commits of different sessions are written in groups (group.go): the
+// commits that arrive while a group is being written go together in the
+// next, as one transaction, one round trip and one WAL flush, each still
+// behind its own fence. A fence that refuses rolls the group back; the
+// refused commit gets ErrFenced, and the others are written again without
+// it. A commit is acknowledged only once the transaction that holds it has
+// committed; a commit that finds a free slot (Config.CommitGroups) is
+// written at once, alone.
+//
 // A session is read back from the doc column (the court.Session as JSON,
 // without its LLM outputs and verdicts) and the columns that hold those big
 // values (split.go); the app's other columns are kept in step for the app's

@@ -26,3 +26,10 @@ func Column(s *court.Session, name string) ([]byte, error) {
 	}
 	return nil, errors.New("no column " + name)
 }
+
+// QueuedCommits is how many commits wait for a group to be written.
+func QueuedCommits(s *Store) int {
+	s.commits.mu.Lock()
+	defer s.commits.mu.Unlock()
+	return len(s.commits.queued)
+}

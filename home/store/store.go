@@ -33,13 +33,24 @@ type Config struct {
 	DB DB
 	// Logger logs; nil means discard.
 	Logger *slog.Logger
+	// CommitGroups is how many groups of commits the store writes at once
+	// (committer): a commit that finds that many in flight joins the next
+	// group. Zero means DefaultCommitGroups.
+	CommitGroups int
 }
+
+// DefaultCommitGroups is the number of commit groups in flight when
+// Config.CommitGroups is zero: on this project's 2-core bench machine one
+// group at a time cost the most throughput, two kept most of the CPU saved
+// and lost none (docs/performance.md, "Group commit").
+const DefaultCommitGroups = 2
 
 // Store reads and writes court sessions with fencing. It is safe for
 // concurrent use.
 type Store struct {
-	db  DB
-	log *slog.Logger
+	db      DB
+	log     *slog.Logger
+	commits *committer
 }
 
 // New returns a Store over cfg.DB. It does no I/O; run Migrate first.
@@ -47,9 +58,13 @@ func New(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("store: Config.DB is required")
 	}
+	groups := cfg.CommitGroups
+	if groups <= 0 {
+		groups = DefaultCommitGroups
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: cfg.DB, log: log.With("component", "store")}, nil
+	return &Store{db: cfg.DB, log: log.With("component", "store"), commits: &committer{db: cfg.DB, slots: groups}}, nil
 }

@@ -107,6 +107,10 @@ func (s *Store) Create(ctx context.Context, c Create) error {
 // dismissed) keeps its row, as CLOSED with ended_at set, and releases its
 // users. A kept row refuses every later write and fence.
 //
+// Commits of other sessions made meanwhile may share its transaction (a
+// group, group.go); what another commit of the group does never changes
+// this one's outcome, unless the group's outcome is unknown.
+//
 // An error other than ErrFenced leaves the outcome unknown (say the
 // connection broke after the commit was sent). Retrying the same Commit is
 // safe: if the first one went through, the retry is refused with ErrFenced.
@@ -127,7 +131,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) error {
 		return err
 	}
 	queueAfter(b, sess.ID, p)
-	err = s.run(ctx, b)
+	err = s.commits.write(&pendingCommit{ctx: ctx, sessionID: sess.ID, batch: b})
 	if errors.Is(err, ErrFenced) {
 		s.log.Info("commit refused by the fence", "session_id", sess.ID, "epoch", c.Epoch, "prev", c.Prev, "event", c.Event)
 		return ErrFenced
@@ -212,20 +216,14 @@ func queueCase(b *pgx.Batch, id string, c court.CaseRecord) {
 	}
 }
 
-// run sends b as one pipeline, which Postgres runs as one implicit
-// transaction: the first failing statement rolls back all of it. It maps the
-// fence and the user claim to ErrFenced and ErrUserBusy.
+// run writes b as one transaction, alone, and maps the fence and the user
+// claim to ErrFenced and ErrUserBusy.
 func (s *Store) run(ctx context.Context, b *pgx.Batch) error {
-	br := s.db.SendBatch(ctx, b)
-	var err error
-	for range b.Len() {
-		if _, err = br.Exec(); err != nil {
-			break
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	return mapWriteErr(sendBatch(ctx, s.db, b).err)
+}
+
+// mapWriteErr maps a write's error to ErrFenced and ErrUserBusy.
+func mapWriteErr(err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
