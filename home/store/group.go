@@ -18,11 +18,12 @@ import (
 const groupWriteTimeout = 5 * time.Second
 
 // committer writes Commits in groups: one transaction, one round trip and
-// one WAL flush for every commit that arrived while the group before it was
-// being written. A commit that finds no group in flight is written at once,
-// alone; nothing waits to fill a group. The caller that writes a group (the
-// leader) hands the next one, everything queued meanwhile, to the first of
-// its callers, so a group costs no goroutine of its own.
+// one WAL flush for every commit that arrived while all its slots were
+// writing. A commit that finds a free slot is written at once, alone;
+// nothing waits to fill a group. The caller that writes a group (the
+// leader) hands the next one, everything queued meanwhile, to the caller of
+// the first commit queued, with its slot, so a group costs no goroutine of
+// its own.
 //
 // Each commit keeps its own fence. A group is one implicit transaction, so
 // the first statement that fails rolls all of it back: the commit it belongs

@@ -69,8 +69,8 @@ func newGroupRun(t *testing.T, db *gatedDB, held *court.Session) *groupRun {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		assert := st.Commit(context.Background(), commit(next(held, nil), 1, "held"))
-		r.errs = append(r.errs, assert) // read only after wait
+		err := st.Commit(context.Background(), commit(next(held, nil), 1, "held"))
+		r.errs = append(r.errs, err) // read by release, after the wait
 	}()
 	require.Eventually(t, func() bool { return len(db.batchSizes()) == 1 }, 5*time.Second, time.Millisecond)
 	return r
