@@ -26,7 +26,7 @@
 // arguments too), so pgx prepares each once per connection.
 //
 // Commits of different sessions are written in groups (group.go): the
-// commits that arrive while a group is being written go together in the
+// commits that arrive while every write slot is busy go together in the
 // next, as one transaction, one round trip and one WAL flush, each still
 // behind its own fence. A fence that refuses rolls the group back; the
 // refused commit gets ErrFenced, and the others are written again without
