@@ -18,11 +18,14 @@ import (
 // that the commits made meanwhile queue into one group, and records the
 // size of every batch. With failGroups, every batch of more than one
 // commit is sent with a cancelled context: its outcome is unknown to the
-// store, and nothing of it is written.
+// store, and nothing of it is written. With serializationFailure, the
+// first such batch ends with a statement that fails as a serialization
+// failure does (SQLSTATE 40001), which no commit of it caused.
 type gatedDB struct {
 	store.DB
-	open       chan struct{}
-	failGroups bool
+	open                 chan struct{}
+	failGroups           bool
+	serializationFailure bool
 
 	mu    sync.Mutex
 	sizes []int
@@ -32,6 +35,10 @@ func (g *gatedDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults 
 	g.mu.Lock()
 	g.sizes = append(g.sizes, b.Len())
 	first := len(g.sizes) == 1
+	inject := g.serializationFailure && b.Len() > 2
+	if inject {
+		g.serializationFailure = false
+	}
 	g.mu.Unlock()
 	if first {
 		<-g.open
@@ -40,6 +47,9 @@ func (g *gatedDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults 
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
 		ctx = cancelled
+	}
+	if inject {
+		b.Queue(`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END $$`)
 	}
 	return g.DB.SendBatch(ctx, b)
 }
@@ -162,4 +172,24 @@ func TestGroupOfUnknownOutcomeFailsEveryCommit(t *testing.T) {
 	require.Equal(t, uint64(1), version(t, plain, b.ID))
 	require.Equal(t, uint64(1), version(t, plain, c.ID))
 	require.Equal(t, []int{1, 4}, r.db.batchSizes(), "no commit of the group is written again on its own")
+}
+
+func TestGroupRolledBackByNoCommitWritesEachAlone(t *testing.T) {
+	t.Parallel()
+	plain, pool := newStore(t)
+	held, b, c := create(t, plain, newUser("a"), newUser("a"), 1), create(t, plain, newUser("b"), newUser("b"), 1),
+		create(t, plain, newUser("c"), newUser("c"), 1)
+	notify := court.Notify{UserIDs: []string{"x"}, Type: "evidence_submitted"}
+	r := newGroupRun(t, &gatedDB{DB: pool, open: make(chan struct{}), serializationFailure: true}, held)
+	var errB, errC error
+	r.queue(t.Context(), commit(next(b, nil), 1, "b", notify), &errB)
+	r.queue(t.Context(), commit(next(c, nil), 1, "c", notify), &errC)
+	r.release()
+
+	require.NoError(t, errB, "the failure was the group's, not b's")
+	require.NoError(t, errC, "the failure was the group's, not c's")
+	require.Equal(t, uint64(2), version(t, plain, b.ID))
+	require.Equal(t, uint64(2), version(t, plain, c.ID))
+	require.Equal(t, 2, rowsOf(t, pool, "court_outbox", b.ID), "the serve's row and one of the commit's: written once")
+	require.Equal(t, []int{1, 4, 2, 2}, r.db.batchSizes(), "the group (the injected statement not counted), then each commit alone")
 }
