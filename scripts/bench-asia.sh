@@ -47,6 +47,7 @@ stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait
 cleanup() {
   stop_all
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  drop_prefixes 2>/dev/null || true
 }
 trap cleanup EXIT
 . scripts/lib.sh
@@ -65,6 +66,7 @@ export DATABASE_URL="$PG_URL${sep}search_path=$SCHEMA"
 # primary listens on WAN_REDIS (a replica in asia replicates through it).
 start_dev() {
   export COURT_REDIS_PREFIX="bench-asia:$RANDOM:"
+  used_prefix "$COURT_REDIS_PREFIX"
   US_PORT=$(free_port SOCK_STREAM); ASIA_PORT=$(free_port SOCK_STREAM); JWKS_PORT=$(free_port SOCK_STREAM)
   OPS_PORT=$(free_port SOCK_STREAM)
   REDIS_REPLICA_URL=${1:-} "$COURTD" dev --wan --wan-redis-addr "127.0.0.1:$WAN_REDIS" \

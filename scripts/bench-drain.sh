@@ -32,9 +32,11 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  drop_prefixes 2>/dev/null || true
 }
 trap cleanup EXIT
-. scripts/lib.sh # free_port, wait_ready
+. scripts/lib.sh # free_port, wait_ready, used_prefix
+used_prefix "$COURT_REDIS_PREFIX"
 metric() { curl -fsS "$1/metrics" | awk -v m="$2" '$1==m{print $2}'; }
 
 echo "== drain: build"

@@ -58,6 +58,7 @@ cleanup() {
   wait 2>/dev/null || true
   if [ -f "$OUT/peer-redis.pid" ]; then kill "$(cat "$OUT/peer-redis.pid")" 2>/dev/null || true; rm -f "$OUT/peer-redis.pid"; fi
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  drop_prefixes 2>/dev/null || true
 }
 trap 'unpin; cleanup' EXIT
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
@@ -103,6 +104,7 @@ DATABASE_URL="$DATABASE_URL&application_name=$SCHEMA" # how the cost rows find t
 # start_mesh HOMES: home nodes home-us-1..HOMES (ops on HOME<i>_OPS), edges us and asia.
 start_mesh() {
   export COURT_REDIS_PREFIX="bench:$RANDOM:"
+  used_prefix "$COURT_REDIS_PREFIX"
   local homes=() flags=()
   for i in $(seq 1 "$1"); do
     local mp op; mp=$(free_port SOCK_DGRAM); op=$(free_port SOCK_STREAM)

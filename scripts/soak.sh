@@ -29,10 +29,12 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  drop_prefixes 2>/dev/null || true
 }
 trap cleanup EXIT
 
-. scripts/lib.sh # free_port, wait_ready
+. scripts/lib.sh # free_port, wait_ready, used_prefix
+used_prefix "$COURT_REDIS_PREFIX"
 
 echo "== build"
 go build -o "$OUT/bin/courtd" ./cli/courtd
