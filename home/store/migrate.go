@@ -121,52 +121,85 @@ func withProvider(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, f func(*g
 	return errors.Join(f(p), p.Close())
 }
 
+// Waiting for the schema's migration lock in carryOver: how often it tries,
+// and for how long (goose's session lock waits as long).
+const (
+	lockRetry    = 100 * time.Millisecond
+	lockAttempts = 3000
+)
+
 // carryOver, in one transaction under the schema's migration lock, records
 // in goose's table every version the legacy runner applied, if goose's table
 // does not exist yet and the legacy one does. It returns the schema's lock
 // id, which goose's session lock then uses.
+//
+// It tries the lock instead of waiting for it, in a new transaction each
+// time: a transaction left open while it waits is one that a concurrent
+// migrator's CREATE INDEX CONCURRENTLY (0009), run under goose's session
+// lock on the same key, waits for, while this one waits for that lock, and
+// Postgres ends the pair with "deadlock detected".
 func carryOver(ctx context.Context, db *sql.DB) (lockID int64, err error) {
+	for range lockAttempts {
+		lockID, locked, err := tryCarryOver(ctx, db)
+		if err != nil || locked {
+			return lockID, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("store: migrate: lock: %w", ctx.Err())
+		case <-time.After(lockRetry):
+		}
+	}
+	return 0, fmt.Errorf("store: migrate: lock: the schema's migration lock stayed held for %s", lockRetry*lockAttempts)
+}
+
+// tryCarryOver is one attempt of carryOver; locked is false, and nothing
+// done, when another migrator holds the lock.
+func tryCarryOver(ctx context.Context, db *sql.DB) (lockID int64, locked bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: migrate: begin: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	if err := tx.QueryRowContext(ctx, `SELECT hashtext('courtmesh.migrate:' || current_schema())::bigint`).Scan(&lockID); err != nil {
-		return 0, fmt.Errorf("store: migrate: lock id: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: lock id: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID); err != nil {
-		return 0, fmt.Errorf("store: migrate: lock: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockID).Scan(&locked); err != nil {
+		return 0, false, fmt.Errorf("store: migrate: lock: %w", err)
+	}
+	if !locked {
+		return lockID, false, nil
 	}
 	gs, err := database.NewStore(database.DialectPostgres, gooseTable)
 	if err != nil {
-		return 0, fmt.Errorf("store: migrate: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: %w", err)
 	}
 	var hasGoose, hasLegacy bool
 	if err := tx.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1),
 		EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $2)`,
 		gooseTable, legacyTable).Scan(&hasGoose, &hasLegacy); err != nil {
-		return 0, fmt.Errorf("store: migrate: find version tables: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: find version tables: %w", err)
 	}
 	if hasGoose || !hasLegacy {
-		return lockID, nil
+		return lockID, true, nil
 	}
 	versions, err := legacyVersions(ctx, tx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if err := gs.CreateVersionTable(ctx, tx); err != nil {
-		return 0, fmt.Errorf("store: migrate: carry over: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: carry over: %w", err)
 	}
 	for _, v := range append([]int64{0}, versions...) { // goose's table starts at version 0
 		if err := gs.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
-			return 0, fmt.Errorf("store: migrate: carry over version %d: %w", v, err)
+			return 0, false, fmt.Errorf("store: migrate: carry over version %d: %w", v, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: migrate: carry over: commit: %w", err)
+		return 0, false, fmt.Errorf("store: migrate: carry over: commit: %w", err)
 	}
-	return lockID, nil
+	return lockID, true, nil
 }
 
 func legacyVersions(ctx context.Context, tx *sql.Tx) ([]int64, error) {

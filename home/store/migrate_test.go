@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
@@ -126,4 +128,43 @@ func TestCheckSchemaRefusesAnUnmigratedSchema(t *testing.T) {
 
 	require.NoError(t, store.Migrate(ctx, older))
 	require.NoError(t, store.CheckSchema(ctx, older))
+}
+
+// TestMigrateBesideAConcurrentIndexBuild is a node migrating while another
+// holds the schema's migration lock (goose's session lock) and builds an
+// index concurrently, as migration 0009 does: the build waits for every
+// transaction open when it starts, so a migrator that waited for the lock
+// inside a transaction deadlocked with it. Both must finish.
+func TestMigrateBesideAConcurrentIndexBuild(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Empty(t)
+	ctx := t.Context()
+	cfg := pool.Config()
+	app := "migrate-beside-" + newID()[:8]
+	cfg.ConnConfig.RuntimeParams["application_name"] = app
+	migrator, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer migrator.Close()
+	builder, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer builder.Release()
+	var lockID int64
+	require.NoError(t, builder.QueryRow(ctx, `SELECT hashtext('courtmesh.migrate:' || current_schema())::bigint`).Scan(&lockID))
+	_, err = builder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockID)
+	require.NoError(t, err)
+	_, err = builder.Exec(ctx, `CREATE TABLE build_beside (id int)`)
+	require.NoError(t, err)
+
+	migrated := make(chan error, 1)
+	go func() { migrated <- store.Migrate(ctx, migrator) }()
+	require.Eventually(t, func() bool { // the migrator has asked for the lock (and been refused)
+		return count(t, pool, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1
+			AND (query ILIKE '%advisory_xact_lock%' OR query ILIKE 'rollback')`, app) > 0
+	}, 10*time.Second, 10*time.Millisecond)
+	_, err = builder.Exec(ctx, `CREATE INDEX CONCURRENTLY build_beside_idx ON build_beside (id)`)
+	require.NoError(t, err, "the index build")
+	_, err = builder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockID)
+	require.NoError(t, err)
+	require.NoError(t, <-migrated, "the migration")
+	require.Equal(t, 9, count(t, pool, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`))
 }
