@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -162,22 +163,65 @@ func (p *proc) waitOutput(t *testing.T, substr string, timeout time.Duration) {
 	t.Fatalf("%s did not print %q within %v:\n%s", p.name, substr, timeout, p.out.String())
 }
 
-// freePort returns a loopback address with a currently free port of network
-// ("tcp" or "udp").
+// Ports freePort hands out: below Linux's default ephemeral range
+// (32768–60999, /proc/sys/net/ipv4/ip_local_port_range), where the kernel
+// never picks a port by itself. A port picked with :0 comes from that range,
+// so between its close and the process's bind another socket (a QUIC
+// dialer of a parallel test, an outgoing connection) could be given it, and
+// the process failed with "address already in use" (seen in CI twice).
+const (
+	portsFrom = 20000
+	portsTo   = 32768
+)
+
+// handedOut are the ports freePort returned, never returned twice.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// freePort returns a loopback address with a port of network ("tcp" or
+// "udp") that is free now, outside the kernel's ephemeral range, and that
+// no other call returned; it falls back to a port the kernel picks.
 func freePort(t *testing.T, network string) string {
 	t.Helper()
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer c.Close()
-		return c.LocalAddr().String()
-	default:
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer l.Close()
-		return l.Addr().String()
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
+	for range 200 {
+		port := portsFrom + rand.IntN(portsTo-portsFrom)
+		if handedOut.ports[port] {
+			continue
+		}
+		if addr, ok := bindable(network, fmt.Sprintf("127.0.0.1:%d", port)); ok {
+			handedOut.ports[port] = true
+			return addr
+		}
+	}
+	addr, ok := bindable(network, "127.0.0.1:0")
+	require.True(t, ok, "no free %s port on loopback", network)
+	return addr
+}
+
+// bindable reports whether addr can be bound on network now, and the
+// address bound.
+func bindable(network, addr string) (string, bool) {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return "", false
+		}
+		defer c.Close()
+		return c.LocalAddr().String(), true
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", false
+	}
+	defer l.Close()
+	return l.Addr().String(), true
 }
 
 // runNode runs a scenario script of e2e/client with env and fails the test
