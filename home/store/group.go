@@ -168,25 +168,27 @@ func (c *committer) writeRound(round []*pendingCommit) (retry []*pendingCommit) 
 	}
 	at := res.failed
 	for _, m := range round {
-		if n := m.batch.Len(); at >= 0 && at < n {
+		n := m.batch.Len()
+		if at >= 0 && at < n {
 			m.err = mapWriteErr(res.err)
 		} else {
 			retry = append(retry, m)
 		}
-		at -= m.batch.Len()
+		at -= n
 	}
 	return retry
 }
 
-// sendAlone writes m as a transaction of its own.
+// sendAlone writes m as a transaction of its own, the last time m is sent:
+// its batch itself goes, never sent before (a group sends copies).
 func (m *pendingCommit) sendAlone(db DB) {
-	b := &pgx.Batch{QueuedQueries: appendFresh(nil, m.batch)}
-	m.err = mapWriteErr(sendBatch(m.ctx, db, b).err)
+	m.err = mapWriteErr(sendBatch(m.ctx, db, m.batch).err)
 }
 
-// appendFresh appends copies of b's statements that were never sent: pgx
-// keeps on a sent statement the prepared statement of the connection it
-// went through, which another connection of the pool does not have.
+// appendFresh appends copies of b's statements, for a group: pgx keeps on a
+// sent statement the prepared statement of the connection it went through,
+// which another connection of the pool does not have, and a commit of a
+// group that is rolled back is sent again, perhaps on another connection.
 func appendFresh(qs []*pgx.QueuedQuery, b *pgx.Batch) []*pgx.QueuedQuery {
 	for _, q := range b.QueuedQueries {
 		qs = append(qs, &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments})

@@ -153,17 +153,25 @@ func TestGroupSettlesEachCommitByItsOwnFence(t *testing.T) {
 	require.Equal(t, []int{1, 8, 6, 4, 2}, r.db.batchSizes())
 }
 
-func TestGroupOfUnknownOutcomeFailsEveryCommit(t *testing.T) {
-	t.Parallel()
-	plain, pool := newStore(t)
+// twoBehindHeld creates three sessions and queues a commit of the second
+// and third behind a held commit of the first, over db, then lets the held
+// one go; it returns the two queued sessions and their commits' outcomes.
+func twoBehindHeld(t *testing.T, plain *store.Store, db *gatedDB) (b, c *court.Session, errB, errC error) {
 	held, b, c := create(t, plain, newUser("a"), newUser("a"), 1), create(t, plain, newUser("b"), newUser("b"), 1),
 		create(t, plain, newUser("c"), newUser("c"), 1)
 	notify := court.Notify{UserIDs: []string{"x"}, Type: "evidence_submitted"}
-	r := newGroupRun(t, &gatedDB{DB: pool, open: make(chan struct{}), failGroups: true}, held)
-	var errB, errC error
+	r := newGroupRun(t, db, held)
 	r.queue(t.Context(), commit(next(b, nil), 1, "b", notify), &errB)
 	r.queue(t.Context(), commit(next(c, nil), 1, "c", notify), &errC)
 	r.release()
+	return b, c, errB, errC
+}
+
+func TestGroupOfUnknownOutcomeFailsEveryCommit(t *testing.T) {
+	t.Parallel()
+	plain, pool := newStore(t)
+	db := &gatedDB{DB: pool, open: make(chan struct{}), failGroups: true}
+	b, c, errB, errC := twoBehindHeld(t, plain, db)
 
 	for _, err := range []error{errB, errC} {
 		require.Error(t, err)
@@ -171,25 +179,19 @@ func TestGroupOfUnknownOutcomeFailsEveryCommit(t *testing.T) {
 	}
 	require.Equal(t, uint64(1), version(t, plain, b.ID))
 	require.Equal(t, uint64(1), version(t, plain, c.ID))
-	require.Equal(t, []int{1, 4}, r.db.batchSizes(), "no commit of the group is written again on its own")
+	require.Equal(t, []int{1, 4}, db.batchSizes(), "no commit of the group is written again on its own")
 }
 
 func TestGroupRolledBackByNoCommitWritesEachAlone(t *testing.T) {
 	t.Parallel()
 	plain, pool := newStore(t)
-	held, b, c := create(t, plain, newUser("a"), newUser("a"), 1), create(t, plain, newUser("b"), newUser("b"), 1),
-		create(t, plain, newUser("c"), newUser("c"), 1)
-	notify := court.Notify{UserIDs: []string{"x"}, Type: "evidence_submitted"}
-	r := newGroupRun(t, &gatedDB{DB: pool, open: make(chan struct{}), serializationFailure: true}, held)
-	var errB, errC error
-	r.queue(t.Context(), commit(next(b, nil), 1, "b", notify), &errB)
-	r.queue(t.Context(), commit(next(c, nil), 1, "c", notify), &errC)
-	r.release()
+	db := &gatedDB{DB: pool, open: make(chan struct{}), serializationFailure: true}
+	b, c, errB, errC := twoBehindHeld(t, plain, db)
 
 	require.NoError(t, errB, "the failure was the group's, not b's")
 	require.NoError(t, errC, "the failure was the group's, not c's")
 	require.Equal(t, uint64(2), version(t, plain, b.ID))
 	require.Equal(t, uint64(2), version(t, plain, c.ID))
 	require.Equal(t, 2, rowsOf(t, pool, "court_outbox", b.ID), "the serve's row and one of the commit's: written once")
-	require.Equal(t, []int{1, 4, 2, 2}, r.db.batchSizes(), "the group (the injected statement not counted), then each commit alone")
+	require.Equal(t, []int{1, 4, 2, 2}, db.batchSizes(), "the group (the injected statement not counted), then each commit alone")
 }
