@@ -48,8 +48,9 @@ type pendingCommit struct {
 	sessionID string
 	batch     *pgx.Batch
 	err       error
-	// turn receives the commit's outcome, or the group its caller writes
-	// next; buffered, so that the leader never waits for a caller.
+	// turn, made when the commit is queued, receives its outcome or the
+	// group its caller writes next; buffered, so that the leader never waits
+	// for a caller.
 	turn chan groupTurn
 }
 
@@ -64,10 +65,10 @@ type groupTurn struct {
 // its outcome. A caller whose commit is queued waits for it unconditionally:
 // the group it is in may already be in flight.
 func (c *committer) write(p *pendingCommit) error {
-	p.turn = make(chan groupTurn, 1)
 	group := []*pendingCommit{p}
 	c.mu.Lock()
 	if c.writing == c.slots {
+		p.turn = make(chan groupTurn, 1)
 		c.queued = append(c.queued, p)
 		c.mu.Unlock()
 		t := <-p.turn
