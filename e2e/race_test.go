@@ -105,9 +105,10 @@ func TestRaces(t *testing.T) {
 // TestVerdictTimerRacesAccept lets the VERDICT timer (7.2 s at this scale)
 // fire while both partners accept, at offsets spread around the deadline:
 // whichever wins, the session closes exactly once. The scale leaves the
-// couples' ANALYZING 600 ms: at 0.001 its 300 ms were now and then too few
-// for 20 analyses at once beside the rest of CI, and a couple was tossed
-// before PRIMING.
+// couples' ANALYZING 600 ms: at 0.001 (300 ms) one CI run saw three of the
+// 20 couples, analysed at once beside the rest of CI, never reach PRIMING,
+// as a phase timer that fires before the analysis is written tosses the
+// session.
 func TestVerdictTimerRacesAccept(t *testing.T) {
 	c := startCluster(t, clusterOpts{timerScale: "0.002"})
 	const couples = 20
