@@ -123,6 +123,9 @@ func (c *committer) settle(group []*pendingCommit) {
 // by session id (the order in which FenceMany locks rows, so that a group
 // and a failover's fence cannot deadlock), and the rest in their order.
 func splitBySession(todo []*pendingCommit) (round, later []*pendingCommit) {
+	if len(todo) == 1 { // a lone commit, the usual case below saturation
+		return todo, nil
+	}
 	seen := make(map[string]bool, len(todo))
 	for _, m := range todo {
 		if seen[m.sessionID] {
@@ -145,7 +148,11 @@ func (c *committer) writeRound(round []*pendingCommit) (retry []*pendingCommit) 
 		round[0].sendAlone(c.db)
 		return nil
 	}
-	b := &pgx.Batch{}
+	n := 0
+	for _, m := range round {
+		n += m.batch.Len()
+	}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, n)}
 	for _, m := range round {
 		b.QueuedQueries = appendFresh(b.QueuedQueries, m.batch)
 	}

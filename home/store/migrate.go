@@ -140,9 +140,9 @@ const (
 // Postgres ends the pair with "deadlock detected".
 func carryOver(ctx context.Context, db *sql.DB) (lockID int64, err error) {
 	for range lockAttempts {
-		lockID, locked, err := tryCarryOver(ctx, db)
+		id, locked, err := tryCarryOver(ctx, db)
 		if err != nil || locked {
-			return lockID, err
+			return id, err
 		}
 		select {
 		case <-ctx.Done():
